@@ -1,0 +1,1 @@
+"""convcost: exact costs of convolution layers and networks, and what factorizations would save."""

@@ -1,0 +1,5 @@
+"""``python -m convcost``: the same as the ``convcost`` command."""
+
+from convcost.cli import run
+
+run()

@@ -1,0 +1,182 @@
+"""The layer command: output formats, JSON contract, flags over files, and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SPECS, assert_user_error, run, run_json
+
+from convcost import render
+from convcost.methods import LayerSpec, cost_layer
+from convcost.shapes import Shape
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+def test_json_contract_keys() -> None:
+    """The JSON keeps the documented shape; low-rank carries rank/break_even_rank, spatial carries mid."""
+    data = run_json("layer", "--in", "28x28x8", "--k", "3", "--out", "16")
+    assert data["layer"] == {
+        "name": None,
+        "in": [28, 28, 8],
+        "out": [26, 26, 16],
+        "k": [3, 3],
+        "stride": [1, 1],
+        "padding": [0, 0, 0, 0],
+        "dilation": [1, 1],
+        "groups": 1,
+        "bias": False,
+    }
+    names = [m["method"] for m in data["methods"]]
+    assert names == ["standard", "depthwise-separable", "spatial-separable", "low-rank", "stacked-3x3"]
+    for m in data["methods"]:
+        for key in ("applicable", "reason", "mults", "params", "mults_reduction_pct", "params_reduction_pct", "stages"):
+            assert key in m
+        for stage in m["stages"]:
+            assert set(stage) >= {"name", "in", "out", "mults", "params"}
+    by = {m["method"]: m for m in data["methods"]}
+    assert by["low-rank"]["rank"] == 4
+    assert by["low-rank"]["break_even_rank"] == 13
+    assert by["spatial-separable"]["mid"] == 8
+    assert by["stacked-3x3"]["applicable"] is False
+    assert by["stacked-3x3"]["mults"] is None
+
+
+def test_huge_layer_keeps_every_digit() -> None:
+    """A 100000x100000x4096 input prints exact integers, not floats."""
+    out = run("layer", "--in", "100000x100000x4096", "--k", "3", "--out", "4096", "--padding", "same", "--format", "json").stdout
+    data = json.loads(out)
+    assert data["methods"][0]["mults"] == 100000 * 100000 * 4096 * 4096 * 9
+    assert str(100000 * 100000 * 4096 * 4096 * 9) in out
+
+
+def test_method_filter_and_order() -> None:
+    """--method limits and orders the models shown."""
+    data = run_json("layer", "--in", "28x28x8", "--k", "3", "--out", "16", "--method", "low-rank", "--method", "standard")
+    assert [m["method"] for m in data["methods"]] == ["low-rank", "standard"]
+    assert data["methods"][0]["mults_reduction_pct"] == pytest.approx(69.444, abs=1e-3)
+
+
+def test_same_padding_puts_odd_pixel_after() -> None:
+    """same padding resolves to TensorFlow's split, the odd pixel at the bottom/right."""
+    data = run_json("layer", "--in", "224x224x3", "--k", "3", "--out", "32", "--stride", "2", "--padding", "same")
+    assert data["layer"]["padding"] == [0, 1, 0, 1]
+    assert data["layer"]["out"] == [112, 112, 32]
+
+
+def test_flags_override_file_and_stdin(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """A layer file supplies keys; flags given on the command line win; '-' reads stdin."""
+    path = tmp_yaml("in: 28x28x8\nk: 3\nout: 16\nname: mine\n")
+    assert run_json("layer", path)["layer"]["name"] == "mine"
+    assert run_json("layer", path, "--out", "32")["layer"]["out"] == [26, 26, 32]
+    result = run("layer", "-", "--format", "json", input="in: [28, 28, 8]\nk: 3\nout: 16\n")
+    assert json.loads(result.stdout)["methods"][0]["mults"] == 778_752
+
+
+def test_explain_prints_documents_arithmetic() -> None:
+    """--explain prints each stage as a product, e.g. 26 x 26 x 3 x 3 x 8 = 48,672."""
+    out = run("layer", "--in", "28x28x8", "--k", "3", "--out", "16", "--explain").stdout
+    assert "26 x 26 x 3 x 3 x 8 = 48,672 mults" in out
+    assert "26 x 26 x 8 x 16 = 86,528 mults" in out
+    assert "26 x 26 x 3 x 3 x 8 x 16 = 778,752 mults" in out
+    assert "48,672 + 86,528 = 135,200 mults (82.6% fewer than standard, speed-up 5.76x)" in out
+    assert "not applicable: needs an odd square kernel" in out
+
+
+def test_csv_and_markdown() -> None:
+    """CSV has a total row per method then its stages; Markdown is a pipe table."""
+    csv_out = run("layer", "--in", "28x28x8", "--k", "3", "--out", "16", "--format", "csv").stdout.splitlines()
+    assert csv_out[0].startswith("method,row,name,in,out,mults,params")
+    assert csv_out[1].startswith("standard,total,,28x28x8,26x26x16,778752,1152,0.0,0.0,True")
+    assert "depthwise-separable,stage,depthwise 3x3,28x28x8,26x26x8,48672,72,,,," in csv_out
+    md = run("layer", "--in", "28x28x8", "--k", "3", "--out", "16", "--format", "markdown").stdout
+    assert "| **depthwise-separable** |  | 26x26x16 | 135,200 | 200 | 82.6% | 5.76x | 82.6% |" in md
+
+
+def test_table_snapshot() -> None:
+    """The rich table at a fixed 80-column width matches the reviewed snapshot."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    report = cost_layer(LayerSpec(Shape(28, 28, 8), 16, (3, 3)))
+    buffer = StringIO()
+    Console(file=buffer, width=80, color_system=None, highlight=False).print(render.layer_table(report))
+    assert buffer.getvalue() == (SNAPSHOTS / "layer_28x28x8_k3_out16.txt").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (["--in", "28x28", "--k", "3", "--out", "16"], ["--in", "expected HxWxC", "'28x28'"]),
+        (["--in", "0x28x8", "--k", "3", "--out", "16"], ["--in", ">= 1", "'0x28x8'"]),
+        (["--in", "-3x28x8", "--k", "3", "--out", "16"], ["--in", "'-3x28x8'"]),
+        (["--in", "28x28x8", "--k", "3", "--out", "-16"], ["--out", ">= 1", "'-16'"]),
+        (["--in", "28x28x8", "--k", "3.5", "--out", "16"], ["--k", "'3.5'"]),
+        (["--in", "28x28x8", "--k", "3", "--out", "sixteen"], ["--out", "whole number", "'sixteen'"]),
+        (["--in", "3x3x1", "--k", "5", "--out", "1"], ["kernel 5x5 does not fit the padded input 3x3"]),
+        (["--in", "28x28x8", "--k", "3", "--out", "16", "--groups", "3"], ["groups 3 does not divide the 8 input channels"]),
+        (["--in", "28x28x8", "--k", "3", "--out", "16", "--rank", "0"], ["--rank", ">= 1", "'0'"]),
+        (["--in", "28x28x8", "--k", "3", "--out", "16", "--rank", "17"], ["rank 17 is above the full rank 16"]),
+        (["--in", "28x28x8", "--k", "3", "--out", "16", "--padding", "full"], ["--padding", "'same' or 'valid'", "'full'"]),
+        (["--in", "28x28x8", "--k", "3", "--out", "16", "--method", "fft"], ["--method", "'fft'"]),
+        (["--in", "28x28x8", "--k", "3", "--out", "16", "--format", "xml"], ["--format", "'xml'"]),
+        (["--in", "28x28x8", "--k", "3", "--out", "16", "--explain", "--format", "json"], ["--explain"]),
+        (["--k", "3", "--out", "16"], ["missing --in"]),
+        (["--in", "28x28x8", "--k", "3", "--out", "16", "--strid", "2"], ["--strid"]),
+        (["no-such-file.yaml"], ["no-such-file.yaml: no such file"]),
+    ],
+)
+def test_bad_flags(args: list[str], fragments: list[str]) -> None:
+    """Every bad flag: one Error line naming the value and what was expected, exit 2, empty stdout."""
+    assert_user_error(run("layer", *args), *fragments)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ("", ["1:1", "empty"]),
+        ("- 1\n- 2\n", ["1:1", "expected a layer mapping", "a list"]),
+        ("in: 28x28x8\nk: 3\nout: 16\nstrides: 2\n", [":4:1:", "unknown key 'strides'", "did you mean 'stride'"]),
+        ("in: 28x28x8\nk: 3\nout: [16]\n", [":3:6:", "out", "whole number"]),
+        ("in: 28x28x8\nk: [3\nout: 16\n", [":3:4:", "YAML syntax error"]),
+        ("in: !!python/object/apply:os.system ['echo hacked']\nk: 3\nout: 16\n", [":1:5:", "not allowed", "safe loader"]),
+        ("in: 28x28x8\nk: 3\nout: 16\nk: 5\n", [":4:1:", "duplicate key 'k'"]),
+        ("in: 28x28x8\nk: 3\n", ["missing --out", "'out:'"]),
+        ("in: 28x28x8\nk: 3\nout: 16\nbias: maybe\n", [":4:7:", "true or false"]),
+        ("[" * 100_000 + "]" * 100_000, ["expected a layer mapping"]),
+        ("in: 28x28x8\nk: 3\nout: 16\n---\nk: 1\n", ["single YAML document"]),
+        ("a: &a [1, *a]\n", ["contains it"]),
+    ],
+)
+def test_bad_files(tmp_yaml, text: str, fragments: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Every bad layer file: file:line:column, what was wrong, exit 2, nothing on stdout."""
+    assert_user_error(run("layer", tmp_yaml(text)), *fragments)
+
+
+def test_every_command_has_help() -> None:
+    """Each command has help text that mentions what it does."""
+    from convcost.cli import cli
+
+    assert run("--help").exit_code == 0
+    for name in cli.commands:  # type: ignore[attr-defined]
+        result = run(name, "--help")
+        assert result.exit_code == 0
+        assert len(result.stdout.splitlines()) > 3, name
+
+
+def test_version_from_metadata() -> None:
+    """--version reads the installed package's version."""
+    from importlib.metadata import version
+
+    assert run("--version").stdout.strip() == f"convcost {version('convcost')}"
+
+
+def test_specs_are_all_loadable() -> None:
+    """Every file under layer_specs/ runs through the command it is written for."""
+    for path in sorted(SPECS.glob("*.yaml")):
+        command = "model" if "layers:" in path.read_text(encoding="utf-8") else "layer"
+        assert run(command, str(path), "--format", "json").exit_code == 0, path
+    assert (ROOT / "layer_specs").is_dir()
