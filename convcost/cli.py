@@ -142,20 +142,22 @@ def model(file: str, method: str | None, rank: str | None, mid: str | None, fmt:
       convcost model layer_specs/mobilenet_v1.yaml
     """
     from convcost.model import cost_model
+    from convcost.perf import paused_gc
     from convcost.shapes import parse_int
     from convcost.spec import load_model
 
     rank_value = parse_int(rank, "--rank") if rank is not None else None
     mid_value = parse_int(mid, "--mid") if mid is not None else None
-    report = cost_model(load_model(file), rank_value, mid_value, method)
-    if fmt == "json":
-        render.emit(render.model_json(report))
-    elif fmt == "csv":
-        render.emit(render.model_csv(report))
-    elif fmt == "markdown":
-        render.emit(render.model_markdown(report))
-    else:
-        render.emit(render.model_tables(report))
+    with paused_gc():
+        report = cost_model(load_model(file), rank_value, mid_value, method)
+        if fmt == "json":
+            render.emit(render.model_json(report))
+        elif fmt == "csv":
+            render.emit(render.model_csv(report))
+        elif fmt == "markdown":
+            render.emit(render.model_markdown(report))
+        else:
+            render.emit(render.model_tables(report))
 
 
 def run() -> None:

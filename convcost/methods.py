@@ -9,16 +9,15 @@ weights, plus one bias per output channel of each stage when the layer has a bia
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from convcost.errors import ConvcostError
 from convcost.shapes import Conv, PaddingSpec, Pair, Shape, make_conv, out_size
 
 
-@dataclass(frozen=True, slots=True)
-class Stage:
+class Stage(NamedTuple):
     """One convolution of a cost model, e.g. ``depthwise 3x3``."""
 
     name: str
@@ -51,14 +50,13 @@ class Stage:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class MethodResult:
+class MethodResult(NamedTuple):
     """What one cost model makes of a layer: its stages, or why it does not apply."""
 
     method: str
     stages: tuple[Stage, ...] = ()
     reason: str | None = None
-    extra: dict[str, int | None] = field(default_factory=dict)
+    extra: Mapping[str, int | None] = MappingProxyType({})
     """Model-specific figures: ``rank`` and ``break_even_rank`` (low-rank), ``mid``."""
 
     @property
@@ -77,8 +75,7 @@ class MethodResult:
         return sum(s.params for s in self.stages) if self.applicable else None
 
 
-@dataclass(frozen=True, slots=True)
-class MethodOptions:
+class MethodOptions(NamedTuple):
     """Parameters of the factorizations: ``rank`` for low-rank, ``mid`` for spatial-separable."""
 
     rank: int | None = None
@@ -267,8 +264,7 @@ def reduction_pct(base: int, value: int) -> float:
     return 100 * (base - value) / base if base else 0.0
 
 
-@dataclass(frozen=True, slots=True)
-class LayerSpec:
+class LayerSpec(NamedTuple):
     """One convolution layer as the user gave it (before padding is resolved)."""
 
     inp: Shape
@@ -292,8 +288,7 @@ def _pct(base: int | None, value: int | None) -> float | None:
     return None if base is None or value is None else reduction_pct(base, value)
 
 
-@dataclass(frozen=True, slots=True)
-class LayerReport:
+class LayerReport(NamedTuple):
     """A layer and what each requested cost model makes of it; ``results[0]`` is the baseline."""
 
     spec: LayerSpec

@@ -18,6 +18,7 @@ from convcost.methods import (
     full_rank,
     reduction_pct,
 )
+from convcost.perf import paused_gc
 from convcost.shapes import Conv, Shape, make_conv, resolve_padding, window_out
 from convcost.spec import MAX_LAYERS, BlockNode, LayerNode, ModelSpec, Node
 
@@ -291,7 +292,8 @@ def cost_model(spec: ModelSpec, rank: int | None = None, mid: int | None = None,
     """Cost every layer of a model; ``method`` shows the per-layer rows of that what-if variant."""
     walker = _Walker(spec, MethodOptions(rank, mid))
     try:
-        output = walker.nodes(spec.layers, spec.input, "")
+        with paused_gc():
+            output = walker.nodes(spec.layers, spec.input, "")
     except RecursionError:
         raise SpecError(f"{spec.source}: blocks are nested too deeply") from None
     rows = walker.rows

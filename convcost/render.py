@@ -8,18 +8,18 @@ so the JSON, CSV and Markdown paths never load it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from math import gcd
 from typing import TYPE_CHECKING, Any
 
 from convcost.methods import LayerReport, MethodResult, Stage
-from convcost.model import ModelReport
 from convcost.shapes import Conv
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.table import Table
+
+    from convcost.model import ModelReport
 
 CONVENTION = "mults = multiply-accumulates, one per weight use (FLOPs = 2 x mults); additions are not counted"
 MODEL_CONVENTION = f"{CONVENTION}; pooling, batch norm and residual additions count none."
@@ -56,6 +56,8 @@ def json_text(data: Any, flat_depth: int = 3, _depth: int = 0) -> str:
     """Exact-integer JSON, indented two spaces, with each container that holds no other
     container, or that sits ``flat_depth`` levels deep, on one line (a layer row, a stage,
     a shape). One-line parts go through json's C encoder, so 100,000 rows stay fast."""
+    import json
+
     if isinstance(data, dict):
         items = data.items()
         nested = any(isinstance(v, (dict, list)) for v in data.values())
@@ -492,7 +494,7 @@ def console(width: int | None = None, record: bool = False) -> Console:
     """A rich console on stdout (``width``: fixed, for snapshots and exports)."""
     from rich.console import Console
 
-    return Console(width=width, record=record, highlight=False, soft_wrap=False)
+    return Console(width=width, record=record, highlight=False, soft_wrap=False, emoji=False, markup=False)
 
 
 def emit(output: RenderableType | str) -> None:

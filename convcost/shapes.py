@@ -19,6 +19,10 @@ PaddingSpec = Union[Padding4, Literal["same"]]
 _SHOWN_MAX = 60
 
 
+# Parsers take ``what``: anything whose str() names the value in an error (``--in``, or a
+# file location built only when an error is raised).
+
+
 def shown(value: object) -> str:
     """Quote a bad value for an error message: strings in quotes, long values cut."""
     text = repr(value) if isinstance(value, str) else str(value)
@@ -67,7 +71,7 @@ def _as_int(value: object) -> int | None:
     return None
 
 
-def parse_int(value: object, what: str, minimum: int = 1) -> int:
+def parse_int(value: object, what: object, minimum: int = 1) -> int:
     """A whole number >= ``minimum``, from an int or a decimal string."""
     number = _as_int(value)
     if number is None or number < minimum:
@@ -75,7 +79,7 @@ def parse_int(value: object, what: str, minimum: int = 1) -> int:
     return number
 
 
-def _parts(value: object, what: str, count: int, expected: str) -> list[int]:
+def _parts(value: object, what: object, count: int, expected: str) -> list[int]:
     """Split ``AxBxC`` (or a list) into ``count`` whole numbers >= 1."""
     if isinstance(value, str):
         items: list[object] = list(value.lower().replace(" ", "").split("x"))
@@ -92,13 +96,13 @@ def _parts(value: object, what: str, count: int, expected: str) -> list[int]:
     return result
 
 
-def parse_shape(value: object, what: str) -> Shape:
+def parse_shape(value: object, what: object) -> Shape:
     """``28x28x8`` or ``[28, 28, 8]`` -> Shape(28, 28, 8)."""
     h, w, c = _parts(value, what, 3, "HxWxC (height x width x channels, e.g. 28x28x8)")
     return Shape(h, w, c)
 
 
-def parse_pair(value: object, what: str) -> Pair:
+def parse_pair(value: object, what: object) -> Pair:
     """``3`` -> (3, 3); ``3x5`` or ``[3, 5]`` -> (3, 5). Both >= 1."""
     single = _as_int(value)
     if single is not None:
@@ -112,7 +116,7 @@ def parse_pair(value: object, what: str) -> Pair:
 _PADDING_EXPECTED = "a whole number >= 0, PHxPW, 'same' or 'valid'"
 
 
-def parse_padding(value: object, what: str) -> PaddingSpec:
+def parse_padding(value: object, what: object) -> PaddingSpec:
     """``same``, ``valid`` (= 0), ``P``, ``PHxPW`` or a list ``[PH, PW]`` / ``[T, B, L, R]``.
 
     ``PHxPW`` pads PH rows at the top and at the bottom and PW columns on each side,
@@ -140,7 +144,7 @@ def parse_padding(value: object, what: str) -> PaddingSpec:
     return (n[0], n[1], n[2], n[3])
 
 
-def parse_bool(value: object, what: str) -> bool:
+def parse_bool(value: object, what: object) -> bool:
     """A YAML boolean (``true``/``false``)."""
     if isinstance(value, bool):
         return value

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 from convcost.errors import ConvcostError, SpecError
 from convcost.methods import METHODS, LayerSpec
+from convcost.perf import paused_gc
 from convcost.shapes import (
     Shape,
     parse_bool,
@@ -288,7 +289,8 @@ def load_yaml(text: str, source: str) -> Any:
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
-        return _Builder(loader, source).build()
+        with paused_gc():
+            return _Builder(loader, source).build()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"{_loc(source, mark)}: " if mark is not None else f"{source}: "
@@ -313,14 +315,14 @@ def load_mapping(path: str, what: str) -> LocDict:
 # --- fields -------------------------------------------------------------------------
 
 
-def parse_name(value: object, what: str) -> str:
+def parse_name(value: object, what: object) -> str:
     """A layer or model name: a string, or a number written as one."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ConvcostError(f"{what}: expected a name, got {_describe(value)}")
     return str(value)
 
 
-def parse_method(value: object, what: str) -> str:
+def parse_method(value: object, what: object) -> str:
     """A cost model's name."""
     if isinstance(value, str) and value in METHODS:
         return value
@@ -330,7 +332,7 @@ def parse_method(value: object, what: str) -> str:
 LAYER_TYPES = ("conv", "depthwise", "pointwise", "linear", "maxpool", "avgpool")
 
 
-def parse_type(value: object, what: str) -> str:
+def parse_type(value: object, what: object) -> str:
     """A model layer's type."""
     if isinstance(value, str) and value in LAYER_TYPES:
         return value
@@ -343,7 +345,7 @@ def parse_type(value: object, what: str) -> str:
     raise ConvcostError(f"{what}: unknown layer type {shown(value)}{hint} (expected one of {', '.join(LAYER_TYPES)})")
 
 
-FIELD_PARSERS: dict[str, Callable[[object, str], Any]] = {
+FIELD_PARSERS: dict[str, Callable[[object, object], Any]] = {
     "in": parse_shape,
     "k": parse_pair,
     "out": parse_int,
@@ -367,13 +369,41 @@ FIELD_PARSERS: dict[str, Callable[[object, str], Any]] = {
 LAYER_KEYS = frozenset({"in", "k", "out", "stride", "padding", "dilation", "groups", "bias", "rank", "mid", "name"})
 """The keys of a layer file (and the ``layer`` command's flags)."""
 
-Field = tuple[object, str]
-"""A raw value and how to name it in an error (``--in`` or ``file:3:5: in``)."""
+
+class Label:
+    """Names a key of a YAML mapping in an error, ``file:3:5: in``; formatted only when needed."""
+
+    __slots__ = ("data", "key")
+
+    def __init__(self, data: LocDict, key: str) -> None:
+        self.data = data
+        self.key = key
+
+    def __str__(self) -> str:
+        return f"{self.data.where(self.key)}: {self.key}"
+
+
+Field = tuple[object, object]
+"""A raw value and how to name it in an error (``--in``, or a Label)."""
+
+
+_PARSED: dict[tuple[str, type, object], Any] = {}
+"""Parsed scalar values by (key, type, value): large files repeat the same few values."""
 
 
 def parse_fields(fields: Mapping[str, Field]) -> dict[str, Any]:
-    """Parse every raw field with its key's parser."""
-    return {key: FIELD_PARSERS[key](value, what) for key, (value, what) in fields.items()}
+    """Parse every raw field with its key's parser (scalars once per distinct value)."""
+    parsed = {}
+    for key, (value, what) in fields.items():
+        if isinstance(value, (list, dict)):
+            parsed[key] = FIELD_PARSERS[key](value, what)
+            continue
+        cache_key = (key, type(value), value)
+        result = _PARSED.get(cache_key, _PARSED)
+        if result is _PARSED:
+            result = _PARSED[cache_key] = FIELD_PARSERS[key](value, what)
+        parsed[key] = result
+    return parsed
 
 
 def layer_spec(fields: Mapping[str, Field], missing: Callable[[str], str]) -> LayerSpec:
@@ -403,7 +433,7 @@ def file_fields(data: LocDict, allowed: Collection) -> dict[str, Field]:
     for key, value in data.items():
         if not isinstance(key, str) or key not in allowed:
             raise SpecError(f"{data.key_loc(key)}: {_suggest(key, allowed)}")
-        fields[key] = (value, f"{data.where(key)}: {key}")
+        fields[key] = (value, Label(data, key))
     return fields
 
 
@@ -435,26 +465,31 @@ REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
 }
 DEFAULT_KEYS = frozenset({"type"}.union(*TYPE_KEYS.values()))
 """The keys ``defaults`` may set: any key some layer type takes (not ``name``)."""
+_LAYER_KEYS = {kind: keys | {"type", "name"} for kind, keys in TYPE_KEYS.items()}
 BLOCK_KEYS = frozenset({"layers", "branches", "name", "repeat", "residual"})
 MODEL_KEYS = frozenset({"name", "input", "defaults", "layers", "budget"})
 BUDGET_KEYS = frozenset({"max-mults", "max-params"})
 RESIDUALS = ("identity", "project")
 
 
-@dataclass(frozen=True, slots=True)
-class LayerNode:
+class LayerNode(NamedTuple):
     """One layer of a model file, defaults filled in and every value parsed."""
 
     type: str
-    loc: Loc
+    mapping: LocDict
+    """The layer's YAML mapping, for its location in errors."""
     name: str | None
     values: dict[str, Any]
     key: tuple[tuple[str, Any], ...] = ()
     """The values as a hashable tuple: layers with equal keys on equal inputs cost the same."""
 
+    @property
+    def loc(self) -> Loc:
+        """Where the layer stands in its file."""
+        return self.mapping.loc
 
-@dataclass(frozen=True, slots=True)
-class BlockNode:
+
+class BlockNode(NamedTuple):
     """A block: ``layers`` in order (or ``branches`` concatenated), repeated ``repeat`` times."""
 
     loc: Loc
@@ -470,18 +505,30 @@ class BlockNode:
 Node = Union[LayerNode, BlockNode]
 
 
-@dataclass(frozen=True, slots=True)
-class ModelSpec:
+class ModelSpec(NamedTuple):
     """A whole model file, parsed."""
 
     source: str
     name: str | None
     input: Shape
     layers: tuple[Node, ...]
-    shortcut: dict[str, Any] = field(default_factory=dict)
+    shortcut: Mapping[str, Any] = MappingProxyType({})
     """What a projection shortcut takes from ``defaults`` (``bias``, ``bn``)."""
-    budget: dict[str, tuple[int, str]] = field(default_factory=dict)
+    budget: Mapping[str, tuple[int, str]] = MappingProxyType({})
     """``max-mults`` / ``max-params`` from the file: (limit, as written)."""
+
+
+class _At:
+    """Item ``index`` of a YAML list, as ``file:line:column`` when formatted (only for errors)."""
+
+    __slots__ = ("index", "items")
+
+    def __init__(self, items: LocList, index: int) -> None:
+        self.items = items
+        self.index = index
+
+    def __str__(self) -> str:
+        return str(self.items.item_loc(self.index))
 
 
 class _ModelParser:
@@ -492,15 +539,12 @@ class _ModelParser:
         self.memo: dict[int, Node] = {}
         self.busy: set[int] = set()
 
-    def layers(self, items: object, where: Loc, what: str) -> tuple[Node, ...]:
+    def layers(self, items: object, where: object, what: str) -> tuple[Node, ...]:
         if not isinstance(items, LocList):
             raise SpecError(f"{where}: {what}: expected a list of layers, got {_describe(items)}")
-        nodes = []
-        for i, item in enumerate(items):
-            nodes.append(self.node(item, items.item_loc(i)))
-        return tuple(nodes)
+        return tuple(self.node(item, _At(items, i)) for i, item in enumerate(items))
 
-    def node(self, item: object, loc: Loc) -> Node:
+    def node(self, item: object, loc: object) -> Node:
         if not isinstance(item, LocDict):
             raise SpecError(f"{loc}: expected a layer or block mapping, got {_describe(item)}")
         key = id(item)
@@ -520,8 +564,8 @@ class _ModelParser:
                 raise SpecError(f"{item.key_loc(key)}: in a block, {_suggest(key, BLOCK_KEYS)}")
         if "layers" in item and "branches" in item:
             raise SpecError(f"{item.loc}: a block takes either layers: or branches:, not both")
-        name = parse_name(item["name"], f"{item.where('name')}: name") if "name" in item else None
-        repeat = parse_int(item["repeat"], f"{item.where('repeat')}: repeat") if "repeat" in item else 1
+        name = parse_name(item["name"], Label(item, "name")) if "name" in item else None
+        repeat = parse_int(item["repeat"], Label(item, "repeat")) if "repeat" in item else 1
         residual = None
         if "residual" in item:
             residual = item["residual"]
@@ -535,26 +579,25 @@ class _ModelParser:
         where = item.where("branches")
         if not isinstance(raw, LocList) or not raw:
             raise SpecError(f"{where}: branches: expected a list of layer lists, got {_describe(raw)}")
-        branches = tuple(self.layers(b, raw.item_loc(i), f"branch {i + 1}") for i, b in enumerate(raw))
+        branches = tuple(self.layers(b, _At(raw, i), f"branch {i + 1}") for i, b in enumerate(raw))
         size = _capped(sum(_size(n) for b in branches for n in b), repeat, item.loc)
         return BlockNode(item.loc, name, repeat, residual, branches=branches, size=size)
 
     def layer(self, item: LocDict) -> LayerNode:
         if "type" in item:
-            kind = parse_type(item["type"], f"{item.where('type')}: type")
+            kind = parse_type(item["type"], Label(item, "type"))
         elif "type" in self.defaults:
             kind = self.defaults["type"]
         else:
             kind = "conv"
-        allowed = TYPE_KEYS[kind] | {"type", "name"}
-        extra = BLOCK_KEYS - {"name"}
+        allowed = _LAYER_KEYS[kind]
         raw: dict[str, Field] = {}
         for key, value in item.items():
             if key not in allowed:
-                if key in extra:
+                if key in BLOCK_KEYS - {"name"}:
                     raise SpecError(f"{item.key_loc(key)}: {key!r} belongs to a block, which needs layers: or branches:")
                 raise SpecError(f"{item.key_loc(key)}: a {kind} layer takes no key {shown(key)}: {_suggest(key, allowed)}")
-            raw[key] = (value, f"{item.where(key)}: {key}")
+            raw[key] = (value, Label(item, key))
         try:
             values = parse_fields(raw)
         except ConvcostError as exc:
@@ -568,7 +611,7 @@ class _ModelParser:
                     raise SpecError(f"{item.loc}: a {kind} layer needs the key {key!r}")
         name = values.pop("name", None)
         values.pop("type", None)
-        return LayerNode(kind, item.loc, name, values, tuple(sorted(values.items())))
+        return LayerNode(kind, item, name, values, tuple(sorted(values.items())))
 
 
 def _size(node: Node) -> int:
@@ -582,7 +625,7 @@ def _capped(size: int, repeat: int, loc: Loc) -> int:
     return size
 
 
-def parse_si(value: object, what: str) -> tuple[int, str]:
+def parse_si(value: object, what: object) -> tuple[int, str]:
     """An exact whole number with an optional SI suffix: ``600M``, ``1.5G``, ``250k``, ``1000``."""
     from fractions import Fraction
 
