@@ -1,0 +1,204 @@
+"""The model command: the zoo's published figures, what-if, blocks, and bad model files."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from conftest import SPECS, assert_user_error, run, run_json
+
+
+def _model(name: str, *extra: str) -> dict:  # type: ignore[type-arg]
+    return run_json("model", str(SPECS / name), *extra)  # type: ignore[no-any-return]
+
+
+def test_mobilenet_v1_569m_mult_adds_4_2m_params() -> None:
+    """MobileNets Table 4: 569M mult-adds, 4.2M parameters (weights only); 7x7x1024 depthwise at stride 1."""
+    data = _model("mobilenet_v1.yaml")
+    assert round(data["totals"]["mults"] / 10**6) == 569
+    assert round(data["totals"]["params"] / 10**5) == 42
+    assert data["totals"]["mults"] == 568_740_352
+    assert data["output"] == [1, 1, 1000]
+    assert [row["out"] for row in data["layers"] if row["type"] == "depthwise"][-1] == [7, 7, 1024]
+
+
+def test_vgg16_15_47g_and_138_357_544_params() -> None:
+    """torchvision VGG-16: 15.47 G multiply-accumulates, 138,357,544 parameters with biases."""
+    data = _model("vgg16.yaml")
+    assert round(data["totals"]["mults"] / 10**7) == 1547
+    assert data["totals"]["params"] == 138_357_544
+
+
+def test_resnet50_4_09g_and_25_557_032_params() -> None:
+    """torchvision ResNet-50: 4.09 G multiply-accumulates, 25,557,032 parameters with batch norm."""
+    data = _model("resnet50.yaml")
+    assert round(data["totals"]["mults"] / 10**7) == 409
+    assert data["totals"]["params"] == 25_557_032
+    shortcuts = [row for row in data["layers"] if row["type"] == "shortcut"]
+    assert [row["name"] for row in shortcuts] == ["layer1.shortcut", "layer2.shortcut", "layer3.shortcut", "layer4.shortcut"]
+    assert shortcuts[1]["in"] == [56, 56, 256]
+    assert shortcuts[1]["out"] == [28, 28, 512]
+
+
+def test_mobilenet_v2_300m_mult_adds_3_504_872_params() -> None:
+    """MobileNetV2: 300M multiply-adds (the paper's two significant figures), 3,504,872 parameters."""
+    data = _model("mobilenet_v2.yaml")
+    assert round(data["totals"]["mults"], -7) == 300_000_000
+    assert data["totals"]["params"] == 3_504_872
+
+
+def test_repeated_blocks_appear_once_per_repetition() -> None:
+    """A block with repeat: 5 contributes its layers five times, named by repetition."""
+    names = [row["name"] for row in _model("mobilenet_v1.yaml")["layers"]]
+    assert sum(name.startswith("dw_pw7-11[") for name in names) == 10
+    assert "dw_pw7-11[5].depthwise22" in names
+
+
+HAND = """\
+name: hand
+input: 32x32x3
+layers:
+  - {name: a, k: 3, out: 16, padding: 1}
+  - {name: b, k: 5, out: 32, padding: 2}
+  - {name: pool, type: maxpool, k: 2}
+  - {name: fc, type: linear, out: 10}
+"""
+
+
+def test_whatif_checked_by_hand(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """A standard network's what-if totals, computed by hand layer by layer."""
+    data = run_json("model", tmp_yaml(HAND))
+    a, b, fc = 32 * 32 * 9 * 3 * 16, 32 * 32 * 25 * 16 * 32, 16 * 16 * 32 * 10
+    assert [row["mults"] for row in data["layers"]] == [a, b, 0, fc]
+    assert data["totals"] == {"mults": a + b + fc, "params": 9 * 3 * 16 + 25 * 16 * 32 + 16 * 16 * 32 * 10}
+    whatif = {w["method"]: w for w in data["whatif"]}
+    dws_a = 32 * 32 * 9 * 3 + 32 * 32 * 3 * 16
+    dws_b = 32 * 32 * 25 * 16 + 32 * 32 * 16 * 32
+    assert whatif["depthwise-separable"]["mults"] == dws_a + dws_b + fc
+    assert whatif["depthwise-separable"]["params"] == (9 * 3 + 3 * 16) + (25 * 16 + 16 * 32) + 16 * 16 * 32 * 10
+    assert whatif["depthwise-separable"]["layers_changed"] == 2
+    stacked_b = 32 * 32 * 9 * 16 * 32 + 32 * 32 * 9 * 32 * 32
+    assert whatif["stacked-3x3"]["mults"] == a + stacked_b + fc
+    assert whatif["stacked-3x3"]["layers_changed"] == 1
+    total = a + b + fc
+    assert whatif["depthwise-separable"]["mults_reduction_pct"] == 100 * (total - (dws_a + dws_b + fc)) / total
+
+
+def test_method_variant_matches_whatif(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """--method shows the variant's per-layer rows, whose totals equal its what-if row."""
+    path = tmp_yaml(HAND)
+    variant = run_json("model", path, "--method", "low-rank", "--rank", "1000")
+    whatif = {w["method"]: w for w in variant["whatif"]}
+    assert variant["variant"] == "low-rank"
+    assert variant["totals"] == {"mults": whatif["low-rank"]["mults"], "params": whatif["low-rank"]["params"]}
+    assert [row["as"] for row in variant["layers"]] == ["low-rank", "low-rank", None, None]
+
+
+def test_as_builds_a_layer_factorized_and_bn_counts_params(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """as: <method> costs the layer as that model; bn adds 2 parameters per channel, no mults."""
+    data = run_json("model", tmp_yaml("input: 28x28x8\nlayers:\n  - {k: 3, out: 16, as: depthwise-separable, bn: true}\n"))
+    row = data["layers"][0]
+    assert row["mults"] == 135_200
+    assert row["params"] == 200 + 2 * 16
+    assert row["as"] == "depthwise-separable"
+    assert data["whatif"][0]["layers_changed"] == 0
+
+
+def test_branches_concatenate_and_residuals(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """Branches run on the block input and concatenate channels; identity residual adds nothing."""
+    text = """\
+input: 28x28x192
+defaults: {padding: same}
+layers:
+  - name: inception
+    branches:
+      - [{type: pointwise, out: 64}]
+      - [{type: pointwise, out: 96}, {k: 3, out: 128}]
+      - [{type: maxpool, k: 3, stride: 1}, {type: pointwise, out: 32}]
+  - name: res
+    residual: identity
+    layers: [{k: 3, out: 224}]
+"""
+    data = run_json("model", tmp_yaml(text))
+    assert data["layers"][4]["out"] == [28, 28, 32]
+    assert data["output"] == [28, 28, 224]
+    assert data["layers"][-1]["in"] == [28, 28, 224]
+    assert data["layers"][1]["name"] == "inception.branch2.pointwise2"
+
+
+def test_defaults_merge_keys_and_stdin() -> None:
+    """A model file read from standard input; defaults fill the layers that take them."""
+    result = run(
+        "model",
+        "-",
+        "--format",
+        "json",
+        input="input: 8x8x4\ndefaults: {bias: true}\nlayers:\n  - {k: 3, out: 4, padding: same}\n  - {type: maxpool, k: 2}\n",
+    )
+    assert result.exit_code == 0
+    assert '"params": 148' in result.stdout  # 3*3*4*4 + 4
+
+
+def test_model_table_and_markdown_and_csv() -> None:
+    """The table shows shares and bars; Markdown and CSV carry the same totals."""
+    out = run("model", str(SPECS / "vgg16.yaml")).stdout
+    assert "15,470,264,320" in out
+    assert "138,357,544" in out
+    assert "What if" in out
+    assert "█" in out
+    md = run("model", str(SPECS / "vgg16.yaml"), "--format", "markdown").stdout
+    assert "**15,470,264,320**" in md
+    csv_lines = run("model", str(SPECS / "vgg16.yaml"), "--format", "csv").stdout.splitlines()
+    assert csv_lines[0].startswith("section,index,name,type,in,out,kernel,mults,params,share")
+    assert any(line.startswith("total,,VGG-16,,224x224x3,1x1x1000,,15470264320,138357544") for line in csv_lines)
+
+
+BAD_MODELS = [
+    (
+        "input: 8x8x3\nlayers:\n  - {name: c1, k: 3, out: 16, stride: 2}\n  - {name: c2, k: 5, out: 16}\n",
+        ["4:5:", "layer 2 'c2'", "input 3x3x16", "kernel 5x5 does not fit"],
+    ),
+    (
+        "input: 8x8x3\nlayers:\n  - {type: linear, out: 10, features: 100}\n",
+        ["3:5:", "layer 1", "input 8x8x3", "expects 100 input features", "192"],
+    ),
+    (
+        "input: 8x8x3\nlayers:\n  - branches:\n      - [{type: pointwise, out: 4}]\n      - [{type: maxpool, k: 2}]\n",
+        ["3:5:", "branches of different HxW", "8x8", "4x4"],
+    ),
+    ("input: 8x8x3\nlayers:\n  - {type: convv, k: 3, out: 4}\n", ["3:12:", "unknown layer type 'convv'", "did you mean 'conv'"]),
+    ("input: 8x8x3\nlayers:\n  - {k: 3, out: 4, strid: 2}\n", ["3:20:", "'strid'", "did you mean 'stride'"]),
+    ("input: 8x8x3\nlayers:\n  - {type: linear, out: 4, padding: 1}\n", ["3:28:", "linear layer takes no key 'padding'"]),
+    ("input: 8x8x3\ndefaults: {paddin: same}\nlayers:\n  - {k: 3, out: 4}\n", ["2:12:", "'paddin'", "did you mean 'padding'"]),
+    ("input: 8x8x3\nlayer:\n  - {k: 3, out: 4}\n", ["2:1:", "'layer'", "did you mean 'layers'"]),
+    ("input: 8x8\nlayers:\n  - {k: 3, out: 4}\n", ["1:8:", "input", "HxWxC"]),
+    ("layers:\n  - {k: 3, out: 4}\n", ["1:1:", "needs the key 'input'"]),
+    ("input: 8x8x3\nlayers: []\n", ["no layers"]),
+    ("input: 8x8x3\nlayers:\n  - {k: 3}\n", ["3:5:", "needs the key 'out'"]),
+    ("input: 8x8x3\nlayers:\n  - {k: 3, out: 4, as: fft}\n", ["3:24:", "as", "'fft'"]),
+    ("input: 8x8x3\nlayers:\n  - {k: 3, out: 4, as: stacked-3x3}\n", ["as: stacked-3x3 does not apply"]),
+    ("input: 8x8x3\nlayers:\n  - {repeat: 3, k: 3, out: 4}\n", ["'repeat' belongs to a block"]),
+    ("input: 8x8x3\nlayers:\n  - {residual: sideways, layers: [{k: 1, out: 3}]}\n", ["residual", "'sideways'"]),
+    ("input: 8x8x3\nlayers:\n  - {repeat: 1000000000, layers: [{type: pointwise, out: 3}]}\n", ["1,000,000,000 layers", "100,000"]),
+    (
+        "input: 8x8x3\nlayers:\n  - repeat: 1000\n    layers:\n      - repeat: 1000\n        layers: [{type: pointwise, out: 3}]\n",
+        ["1,000,000 layers"],
+    ),
+    ("input: 8x8x3\nlayers:\n  - &a {layers: [{type: pointwise, out: 3}, *a]}\n", ["contains it"]),
+    ("input: 8x8x3\nlayers: !!python/name:os.system\n", ["not allowed"]),
+]
+
+
+@pytest.mark.parametrize(("text", "fragments"), BAD_MODELS)
+def test_bad_model_files(tmp_yaml, text: str, fragments: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Each bad model file: file:line:column, the layer and its input where it applies, exit 2."""
+    assert_user_error(run("model", tmp_yaml(text)), *fragments)
+
+
+def test_alias_bomb_is_refused_quickly(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """30 levels of doubling aliases (2^31 layers) are refused without expanding them."""
+    lines = ["input: 8x8x1", "layers:", "  - &l0 {layers: [{type: pointwise, out: 1}, {type: pointwise, out: 1}]}"]
+    lines += [f"  - &l{i} {{layers: [*l{i - 1}, *l{i - 1}]}}" for i in range(1, 31)]
+    start = time.perf_counter()
+    assert_user_error(run("model", tmp_yaml("\n".join(lines) + "\n")), "layers; at most 100,000")
+    assert time.perf_counter() - start < 30  # generous: a hang, not speed, is what this catches
