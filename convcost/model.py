@@ -125,6 +125,9 @@ def _kernel_text(k: tuple[int, int], stride: tuple[int, int]) -> str:
     return text
 
 
+_AUTO_NAMES = {"conv": "conv", "depthwise": "dw", "pointwise": "pw", "linear": "fc", "maxpool": "pool", "avgpool": "pool"}
+"""Prefixes of the names given to unnamed layers, followed by the layer's index."""
+
 _Cost = tuple[Shape, str, int, int, "str | None", tuple["tuple[int, int] | None", ...]]
 
 
@@ -191,7 +194,7 @@ class _Walker:
 
     def layer(self, node: LayerNode, shape: Shape, prefix: str) -> Shape:
         index = len(self.rows) + 1
-        name = prefix + (node.name if node.name is not None else f"{node.type}{index}")
+        name = prefix + (node.name if node.name is not None else f"{_AUTO_NAMES[node.type]}{index}")
         try:
             return self.cost(node, shape, name)
         except SpecError:

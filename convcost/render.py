@@ -401,6 +401,7 @@ def _whatif_rows(report: ModelReport) -> list[list[str]]:
 
 
 WHATIF_HEADER = ["model", "mults", "params", "mults saved", "params saved", "layers changed"]
+"""Columns of the what-if table (Markdown and rich)."""
 
 
 def model_markdown(report: ModelReport) -> str:
@@ -420,7 +421,7 @@ def model_markdown(report: ModelReport) -> str:
     return f"**{_model_title(report)}**\n\n{layers}\n\n**What if**\n\n{whatif}\n\n{MODEL_CONVENTION}"
 
 
-_BAR_WIDTH = 16
+_BAR_WIDTH = 8
 _BLOCKS = " ▏▎▍▌▋▊▉█"
 
 
@@ -431,60 +432,45 @@ def share_bar(part: int, total: int, width: int = _BAR_WIDTH) -> str:
     return "█" * full + (_BLOCKS[rest] if rest else "")
 
 
+def _layer_label(row: Any) -> str:
+    """Type and kernel in one cell: ``conv 3x3/2``, ``depthwise 3x3``, ``linear``."""
+    label = _type_label(row)
+    return f"{label} {row.kernel}" if row.kernel and row.type not in ("pointwise", "shortcut") else label
+
+
+def _compact(title: str, caption: str | None = None) -> Table:
+    from rich import box
+    from rich.table import Table
+
+    return Table(title=title, caption=caption, caption_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+
+
 def model_tables(report: ModelReport) -> RenderableType:
     """The default ``model`` output: the per-layer table and the what-if table."""
     from rich.console import Group
-    from rich.table import Table
 
     total = report.mults
-    layers = Table(title=_model_title(report), caption=MODEL_CONVENTION, caption_justify="left")
-    for label, right in (
-        ("#", True),
-        ("name", False),
-        ("type", False),
-        ("in -> out", False),
-        ("kernel", False),
-        ("mults", True),
-        ("params", True),
-        ("share", True),
-        ("", False),
-    ):
-        layers.add_column(label, justify="right" if right else "left", no_wrap=label in ("mults", "params", "in -> out"))
+    layers = _compact(_model_title(report), MODEL_CONVENTION)
+    layers.add_column("#", justify="right")
+    layers.add_column("name", overflow="fold")
+    layers.add_column("layer", overflow="fold")
+    layers.add_column("output", no_wrap=True)
+    layers.add_column("mults", justify="right", no_wrap=True)
+    layers.add_column("params", justify="right", no_wrap=True)
+    layers.add_column("share\nof mults", no_wrap=True)
     for r in report.layers:
+        share = f"{_share(r.mults, total):>6} {share_bar(r.mults, total)}"
         layers.add_row(
-            str(r.index),
-            r.name,
-            _type_label(r),
-            f"{r.inp} -> {r.out}",
-            r.kernel,
-            num(r.mults),
-            num(r.params),
-            _share(r.mults, total),
-            share_bar(r.mults, total),
-            style="dim" if r.mults == 0 else None,
+            str(r.index), r.name, _layer_label(r), str(r.out), num(r.mults), num(r.params), share, style="dim" if r.mults == 0 else None
         )
     layers.add_section()
-    layers.add_row(
-        "", "total", "", f"{report.input} -> {report.output}", "", num(report.mults), num(report.params), "100.0%", "", style="bold"
-    )
-    whatif = _plain_table(
-        "What if every layer each method applies to were factorized",
-        WHATIF_HEADER,
-        _whatif_rows(report),
-        [False, True, True, True, True, True],
-    )
-    return Group(layers, "", whatif)
-
-
-def _plain_table(title: str, header: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[bool]) -> Table:
-    from rich.table import Table
-
-    table = Table(title=title)
-    for label, r in zip(header, right, strict=True):
-        table.add_column(label, justify="right" if r else "left")
-    for row in rows:
-        table.add_row(*row)
-    return table
+    layers.add_row("", "total", "", str(report.output), num(report.mults), num(report.params), "100.0%", style="bold")
+    whatif = _compact("What if every layer a method applies to were factorized")
+    for label, right in zip(WHATIF_HEADER, [False, True, True, True, True, True], strict=True):
+        whatif.add_column(label.replace(" ", "\n"), justify="right" if right else "left", no_wrap=right)
+    for row in _whatif_rows(report):
+        whatif.add_row(*row)
+    return Group(layers, whatif)
 
 
 # --- printing -----------------------------------------------------------------------

@@ -51,7 +51,7 @@ def test_repeated_blocks_appear_once_per_repetition() -> None:
     """A block with repeat: 5 contributes its layers five times, named by repetition."""
     names = [row["name"] for row in _model("mobilenet_v1.yaml")["layers"]]
     assert sum(name.startswith("dw_pw7-11[") for name in names) == 10
-    assert "dw_pw7-11[5].depthwise22" in names
+    assert "dw_pw7-11[5].dw22" in names
 
 
 HAND = """\
@@ -123,7 +123,7 @@ layers:
     assert data["layers"][4]["out"] == [28, 28, 32]
     assert data["output"] == [28, 28, 224]
     assert data["layers"][-1]["in"] == [28, 28, 224]
-    assert data["layers"][1]["name"] == "inception.branch2.pointwise2"
+    assert data["layers"][1]["name"] == "inception.branch2.pw2"
 
 
 def test_defaults_merge_keys_and_stdin() -> None:
