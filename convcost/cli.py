@@ -7,14 +7,14 @@ own usage errors both become one ``Error: ...`` line on stderr with exit status 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import click
 
 from convcost import render
 from convcost.errors import ConvcostError
-from convcost.methods import METHODS, cost_layer
+from convcost.methods import FACTORIZATIONS, METHODS, cost_layer
 from convcost.spec import Field, layer_spec, load_layer_fields
 
 FORMATS = ("table", "json", "csv", "markdown")
@@ -73,6 +73,42 @@ def _format_option(func: F) -> F:
     )(func)
 
 
+def _review_options(func: F) -> F:
+    """--max-mults, --max-params and --export, shared by layer, model and diff."""
+    func = click.option("--export", metavar="FILE", help="Also write the report to FILE (.html, .svg, .md or .txt, by its extension).")(
+        func
+    )
+    func = click.option("--max-params", metavar="N", help="Budget: exit 1 if params exceed N (e.g. 4.2M).")(func)
+    return click.option("--max-mults", metavar="N", help="Budget: exit 1 if mults exceed N (e.g. 600M, 1.5G, 250k).")(func)
+
+
+def _limits(max_mults: str | None, max_params: str | None, base: Mapping[str, tuple[int, str]] | None = None) -> dict[str, tuple[int, str]]:
+    """Budget limits: a file's ``budget:`` overridden by the flags."""
+    from convcost.budget import parse_si
+
+    limits = dict(base or {})
+    if max_mults is not None:
+        limits["max-mults"] = parse_si(max_mults, "--max-mults")
+    if max_params is not None:
+        limits["max-params"] = parse_si(max_params, "--max-params")
+    return limits
+
+
+def _finish(fmt: str, views: Mapping[str, Callable[[], Any]], export: str | None, title: str, checks: Sequence[Any] = ()) -> None:
+    """Export (whole or not at all, before anything is printed), print, then report budgets.
+
+    Exit status 1 when a budget is exceeded; the output is printed all the same.
+    """
+    if export is not None:
+        render.write_export(export, render.export_text(export, views["table"](), views["markdown"](), title))
+    render.emit(views[fmt]())
+    lines = render.budget_lines(checks)
+    for line in lines:
+        click.echo(line, err=True)
+    if lines:
+        raise click.exceptions.Exit(1)
+
+
 @cli.command()
 @click.argument("file", required=False, metavar="[LAYER.yaml]")
 @click.option("--in", "in_", metavar="HxWxC", help="Input height x width x channels, e.g. 28x28x8.")
@@ -88,11 +124,22 @@ def _format_option(func: F) -> F:
 @click.option("--method", "methods", multiple=True, type=click.Choice(list(METHODS)), help="Show only this model (repeatable).")
 @_format_option
 @click.option("--explain", is_flag=True, help="Print every stage's arithmetic after the table.")
-def layer(file: str | None, methods: tuple[str, ...], fmt: str, explain: bool, **flags: Any) -> None:
+@_review_options
+def layer(
+    file: str | None,
+    methods: tuple[str, ...],
+    fmt: str,
+    explain: bool,
+    max_mults: str | None,
+    max_params: str | None,
+    export: str | None,
+    **flags: Any,
+) -> None:
     """Cost one convolution layer under every model.
 
     The layer comes from flags, or from LAYER.yaml (keys named like the flags;
-    '-' reads standard input), with flags overriding the file.
+    '-' reads standard input), with flags overriding the file. Budgets check the
+    first model shown: standard, or the first --method given.
 
     \b
     Example:
@@ -113,34 +160,53 @@ def layer(file: str | None, methods: tuple[str, ...], fmt: str, explain: bool, *
         where = f" (or '{key}:' in {source})" if source else ""
         return f"missing --{key}{where}; e.g. convcost layer --in 28x28x8 --k 3 --out 16"
 
+    limits = _limits(max_mults, max_params)
     report = cost_layer(layer_spec(fields, missing), methods)
-    if fmt == "json":
-        render.emit(render.layer_json(report))
-    elif fmt == "csv":
-        render.emit(render.layer_csv(report))
-    elif fmt == "markdown":
-        render.emit(render.layer_markdown(report))
-    else:
-        render.emit(render.layer_table(report))
-        if explain:
-            render.emit("\n" + render.layer_explain(report))
+    checks: Sequence[Any] = ()
+    if limits:
+        from convcost.budget import check_budget
+
+        first = report.results[0]
+        if first.mults is None or first.params is None:
+            raise ConvcostError(f"the budget cannot be checked: {first.method} does not apply ({first.reason})")
+        checks = check_budget(limits, first.mults, first.params)
+
+    views: dict[str, Callable[[], Any]] = {
+        "json": lambda: render.layer_json(report, checks),
+        "csv": lambda: render.layer_csv(report),
+        "markdown": lambda: render.layer_markdown(report),
+        "table": lambda: [render.layer_table(report), "\n" + render.layer_explain(report)] if explain else render.layer_table(report),
+    }
+    _finish(fmt, views, export, f"convcost layer: {report.conv.inp} -> {report.conv.out}", checks)
 
 
 @cli.command()
 @click.argument("file", metavar="MODEL.yaml")
-@click.option(
-    "--method", type=click.Choice([m for m in METHODS if m != "standard"]), help="Show the per-layer table of this what-if variant."
-)
+@click.option("--method", type=click.Choice(list(FACTORIZATIONS)), help="Show the per-layer table of this what-if variant.")
 @click.option("--rank", metavar="R", help="Low-rank rank for every layer (capped at each layer's full rank; a layer's own rank wins).")
 @click.option("--mid", metavar="M", help="Spatial-separable middle channels for every layer (a layer's own mid wins).")
 @_format_option
-def model(file: str, method: str | None, rank: str | None, mid: str | None, fmt: str) -> None:
+@_review_options
+def model(
+    file: str,
+    method: str | None,
+    rank: str | None,
+    mid: str | None,
+    fmt: str,
+    max_mults: str | None,
+    max_params: str | None,
+    export: str | None,
+) -> None:
     """Cost a whole network from a YAML model file ('-': standard input).
+
+    Budgets (flags, or the file's budget: mapping; the flags win) check the
+    totals shown: as written, or the --method variant.
 
     \b
     Example:
       convcost model layer_specs/mobilenet_v1.yaml
     """
+    from convcost.budget import check_budget
     from convcost.model import cost_model
     from convcost.perf import paused_gc
     from convcost.shapes import parse_int
@@ -149,15 +215,97 @@ def model(file: str, method: str | None, rank: str | None, mid: str | None, fmt:
     rank_value = parse_int(rank, "--rank") if rank is not None else None
     mid_value = parse_int(mid, "--mid") if mid is not None else None
     with paused_gc():
-        report = cost_model(load_model(file), rank_value, mid_value, method)
-        if fmt == "json":
-            render.emit(render.model_json(report))
-        elif fmt == "csv":
-            render.emit(render.model_csv(report))
-        elif fmt == "markdown":
-            render.emit(render.model_markdown(report))
-        else:
-            render.emit(render.model_tables(report))
+        spec = load_model(file)
+        limits = _limits(max_mults, max_params, spec.budget)
+        report = cost_model(spec, rank_value, mid_value, method)
+        checks = check_budget(limits, report.mults, report.params)
+        views: dict[str, Callable[[], Any]] = {
+            "json": lambda: render.model_json(report, checks),
+            "csv": lambda: render.model_csv(report),
+            "markdown": lambda: render.model_markdown(report),
+            "table": lambda: render.model_tables(report),
+        }
+        _finish(fmt, views, export, f"convcost model: {report.name or report.source}", checks)
+
+
+@cli.command()
+@click.argument("base", metavar="BASE.yaml")
+@click.argument("proposed", metavar="PROPOSED.yaml")
+@_format_option
+@_review_options
+def diff(base: str, proposed: str, fmt: str, max_mults: str | None, max_params: str | None, export: str | None) -> None:
+    """Compare two model files: totals side by side, then the layers that differ.
+
+    Layers are matched by the names the files give them, else by position;
+    added, removed and renamed layers are shown as such, heaviest changes first.
+    Budgets (flags, or PROPOSED's budget: mapping) apply to PROPOSED.
+
+    \b
+    Example:
+      convcost diff base.yaml proposed.yaml --max-mults 600M
+    """
+    from convcost.budget import check_budget
+    from convcost.diff import diff_models
+    from convcost.model import cost_model
+    from convcost.spec import load_model
+
+    base_spec, proposed_spec = load_model(base), load_model(proposed)
+    report = diff_models(cost_model(base_spec), cost_model(proposed_spec))
+    limits = _limits(max_mults, max_params, proposed_spec.budget)
+    checks = check_budget(limits, report.proposed.mults, report.proposed.params)
+    views: dict[str, Callable[[], Any]] = {
+        "json": lambda: render.diff_json(report, checks),
+        "csv": lambda: render.diff_csv(report),
+        "markdown": lambda: render.diff_markdown(report),
+        "table": lambda: render.diff_tables(report),
+    }
+    _finish(fmt, views, export, f"convcost diff: {base} -> {proposed}", checks)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})  # a kernel may start with "-1"
+@click.argument("kernel", metavar="KERNEL")
+@click.option(
+    "--tol", type=float, default=None, help="Tolerance for floating-point kernels, relative to the largest entry.  [default: 1e-9]"
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+def separable(kernel: str, tol: float | None, fmt: str) -> None:
+    """Decide whether a 2-D kernel splits into a vertical and a horizontal 1-D kernel.
+
+    KERNEL is written like "1 2 1; 2 4 2; 1 2 1" (rows split by ';'), or is a
+    YAML or CSV file. Integer and fraction (1/16) kernels are decided exactly;
+    kernels with decimals (0.25) use the tolerance.
+
+    \b
+    Example:
+      convcost separable "-1 0 1; -2 0 2; -1 0 1"
+    """
+    import os
+
+    from convcost.separable import DEFAULT_TOLERANCE, check_rows, parse_entry, parse_kernel_text, separability
+    from convcost.spec import load_kernel_rows
+
+    if tol is not None and not 0 <= tol < 1:
+        raise ConvcostError(f"--tol: expected a number from 0 to below 1, got {tol}")
+    if os.path.exists(kernel) or kernel.lower().endswith((".yaml", ".yml", ".csv")):
+        raw = load_kernel_rows(kernel)
+        rows = check_rows([[parse_entry(x, f"{kernel}: row {i + 1}") for x in row] for i, row in enumerate(raw)])
+    else:
+        rows = parse_kernel_text(kernel)
+    result = separability(rows, DEFAULT_TOLERANCE if tol is None else tol)
+    render.emit(render.json_text(result.to_dict()) if fmt == "json" else render.separable_text(result))
+
+
+@cli.command()
+def schema() -> None:
+    """Print a JSON Schema of model and layer files, for editors that validate YAML.
+
+    \b
+    Example (VS Code with the YAML extension, in .vscode/settings.json):
+      "yaml.schemas": {"convcost.schema.json": "layer_specs/*.yaml"}
+    """
+    from convcost.schema import model_schema
+
+    render.emit(render.json_text(model_schema(), flat_depth=99))
 
 
 def run() -> None:

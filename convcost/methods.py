@@ -10,14 +10,15 @@ weights, plus one bias per output channel of each stage when the layer has a bia
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from types import MappingProxyType
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from convcost.errors import ConvcostError
 from convcost.shapes import Conv, PaddingSpec, Pair, Shape, make_conv, out_size
 
 
-class Stage(NamedTuple):
+@dataclass(frozen=True)
+class Stage:
     """One convolution of a cost model, e.g. ``depthwise 3x3``."""
 
     name: str
@@ -50,13 +51,14 @@ class Stage(NamedTuple):
         }
 
 
-class MethodResult(NamedTuple):
+@dataclass(frozen=True)
+class MethodResult:
     """What one cost model makes of a layer: its stages, or why it does not apply."""
 
     method: str
     stages: tuple[Stage, ...] = ()
     reason: str | None = None
-    extra: Mapping[str, int | None] = MappingProxyType({})
+    extra: Mapping[str, int | None] = field(default_factory=dict)
     """Model-specific figures: ``rank`` and ``break_even_rank`` (low-rank), ``mid``."""
 
     @property
@@ -288,7 +290,8 @@ def _pct(base: int | None, value: int | None) -> float | None:
     return None if base is None or value is None else reduction_pct(base, value)
 
 
-class LayerReport(NamedTuple):
+@dataclass(frozen=True)
+class LayerReport:
     """A layer and what each requested cost model makes of it; ``results[0]`` is the baseline."""
 
     spec: LayerSpec

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from math import gcd
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Union
 
 from convcost.methods import LayerReport, MethodResult, Stage
 from convcost.shapes import Conv
@@ -19,7 +19,10 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.table import Table
 
+    from convcost.budget import BudgetCheck
+    from convcost.diff import DiffReport, DiffRow
     from convcost.model import ModelReport
+    from convcost.separable import Separability
 
 CONVENTION = "mults = multiply-accumulates, one per weight use (FLOPs = 2 x mults); additions are not counted"
 MODEL_CONVENTION = f"{CONVENTION}; pooling, batch norm and residual additions count none."
@@ -99,9 +102,9 @@ def _md_table(header: Sequence[str], rows: Iterable[Sequence[object]], right: Se
 # --- layer --------------------------------------------------------------------------
 
 
-def layer_json(report: LayerReport) -> str:
-    """``convcost layer --format json``."""
-    return json_text(report.to_dict(), flat_depth=4)
+def layer_json(report: LayerReport, checks: Sequence[BudgetCheck] = ()) -> str:
+    """``convcost layer --format json`` (with the budget verdict when budgets were given)."""
+    return json_text(with_budget(report.to_dict(), checks), flat_depth=4)
 
 
 def _layer_figures(report: LayerReport, result: MethodResult) -> tuple[str, str, str, str, str]:
@@ -330,9 +333,9 @@ def layer_explain(report: LayerReport) -> str:
 # --- model --------------------------------------------------------------------------
 
 
-def model_json(report: ModelReport) -> str:
-    """``convcost model --format json``."""
-    return json_text(report.to_dict(), flat_depth=2)
+def model_json(report: ModelReport, checks: Sequence[BudgetCheck] = ()) -> str:
+    """``convcost model --format json`` (with the budget verdict when budgets were given)."""
+    return json_text(with_budget(report.to_dict(), checks), flat_depth=2)
 
 
 def _share(part: int, total: int) -> str:
@@ -483,11 +486,267 @@ def console(width: int | None = None, record: bool = False) -> Console:
     return Console(width=width, record=record, highlight=False, soft_wrap=False, emoji=False, markup=False)
 
 
-def emit(output: RenderableType | str) -> None:
-    """Print one result on stdout: plain text as is, rich renderables through a console."""
-    if isinstance(output, str):
-        import sys
+Output = Union["RenderableType", str, list[Union["RenderableType", str]]]
+"""What a renderer returns: text, a rich renderable, or a list of them printed in turn."""
 
-        sys.stdout.write(output + "\n")
-        return
-    console().print(output)
+
+def _parts(output: Output) -> list[RenderableType | str]:
+    return list(output) if isinstance(output, list) else [output]
+
+
+def emit(output: Output) -> None:
+    """Print a result on stdout: plain text as is (never wrapped), rich renderables through a console."""
+    import sys
+
+    out = None
+    for part in _parts(output):
+        if isinstance(part, str):
+            sys.stdout.write(part + "\n")
+        else:
+            out = out or console()
+            out.print(part)
+
+
+# --- budgets ------------------------------------------------------------------------
+
+
+def budget_lines(checks: Sequence[BudgetCheck]) -> list[str]:
+    """One stderr line per exceeded budget: ``mults 612,400,000 > 600M by 2.1%``."""
+    return [f"{c.figure} {num(c.value)} > {c.limit_text} by {fixed(100 * (c.value - c.limit), c.limit, 1)}%" for c in checks if not c.ok]
+
+
+def with_budget(data: dict[str, Any], checks: Sequence[BudgetCheck]) -> dict[str, Any]:
+    """Add the JSON verdict ``"budget"`` when budgets were given."""
+    if checks:
+        from convcost.budget import budget_dict
+
+        data["budget"] = budget_dict(tuple(checks))
+    return data
+
+
+# --- diff ---------------------------------------------------------------------------
+
+
+def _signed(n: int) -> str:
+    return f"+{n:,}" if n > 0 else f"{n:,}"
+
+
+def _change_text(base: int, value: int) -> str:
+    if not base:
+        return "-"
+    text = fixed(100 * (value - base), base, 1)
+    return ("+" if value > base else "") + text + "%"
+
+
+DIFF_HEADER = ["status", "base layer", "proposed layer", "base mults", "proposed mults", "mults change", "params change"]
+
+
+def _diff_cells(row: DiffRow) -> list[str]:
+    b, p = row.base, row.proposed
+    return [
+        row.status,
+        f"{b.index} {b.name}" if b else "",
+        f"{p.index} {p.name}" if p else "",
+        num(b.mults) if b else "",
+        num(p.mults) if p else "",
+        _signed(row.mults_change),
+        _signed(row.params_change),
+    ]
+
+
+def _diff_totals(report: DiffReport) -> list[list[str]]:
+    b, p = report.base, report.proposed
+    return [
+        ["mults", num(b.mults), num(p.mults), _signed(p.mults - b.mults), _change_text(b.mults, p.mults)],
+        ["params", num(b.params), num(p.params), _signed(p.params - b.params), _change_text(b.params, p.params)],
+    ]
+
+
+def _diff_names(report: DiffReport) -> tuple[str, str]:
+    return (report.base.name or report.base.source, report.proposed.name or report.proposed.source)
+
+
+def diff_json(report: DiffReport, checks: Sequence[BudgetCheck] = ()) -> str:
+    """``convcost diff --format json``."""
+    return json_text(with_budget(report.to_dict(), checks), flat_depth=3)
+
+
+def diff_csv(report: DiffReport) -> str:
+    """``convcost diff --format csv``: one row per layer of either model, heaviest changes first."""
+    rows: list[list[object]] = [
+        [
+            "status",
+            "base_index",
+            "base_name",
+            "proposed_index",
+            "proposed_name",
+            "base_mults",
+            "proposed_mults",
+            "mults_change",
+            "base_params",
+            "proposed_params",
+            "params_change",
+        ]
+    ]
+    for r in report.rows:
+        b, p = r.base, r.proposed
+        rows.append(
+            [
+                r.status,
+                b.index if b else "",
+                b.name if b else "",
+                p.index if p else "",
+                p.name if p else "",
+                b.mults if b else "",
+                p.mults if p else "",
+                r.mults_change,
+                b.params if b else "",
+                p.params if p else "",
+                r.params_change,
+            ]
+        )
+    return _csv(rows)
+
+
+def diff_markdown(report: DiffReport) -> str:
+    """``convcost diff --format markdown``: totals, then the layers that differ."""
+    base, proposed = _diff_names(report)
+    totals = _md_table(["", "base", "proposed", "change", "change %"], _diff_totals(report), [False, True, True, True, True])
+    differing = [r for r in report.rows if r.status != "unchanged"]
+    layers = _md_table(DIFF_HEADER, [_diff_cells(r) for r in differing], [False, False, False, True, True, True, True])
+    same = len(report.rows) - len(differing)
+    return f"**{base} -> {proposed}**\n\n{totals}\n\n{layers}\n\n{same} unchanged layers not shown. {MODEL_CONVENTION}"
+
+
+def diff_tables(report: DiffReport) -> RenderableType:
+    """The default ``diff`` output: totals side by side, then the layers that differ, heaviest first."""
+    from rich.console import Group
+
+    base, proposed = _diff_names(report)
+    totals = _compact(f"{base} -> {proposed}")
+    for label, right in zip(["", "base", "proposed", "change", "change %"], [False, True, True, True, True], strict=True):
+        totals.add_column(label, justify="right" if right else "left", no_wrap=True)
+    for row in _diff_totals(report):
+        totals.add_row(*row)
+    differing = [r for r in report.rows if r.status != "unchanged"]
+    same = len(report.rows) - len(differing)
+    layers = _compact("Layers that differ, heaviest change first", f"{same} unchanged layers not shown. {MODEL_CONVENTION}")
+    for label in DIFF_HEADER:
+        numeric = label.endswith(("mults", "change"))
+        layers.add_column(label.replace(" ", "\n", 1), justify="right" if numeric else "left", no_wrap=numeric, overflow="fold")
+    for r in differing:
+        layers.add_row(*_diff_cells(r))
+    return Group(totals, layers)
+
+
+# --- separability -------------------------------------------------------------------
+
+
+def _vector(values: Sequence[Any]) -> str:
+    from convcost.separable import number_text
+
+    return "[" + " ".join(number_text(v) for v in values) + "]"
+
+
+def separable_text(result: Separability) -> str:
+    """``convcost separable``: the rank, the 1-D kernels (or the sum of pairs) and the cost per pixel."""
+    kh, kw = len(result.rows), len(result.rows[0])
+    how = "exact rational arithmetic" if result.exact else f"floating point, tolerance {result.tolerance:g} x max |entry|"
+    lines = [f"kernel {kh}x{kw}, rank {result.rank} ({how})"]
+    if result.rank == 0:
+        lines.append("all zero: nothing to compute")
+        return "\n".join(lines)
+    if result.separable:
+        column, row = result.pairs[0]
+        lines += [
+            "separable: one vertical times one horizontal 1-D kernel",
+            f"  vertical ({kh}x1):   {_vector(column)}^T",
+            f"  horizontal (1x{kw}): {_vector(row)}",
+            f"  kernel = {_vector(column)}^T x {_vector(row)}",
+        ]
+    else:
+        lines.append(
+            f"not separable: it is an exact sum of {result.rank} separable pairs"
+            if result.exact
+            else f"not separable: within the tolerance it is a sum of {result.rank} separable pairs"
+        )
+        lines += [f"  {_vector(c)}^T x {_vector(r)}" for c, r in result.pairs]
+    full, pairs = result.full_cost, result.pair_cost
+    label = f"{kh}x1 then 1x{kw}" if result.separable else f"{result.rank} pairs, {result.rank} x ({kh} + {kw})"
+    lines.append(f"mults per output pixel: {full} as a {kh}x{kw} kernel, {pairs} as {label} (speed-up {speedup_text(full, pairs)})")
+    return "\n".join(lines)
+
+
+# --- export -------------------------------------------------------------------------
+
+EXPORT_FORMATS = (".html", ".svg", ".md", ".txt")
+
+_HTML_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+{{stylesheet}}
+body {{{{ color: {{foreground}}; background-color: {{background}}; margin: 2em auto; max-width: 70em; padding: 0 1em; }}}}
+h1 {{{{ font-family: system-ui, sans-serif; font-size: 1.3em; }}}}
+pre {{{{ font-family: Menlo, "DejaVu Sans Mono", Consolas, "Courier New", monospace; font-size: 13px; line-height: 1.35; }}}}
+</style>
+</head>
+<body>
+<h1>{title}</h1>
+<pre><code>{{code}}</code></pre>
+</body>
+</html>
+"""
+
+
+def export_text(path: str, output: Output, markdown: str, title: str) -> str:
+    """The contents of an ``--export`` file, chosen by its extension."""
+    import html
+    import io
+    from pathlib import Path
+
+    from convcost.errors import ConvcostError
+
+    suffix = Path(path).suffix.lower()
+    if suffix not in EXPORT_FORMATS:
+        raise ConvcostError(f"--export: expected a file ending in {', '.join(EXPORT_FORMATS)}, got {path!r}")
+    if suffix == ".md":
+        return markdown + "\n"
+    from rich.console import Console
+
+    recorder = Console(file=io.StringIO(), record=True, width=100, highlight=False, emoji=False, markup=False, color_system="truecolor")
+    for part in _parts(output):
+        recorder.print(part, soft_wrap=isinstance(part, str))
+    if suffix == ".txt":
+        return recorder.export_text()
+    if suffix == ".svg":
+        return recorder.export_svg(title=title)
+    return recorder.export_html(code_format=_HTML_PAGE.format(title=html.escape(title)), inline_styles=False)
+
+
+def write_export(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` whole or not at all (a temporary file, then an atomic rename)."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from convcost.errors import ConvcostError
+
+    target = Path(path)
+    try:
+        fd, temp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise ConvcostError(f"--export: cannot write {path!r} ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)  # mkstemp makes it owner-only; an export is an ordinary file
+        os.replace(temp, target)
+    except OSError as exc:
+        Path(temp).unlink(missing_ok=True)
+        raise ConvcostError(f"--export: cannot write {path!r} ({exc.strerror})") from None

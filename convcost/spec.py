@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 from convcost.errors import ConvcostError, SpecError
 from convcost.methods import METHODS, LayerSpec
-from convcost.perf import paused_gc
 from convcost.shapes import (
     Shape,
     parse_bool,
@@ -287,6 +286,8 @@ def load_yaml(text: str, source: str) -> Any:
     """Parse one YAML document safely; errors become SpecError with file:line:column."""
     import yaml
 
+    from convcost.perf import paused_gc
+
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
     try:
         with paused_gc():
@@ -437,6 +438,26 @@ def file_fields(data: LocDict, allowed: Collection) -> dict[str, Field]:
     return fields
 
 
+def load_kernel_rows(path: str) -> list[list[object]]:
+    """The rows of a kernel file: YAML (a list of rows, or a mapping with ``kernel:``) or CSV."""
+    if path.lower().endswith(".csv"):
+        import csv
+
+        text, _ = read_text(path)
+        return [[cell for cell in row if cell.strip()] for row in csv.reader(text.splitlines()) if any(c.strip() for c in row)]
+    text, source = read_text(path)
+    data = load_yaml(text, source)
+    if isinstance(data, LocDict) and "kernel" in data:
+        data = data["kernel"]
+    if isinstance(data, str):
+        from convcost.separable import parse_kernel_text
+
+        return [list(row) for row in parse_kernel_text(data)]
+    if not isinstance(data, list) or not all(isinstance(row, list) for row in data):
+        raise SpecError(f"{source}:1:1: expected a kernel: a list of rows (e.g. [[1, 2, 1], [2, 4, 2], [1, 2, 1]]), got {_describe(data)}")
+    return [list(row) for row in data]
+
+
 def load_layer_fields(path: str) -> tuple[dict[str, Field], str]:
     """The raw fields of a layer file and its name for messages."""
     data = load_mapping(path, "layer")
@@ -468,7 +489,6 @@ DEFAULT_KEYS = frozenset({"type"}.union(*TYPE_KEYS.values()))
 _LAYER_KEYS = {kind: keys | {"type", "name"} for kind, keys in TYPE_KEYS.items()}
 BLOCK_KEYS = frozenset({"layers", "branches", "name", "repeat", "residual"})
 MODEL_KEYS = frozenset({"name", "input", "defaults", "layers", "budget"})
-BUDGET_KEYS = frozenset({"max-mults", "max-params"})
 RESIDUALS = ("identity", "project")
 
 
@@ -625,30 +645,10 @@ def _capped(size: int, repeat: int, loc: Loc) -> int:
     return size
 
 
-def parse_si(value: object, what: object) -> tuple[int, str]:
-    """An exact whole number with an optional SI suffix: ``600M``, ``1.5G``, ``250k``, ``1000``."""
-    from fractions import Fraction
-
-    text = str(value).strip() if isinstance(value, (int, str)) and not isinstance(value, bool) else None
-    scale = {"k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
-    expected = "a whole number, optionally with k, M, G or T (e.g. 600M, 1.5G, 250k)"
-    if not text:
-        raise ConvcostError(f"{what}: expected {expected}, got {shown(value)}")
-    factor = scale.get(text[-1], 1)
-    digits = text[:-1] if text[-1] in scale else text
-    if not digits or not all(ch.isdigit() or ch in "._" for ch in digits) or not digits.isascii():
-        raise ConvcostError(f"{what}: expected {expected}, got {shown(value)}")
-    try:
-        exact = Fraction(digits.replace("_", "")) * factor
-    except (ValueError, ZeroDivisionError):
-        raise ConvcostError(f"{what}: expected {expected}, got {shown(value)}") from None
-    if exact.denominator != 1 or exact < 1:
-        raise ConvcostError(f"{what}: expected a whole number >= 1, got {shown(value)} = {float(exact):g}")
-    return int(exact), text
-
-
 def load_model(path: str) -> ModelSpec:
     """Read and validate a model file (``-``: standard input)."""
+    from convcost.budget import BUDGET_KEYS, parse_si
+
     data = load_mapping(path, "model")
     source = data.loc.source
     for key in data:
@@ -671,7 +671,7 @@ def load_model(path: str) -> ModelSpec:
             raw = data["budget"]
             if not isinstance(raw, LocDict):
                 raise SpecError(f"{data.where('budget')}: budget: expected a mapping, got {_describe(raw)}")
-            for key, (value, what) in file_fields(raw, BUDGET_KEYS).items():
+            for key, (value, what) in file_fields(raw, frozenset(BUDGET_KEYS)).items():
                 budget[key] = parse_si(value, what)
     except SpecError:
         raise

@@ -176,7 +176,7 @@ def test_version_from_metadata() -> None:
 
 def test_specs_are_all_loadable() -> None:
     """Every file under layer_specs/ runs through the command it is written for."""
-    for path in sorted(SPECS.glob("*.yaml")):
+    for path in sorted(SPECS.rglob("*.yaml")):
         command = "model" if "layers:" in path.read_text(encoding="utf-8") else "layer"
         assert run(command, str(path), "--format", "json").exit_code == 0, path
     assert (ROOT / "layer_specs").is_dir()
