@@ -43,6 +43,9 @@ class _Group(click.Group):
         except ConvcostError as exc:
             _fail(str(exc))
             sys.exit(2)
+        except click.exceptions.NoArgsIsHelpError as exc:  # bare `convcost`: the help, not an error
+            click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+            sys.exit(0)
         except click.ClickException as exc:
             _fail(exc.format_message())
             sys.exit(2 if isinstance(exc, click.UsageError) or exc.exit_code == 1 else exc.exit_code)

@@ -429,7 +429,8 @@ _BLOCKS = " ▏▎▍▌▋▊▉█"
 
 
 def share_bar(part: int, total: int, width: int = _BAR_WIDTH) -> str:
-    """A bar of ``width`` cells for ``part / total``, in eighths of a cell."""
+    """A bar of ``width`` cells for ``part / total``, in eighths of a cell (the model table
+    passes the heaviest layer as ``total``, so that layer's bar is full)."""
     eighths = (part * width * 8 * 2 + total) // (2 * total) if total else 0
     full, rest = divmod(eighths, 8)
     return "█" * full + (_BLOCKS[rest] if rest else "")
@@ -453,7 +454,7 @@ def model_tables(report: ModelReport) -> RenderableType:
     from rich.console import Group
 
     total = report.mults
-    layers = _compact(_model_title(report), MODEL_CONVENTION)
+    layers = _compact(_model_title(report), f"Bars are scaled to the heaviest layer. {MODEL_CONVENTION}")
     layers.add_column("#", justify="right")
     layers.add_column("name", overflow="fold")
     layers.add_column("layer", overflow="fold")
@@ -461,8 +462,9 @@ def model_tables(report: ModelReport) -> RenderableType:
     layers.add_column("mults", justify="right", no_wrap=True)
     layers.add_column("params", justify="right", no_wrap=True)
     layers.add_column("share\nof mults", no_wrap=True)
+    peak = max((r.mults for r in report.layers), default=0)
     for r in report.layers:
-        share = f"{_share(r.mults, total):>6} {share_bar(r.mults, total)}"
+        share = f"{_share(r.mults, total):>6} {share_bar(r.mults, peak)}"
         layers.add_row(
             str(r.index), r.name, _layer_label(r), str(r.out), num(r.mults), num(r.params), share, style="dim" if r.mults == 0 else None
         )

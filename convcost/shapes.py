@@ -79,10 +79,15 @@ def parse_int(value: object, what: object, minimum: int = 1) -> int:
     return number
 
 
+def _sizes_text(text: str) -> str:
+    """``28 X 28 × 8`` -> ``28x28x8``: any case, spaces, and the multiplication sign documents print."""
+    return text.lower().replace("\u00d7", "x").replace(" ", "")
+
+
 def _parts(value: object, what: object, count: int, expected: str) -> list[int]:
     """Split ``AxBxC`` (or a list) into ``count`` whole numbers >= 1."""
     if isinstance(value, str):
-        items: list[object] = list(value.lower().replace(" ", "").split("x"))
+        items: list[object] = list(_sizes_text(value).split("x"))
     elif isinstance(value, list):
         items = list(value)
     else:
@@ -128,7 +133,7 @@ def parse_padding(value: object, what: object) -> PaddingSpec:
             return "same"
         if word == "valid":
             return (0, 0, 0, 0)
-        items: list[object] = list(word.replace(" ", "").split("x"))
+        items: list[object] = list(_sizes_text(word).split("x"))
     elif isinstance(value, list):
         items = list(value)
     else:

@@ -18,7 +18,7 @@ SPECS = ROOT / "layer_specs"
 def run(*args: str, input: str | None = None) -> Result:
     """Invoke ``convcost ARGS`` through click's CliRunner at a fixed 80-column width."""
     runner = CliRunner()
-    return runner.invoke(cli, list(args), input=input, env={"COLUMNS": "80", "NO_COLOR": "1"}, catch_exceptions=False)
+    return runner.invoke(cli, list(args), input=input, env={"COLUMNS": "80", "NO_COLOR": "1"}, catch_exceptions=False, prog_name="convcost")
 
 
 def run_json(*args: str) -> Any:

@@ -180,3 +180,17 @@ def test_specs_are_all_loadable() -> None:
         command = "model" if "layers:" in path.read_text(encoding="utf-8") else "layer"
         assert run(command, str(path), "--format", "json").exit_code == 0, path
     assert (ROOT / "layer_specs").is_dir()
+
+
+def test_bare_command_prints_help() -> None:
+    """`convcost` alone prints the help (not an error line) and exits 0."""
+    result = run()
+    assert result.exit_code == 0
+    assert result.stdout.startswith("Usage: convcost")
+    assert "layer" in result.stdout
+
+
+def test_multiplication_sign_and_capitals_accepted() -> None:
+    """Sizes copied from documents (28×28×8, 28 X 28 X 8) parse like 28x28x8."""
+    for text in ("28×28×8", "28 X 28 X 8"):
+        assert run_json("layer", "--in", text, "--k", "3", "--out", "16")["layer"]["in"] == [28, 28, 8]
