@@ -80,7 +80,7 @@ def parse_int(value: object, what: object, minimum: int = 1) -> int:
 
 
 def _sizes_text(text: str) -> str:
-    """``28 X 28 × 8`` -> ``28x28x8``: any case, spaces, and the multiplication sign documents print."""
+    """``28 X 28 x 8`` -> ``28x28x8``: any case, spaces, and the multiplication sign (U+00D7) documents print."""
     return text.lower().replace("\u00d7", "x").replace(" ", "")
 
 

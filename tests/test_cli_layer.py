@@ -191,6 +191,6 @@ def test_bare_command_prints_help() -> None:
 
 
 def test_multiplication_sign_and_capitals_accepted() -> None:
-    """Sizes copied from documents (28×28×8, 28 X 28 X 8) parse like 28x28x8."""
-    for text in ("28×28×8", "28 X 28 X 8"):
+    """Sizes copied from documents (with the multiplication sign U+00D7, or capitals) parse like 28x28x8."""
+    for text in ("28\u00d728\u00d78", "28 X 28 X 8"):
         assert run_json("layer", "--in", text, "--k", "3", "--out", "16")["layer"]["in"] == [28, 28, 8]
