@@ -97,13 +97,15 @@ def _limits(max_mults: str | None, max_params: str | None, base: Mapping[str, tu
     return limits
 
 
-def _finish(fmt: str, views: Mapping[str, Callable[[], Any]], export: str | None, title: str, checks: Sequence[Any] = ()) -> None:
+def _finish(fmt: str, views: Mapping[str, render.View], export: str | None, title: str, checks: Sequence[Any] = ()) -> None:
     """Export (whole or not at all, before anything is printed), print, then report budgets.
 
     Exit status 1 when a budget is exceeded; the output is printed all the same.
     """
     if export is not None:
-        render.write_export(export, render.export_text(export, views["table"](), views["markdown"](), title))
+        markdown = views["markdown"]()
+        assert isinstance(markdown, str)
+        render.write_export(export, render.export_text(export, views["table"](), markdown, title))
     render.emit(views[fmt]())
     lines = render.budget_lines(checks)
     for line in lines:
@@ -174,12 +176,9 @@ def layer(
             raise ConvcostError(f"the budget cannot be checked: {first.method} does not apply ({first.reason})")
         checks = check_budget(limits, first.mults, first.params)
 
-    views: dict[str, Callable[[], Any]] = {
-        "json": lambda: render.layer_json(report, checks),
-        "csv": lambda: render.layer_csv(report),
-        "markdown": lambda: render.layer_markdown(report),
-        "table": lambda: [render.layer_table(report), "\n" + render.layer_explain(report)] if explain else render.layer_table(report),
-    }
+    views = render.views(report, checks)
+    if explain:
+        views["table"] = lambda: [render.layer_table(report), "\n" + render.layer_explain(report)]
     _finish(fmt, views, export, f"convcost layer: {report.conv.inp} -> {report.conv.out}", checks)
 
 
@@ -222,13 +221,7 @@ def model(
         limits = _limits(max_mults, max_params, spec.budget)
         report = cost_model(spec, rank_value, mid_value, method)
         checks = check_budget(limits, report.mults, report.params)
-        views: dict[str, Callable[[], Any]] = {
-            "json": lambda: render.model_json(report, checks),
-            "csv": lambda: render.model_csv(report),
-            "markdown": lambda: render.model_markdown(report),
-            "table": lambda: render.model_tables(report),
-        }
-        _finish(fmt, views, export, f"convcost model: {report.name or report.source}", checks)
+        _finish(fmt, render.views(report, checks), export, f"convcost model: {report.name or report.source}", checks)
 
 
 @cli.command()
@@ -256,13 +249,7 @@ def diff(base: str, proposed: str, fmt: str, max_mults: str | None, max_params: 
     report = diff_models(cost_model(base_spec), cost_model(proposed_spec))
     limits = _limits(max_mults, max_params, proposed_spec.budget)
     checks = check_budget(limits, report.proposed.mults, report.proposed.params)
-    views: dict[str, Callable[[], Any]] = {
-        "json": lambda: render.diff_json(report, checks),
-        "csv": lambda: render.diff_csv(report),
-        "markdown": lambda: render.diff_markdown(report),
-        "table": lambda: render.diff_tables(report),
-    }
-    _finish(fmt, views, export, f"convcost diff: {base} -> {proposed}", checks)
+    _finish(fmt, render.views(report, checks), export, f"convcost diff: {base} -> {proposed}", checks)
 
 
 @cli.command(context_settings={"ignore_unknown_options": True})  # a kernel may start with "-1"

@@ -8,7 +8,7 @@ so the JSON, CSV and Markdown paths never load it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from math import gcd
 from typing import TYPE_CHECKING, Any, Union
 
@@ -476,6 +476,30 @@ def model_tables(report: ModelReport) -> RenderableType:
     for row in _whatif_rows(report):
         whatif.add_row(*row)
     return Group(layers, whatif)
+
+
+# --- views -------------------------------------------------------------------------
+
+View = Callable[[], "Output"]
+
+
+def views(report: LayerReport | ModelReport | DiffReport, checks: Sequence[BudgetCheck] = ()) -> dict[str, View]:
+    """Each output format of a result, rendered only when asked for (so JSON never loads rich)."""
+    from convcost.diff import DiffReport
+
+    renderers: tuple[Callable[..., str], Callable[..., str], Callable[..., str], Callable[..., Output]]
+    if isinstance(report, LayerReport):
+        renderers = (layer_json, layer_csv, layer_markdown, layer_table)
+    elif isinstance(report, DiffReport):
+        renderers = (diff_json, diff_csv, diff_markdown, diff_tables)
+    else:
+        renderers = (model_json, model_csv, model_markdown, model_tables)
+    return {
+        "json": lambda: renderers[0](report, checks),
+        "csv": lambda: renderers[1](report),
+        "markdown": lambda: renderers[2](report),
+        "table": lambda: renderers[3](report),
+    }
 
 
 # --- printing -----------------------------------------------------------------------

@@ -84,16 +84,21 @@ def _sizes_text(text: str) -> str:
     return text.lower().replace("\u00d7", "x").replace(" ", "")
 
 
-def _parts(value: object, what: object, count: int, expected: str) -> list[int]:
-    """Split ``AxBxC`` (or a list) into ``count`` whole numbers >= 1."""
+def _numbers(value: object) -> list[int | None]:
+    """The whole numbers of ``AxBxC`` text, a list, or a single value (None where not a number)."""
     if isinstance(value, str):
         items: list[object] = list(_sizes_text(value).split("x"))
     elif isinstance(value, list):
         items = list(value)
     else:
         items = [value]
-    numbers = [_as_int(item) for item in items]
-    if len(items) != count or any(n is None for n in numbers):
+    return [_as_int(item) for item in items]
+
+
+def _parts(value: object, what: object, count: int, expected: str) -> list[int]:
+    """Split ``AxBxC`` (or a list) into ``count`` whole numbers >= 1."""
+    numbers = _numbers(value)
+    if len(numbers) != count or any(n is None for n in numbers):
         raise ConvcostError(f"{what}: expected {expected}, got {shown(value)}")
     result = [n for n in numbers if n is not None]
     if any(n < 1 for n in result):
@@ -133,13 +138,8 @@ def parse_padding(value: object, what: object) -> PaddingSpec:
             return "same"
         if word == "valid":
             return (0, 0, 0, 0)
-        items: list[object] = list(_sizes_text(word).split("x"))
-    elif isinstance(value, list):
-        items = list(value)
-    else:
-        items = [value]
-    numbers = [_as_int(item) for item in items]
-    if len(items) not in (1, 2, 4) or any(n is None or n < 0 for n in numbers):
+    numbers = _numbers(value)
+    if len(numbers) not in (1, 2, 4) or any(n is None or n < 0 for n in numbers):
         raise ConvcostError(f"{what}: expected {_PADDING_EXPECTED}, got {shown(value)}")
     n = [x for x in numbers if x is not None]
     if len(n) == 1:

@@ -372,15 +372,18 @@ LAYER_KEYS = frozenset({"in", "k", "out", "stride", "padding", "dilation", "grou
 
 
 class Label:
-    """Names a key of a YAML mapping in an error, ``file:3:5: in``; formatted only when needed."""
+    """A place in a file, formatted only when an error needs it (a large file has a label per
+    value): a mapping's key, ``file:3:5: in``, or a list's item, ``file:4:5``."""
 
     __slots__ = ("data", "key")
 
-    def __init__(self, data: LocDict, key: str) -> None:
+    def __init__(self, data: LocDict | LocList, key: Any) -> None:
         self.data = data
         self.key = key
 
     def __str__(self) -> str:
+        if isinstance(self.data, LocList):
+            return str(self.data.item_loc(self.key))
         return f"{self.data.where(self.key)}: {self.key}"
 
 
@@ -538,19 +541,6 @@ class ModelSpec(NamedTuple):
     """``max-mults`` / ``max-params`` from the file: (limit, as written)."""
 
 
-class _At:
-    """Item ``index`` of a YAML list, as ``file:line:column`` when formatted (only for errors)."""
-
-    __slots__ = ("index", "items")
-
-    def __init__(self, items: LocList, index: int) -> None:
-        self.items = items
-        self.index = index
-
-    def __str__(self) -> str:
-        return str(self.items.item_loc(self.index))
-
-
 class _ModelParser:
     """Turns the YAML of a model file into nodes, once per distinct YAML object."""
 
@@ -562,7 +552,7 @@ class _ModelParser:
     def layers(self, items: object, where: object, what: str) -> tuple[Node, ...]:
         if not isinstance(items, LocList):
             raise SpecError(f"{where}: {what}: expected a list of layers, got {_describe(items)}")
-        return tuple(self.node(item, _At(items, i)) for i, item in enumerate(items))
+        return tuple(self.node(item, Label(items, i)) for i, item in enumerate(items))
 
     def node(self, item: object, loc: object) -> Node:
         if not isinstance(item, LocDict):
@@ -599,7 +589,7 @@ class _ModelParser:
         where = item.where("branches")
         if not isinstance(raw, LocList) or not raw:
             raise SpecError(f"{where}: branches: expected a list of layer lists, got {_describe(raw)}")
-        branches = tuple(self.layers(b, _At(raw, i), f"branch {i + 1}") for i, b in enumerate(raw))
+        branches = tuple(self.layers(b, Label(raw, i), f"branch {i + 1}") for i, b in enumerate(raw))
         size = _capped(sum(_size(n) for b in branches for n in b), repeat, item.loc)
         return BlockNode(item.loc, name, repeat, residual, branches=branches, size=size)
 
