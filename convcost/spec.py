@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple, Union
+from typing import Any, NamedTuple, Union
 
 from convcost.errors import ConvcostError, SpecError
 from convcost.methods import METHODS, LayerSpec
@@ -25,9 +25,6 @@ from convcost.shapes import (
     parse_shape,
     shown,
 )
-
-if TYPE_CHECKING:
-    pass
 
 MAX_LAYERS = 100_000
 """A model file that expands to more layers than this is refused."""
@@ -97,15 +94,19 @@ def _describe(value: object) -> str:
     return f"{type(value).__name__} {shown(value)}"
 
 
-def _suggest(key: object, allowed: Collection) -> str:
+KeySet = Union[set[str], frozenset[str], Mapping[str, Any]]
+
+
+def _did_you_mean(word: object, options: KeySet | tuple[str, ...]) -> str:
+    """``; did you mean 'stride'?`` for the closest option, or nothing."""
     import difflib
 
-    close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"unknown key {shown(key)}{hint} (valid keys: {', '.join(sorted(allowed))})"
+    close = difflib.get_close_matches(str(word), sorted(options), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
-Collection = Union[set[str], frozenset[str], Mapping[str, Any]]
+def _suggest(key: object, allowed: KeySet) -> str:
+    return f"unknown key {shown(key)}{_did_you_mean(key, allowed)} (valid keys: {', '.join(sorted(allowed))})"
 
 
 # --- reading and parsing YAML -------------------------------------------------------
@@ -337,12 +338,7 @@ def parse_type(value: object, what: object) -> str:
     """A model layer's type."""
     if isinstance(value, str) and value in LAYER_TYPES:
         return value
-    hint = ""
-    if isinstance(value, str):
-        import difflib
-
-        close = difflib.get_close_matches(value, LAYER_TYPES, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = _did_you_mean(value, LAYER_TYPES) if isinstance(value, str) else ""
     raise ConvcostError(f"{what}: unknown layer type {shown(value)}{hint} (expected one of {', '.join(LAYER_TYPES)})")
 
 
@@ -431,7 +427,7 @@ def layer_spec(fields: Mapping[str, Field], missing: Callable[[str], str]) -> La
     )
 
 
-def file_fields(data: LocDict, allowed: Collection) -> dict[str, Field]:
+def file_fields(data: LocDict, allowed: KeySet) -> dict[str, Field]:
     """The raw fields of a YAML mapping, each named with its location; unknown keys refused."""
     fields: dict[str, Field] = {}
     for key, value in data.items():
