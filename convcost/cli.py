@@ -87,13 +87,12 @@ def _review_options(func: F) -> F:
 
 def _limits(max_mults: str | None, max_params: str | None, base: Mapping[str, tuple[int, str]] | None = None) -> dict[str, tuple[int, str]]:
     """Budget limits: a file's ``budget:`` overridden by the flags."""
-    from convcost.budget import parse_si
-
     limits = dict(base or {})
-    if max_mults is not None:
-        limits["max-mults"] = parse_si(max_mults, "--max-mults")
-    if max_params is not None:
-        limits["max-params"] = parse_si(max_params, "--max-params")
+    for key, value in (("max-mults", max_mults), ("max-params", max_params)):
+        if value is not None:
+            from convcost.budget import parse_si
+
+            limits[key] = parse_si(value, f"--{key}")
     return limits
 
 
@@ -178,7 +177,7 @@ def layer(
 
     views = render.views(report, checks)
     if explain:
-        views["table"] = lambda: [render.layer_table(report), "\n" + render.layer_explain(report)]
+        views["table"] = lambda: [*render.layer_table(report), "\n" + render.layer_explain(report)]
     _finish(fmt, views, export, f"convcost layer: {report.conv.inp} -> {report.conv.out}", checks)
 
 

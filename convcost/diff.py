@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from convcost.model import LayerRow, ModelReport
 
@@ -58,6 +58,8 @@ class DiffRow:
 @dataclass(frozen=True)
 class DiffReport:
     """Two costed models and their layer-by-layer differences, heaviest changes first."""
+
+    kind: ClassVar[str] = "diff"
 
     base: ModelReport
     proposed: ModelReport

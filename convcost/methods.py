@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from convcost.errors import ConvcostError
 from convcost.shapes import Conv, PaddingSpec, Pair, Shape, make_conv, out_size
@@ -292,7 +292,9 @@ def _pct(base: int | None, value: int | None) -> float | None:
 
 @dataclass(frozen=True)
 class LayerReport:
-    """A layer and what each requested cost model makes of it; ``results[0]`` is the baseline."""
+    """A layer and what each requested cost model makes of it; ``baseline`` is the standard layer."""
+
+    kind: ClassVar[str] = "layer"
 
     spec: LayerSpec
     conv: Conv

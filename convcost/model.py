@@ -8,7 +8,7 @@ norm adds 2 parameters per output channel.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from convcost.errors import ConvcostError, SpecError
 from convcost.methods import (
@@ -85,6 +85,8 @@ class WhatIf:
 @dataclass(frozen=True, slots=True)
 class ModelReport:
     """A costed network: its layers, totals and what-if table."""
+
+    kind: ClassVar[str] = "model"
 
     source: str
     name: str | None

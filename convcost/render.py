@@ -174,7 +174,7 @@ def layer_markdown(report: LayerReport) -> str:
         rows.append([f"**{result.method}**", note or "", str(result.stages[-1].conv.out), m, p, saved, speed, psaved])
         rows += [["", s.name, str(s.conv.out), num(s.mults), num(s.params), "", "", ""] for s in result.stages]
     title = f"**{_layer_title(report)}**\n\n"
-    return title + _md_table(header, rows, [False, False, False, True, True, True, True, True]) + f"\n\n{_caption(report.conv.bias)}"
+    return title + _md_table(header, rows, [False, False, False, True, True, True, True, True]) + f"\n\n{_caption(report.conv.bias, ' ')}"
 
 
 def pair_text(pair: tuple[int, int]) -> str:
@@ -202,9 +202,9 @@ def _layer_title(report: LayerReport) -> str:
     return ", ".join(parts)
 
 
-def _caption(bias: bool) -> str:
+def _caption(bias: bool, sep: str = "\n") -> str:
     counted = "bias parameters counted, bias adds not" if bias else "no bias (--no-bias)"
-    return f"{CONVENTION}; {counted}."
+    return f"{CONVENTION};{sep}{counted}."
 
 
 def _method_note(result: MethodResult) -> str | None:
@@ -219,18 +219,18 @@ def _method_note(result: MethodResult) -> str | None:
     return None
 
 
-def layer_table(report: LayerReport) -> RenderableType:
-    """The default ``layer`` output: one row per method with its stages indented beneath,
-    each method's own figures (rank, mid) and reasons for not applying as notes below."""
+def layer_table(report: LayerReport) -> list[RenderableType | str]:
+    """The default ``layer`` output: the layer, a table with one row per method and its stages
+    indented beneath, then notes (rank, mid, reasons for not applying) and the convention.
+
+    The title and notes are plain lines, not rich's title and caption: wrapping those costs
+    rich about 6 ms of a start-up that is meant to take a few tens."""
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
     notes = [f"{r.method}: {note}" for r in report.results if (note := _method_note(r))]
-    caption = "\n".join([*notes, _caption(report.conv.bias)])
-    table = Table(
-        title=_layer_title(report), caption=caption, caption_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True
-    )
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     table.add_column("method / stage")
     table.add_column("output", no_wrap=True)
     for label in ("mults", "params", "mults\nsaved", "speed-up", "params\nsaved"):
@@ -245,7 +245,7 @@ def layer_table(report: LayerReport) -> RenderableType:
         for j, stage in enumerate(result.stages):
             end = j == len(result.stages) - 1 and not last_method
             table.add_row(f"  {stage.name}", str(stage.conv.out), num(stage.mults), num(stage.params), style="dim", end_section=end)
-    return table
+    return [_layer_title(report), table, "\n".join([*notes, _caption(report.conv.bias)])]
 
 
 def _factors(conv: Conv) -> tuple[list[int], list[int]]:
@@ -485,15 +485,12 @@ View = Callable[[], "Output"]
 
 def views(report: LayerReport | ModelReport | DiffReport, checks: Sequence[BudgetCheck] = ()) -> dict[str, View]:
     """Each output format of a result, rendered only when asked for (so JSON never loads rich)."""
-    from convcost.diff import DiffReport
-
-    renderers: tuple[Callable[..., str], Callable[..., str], Callable[..., str], Callable[..., Output]]
-    if isinstance(report, LayerReport):
-        renderers = (layer_json, layer_csv, layer_markdown, layer_table)
-    elif isinstance(report, DiffReport):
-        renderers = (diff_json, diff_csv, diff_markdown, diff_tables)
-    else:
-        renderers = (model_json, model_csv, model_markdown, model_tables)
+    table: dict[str, tuple[Callable[..., Any], ...]] = {
+        "layer": (layer_json, layer_csv, layer_markdown, layer_table),
+        "model": (model_json, model_csv, model_markdown, model_tables),
+        "diff": (diff_json, diff_csv, diff_markdown, diff_tables),
+    }
+    renderers = table[report.kind]  # dispatch by name: importing diff/model here would slow every layer command
     return {
         "json": lambda: renderers[0](report, checks),
         "csv": lambda: renderers[1](report),

@@ -103,7 +103,9 @@ def test_table_snapshot() -> None:
 
     report = cost_layer(LayerSpec(Shape(28, 28, 8), 16, (3, 3)))
     buffer = StringIO()
-    Console(file=buffer, width=80, color_system=None, highlight=False).print(render.layer_table(report))
+    console = Console(file=buffer, width=80, color_system=None, highlight=False)
+    for part in render.layer_table(report):
+        console.print(part, soft_wrap=isinstance(part, str))
     assert buffer.getvalue() == (SNAPSHOTS / "layer_28x28x8_k3_out16.txt").read_text(encoding="utf-8")
 
 
