@@ -35,3 +35,17 @@ def test_table_imports_rich_but_not_yaml() -> None:
     loaded = _heavy_modules("layer", "--in", "28x28x8", "--k", "3", "--out", "16")
     assert "'rich'" in loaded
     assert "yaml" not in loaded
+
+
+def test_python_dash_m_runs_the_cli() -> None:
+    """`python -m convcost` is the same command, errors included."""
+    ok = subprocess.run([sys.executable, "-m", "convcost", "layer", "--in", "28x28x8", "--k", "3", "--out", "16", "--format", "json"],
+                        capture_output=True, text=True, check=False)  # fmt: skip
+    assert ok.returncode == 0
+    assert '"mults": 135200' in ok.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "convcost", "layer", "--in", "28x28", "--k", "3", "--out", "1"], capture_output=True, text=True, check=False
+    )
+    assert bad.returncode == 2
+    assert bad.stdout == ""
+    assert bad.stderr.startswith("Error: --in")
