@@ -101,11 +101,11 @@ def _finish(fmt: str, views: Mapping[str, render.View], export: str | None, titl
 
     Exit status 1 when a budget is exceeded; the output is printed all the same.
     """
+    output = views[fmt]()
     if export is not None:
-        markdown = views["markdown"]()
-        assert isinstance(markdown, str)
-        render.write_export(export, render.export_text(export, views["table"](), markdown, title))
-    render.emit(views[fmt]())
+        markdown = views["markdown"]() if fmt == "table" else None
+        render.write_export(export, render.export_text(export, output, fmt, title, markdown))
+    render.emit(output)
     lines = render.budget_lines(checks)
     for line in lines:
         click.echo(line, err=True)

@@ -725,8 +725,11 @@ pre {{{{ font-family: Menlo, "DejaVu Sans Mono", Consolas, "Courier New", monosp
 """
 
 
-def export_text(path: str, output: Output, markdown: str, title: str) -> str:
-    """The contents of an ``--export`` file, chosen by its extension."""
+def export_text(path: str, output: Output, fmt: str, title: str, markdown: Output | None = None) -> str:
+    """What was printed (``output``, in format ``fmt``) as an ``--export`` file, by its extension.
+
+    ``.md`` of a table is its Markdown view (``markdown``); of JSON or CSV, a fenced block.
+    """
     import html
     import io
     from pathlib import Path
@@ -737,7 +740,11 @@ def export_text(path: str, output: Output, markdown: str, title: str) -> str:
     if suffix not in EXPORT_FORMATS:
         raise ConvcostError(f"--export: expected a file ending in {', '.join(EXPORT_FORMATS)}, got {path!r}")
     if suffix == ".md":
-        return markdown + "\n"
+        if isinstance(markdown, str):
+            return markdown + "\n"
+        if fmt == "markdown" and isinstance(output, str):
+            return output + "\n"
+        return f"```{fmt}\n{output}\n```\n"
     from rich.console import Console
 
     recorder = Console(file=io.StringIO(), record=True, width=100, highlight=False, emoji=False, markup=False, color_system="truecolor")

@@ -323,3 +323,15 @@ def test_schema_validates_every_spec_and_rejects_broken_ones() -> None:
     ]
     for text in broken:
         assert list(validator.iter_errors(yaml.safe_load(text))), text
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "markdown"])
+def test_export_writes_what_was_printed(tmp_path: Path, fmt: str) -> None:
+    """With --format json/csv/markdown, the .txt export is exactly the printed output."""
+    target = tmp_path / "report.txt"
+    result = run("layer", "--in", "28x28x8", "--k", "3", "--out", "16", "--format", fmt, "--export", str(target))
+    assert result.exit_code == 0
+    assert target.read_text(encoding="utf-8") == result.stdout
+    md = tmp_path / "report.md"
+    run("layer", "--in", "28x28x8", "--k", "3", "--out", "16", "--format", fmt, "--export", str(md))
+    assert result.stdout.rstrip("\n") in md.read_text(encoding="utf-8")
