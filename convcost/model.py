@@ -182,12 +182,9 @@ class _Walker:
                     f"{start.h}x{start.w} to {end.h}x{end.w} with a strided 1x1 convolution"
                 )
             strides.append(step)
-        bias = bool(self.spec.shortcut.get("bias", False))
-        conv = make_conv(start, end.c, (1, 1), (strides[0], strides[1]), bias=bias)
-        bn = 2 * end.c if self.spec.shortcut.get("bn") else 0
-        self.add(
-            f"{prefix}shortcut", False, "shortcut", conv.inp, conv.out, _kernel_text(conv.k, conv.stride), conv.mults, conv.params + bn
-        )
+        values = {"out": end.c, "stride": (strides[0], strides[1]), **self.spec.shortcut}
+        out, kernel, mults, params, _, _ = self.compute("pointwise", values, start)
+        self.add(f"{prefix}shortcut", False, "shortcut", start, out, kernel, mults, params)
 
     def add(self, name: str, named: bool, kind: str, inp: Shape, out: Shape, kernel: str, mults: int, params: int, **extra: Any) -> None:
         if len(self.rows) >= MAX_LAYERS:
@@ -209,14 +206,13 @@ class _Walker:
         key = (node.type, node.key, shape)
         cost = self.memo.get(key)
         if cost is None:
-            cost = self.memo[key] = self.compute(node, shape)
+            cost = self.memo[key] = self.compute(node.type, node.values, shape)
         out, kernel, mults, params, method, alternatives = cost
         self.add(name, node.name is not None, node.type, shape, out, kernel, mults, params, method=method, alternatives=alternatives)
         return out
 
-    def compute(self, node: LayerNode, shape: Shape) -> _Cost:
+    def compute(self, kind: str, v: dict[str, Any], shape: Shape) -> _Cost:
         """Output shape, kernel text, mults, params, ``as:`` method and what-if alternatives of a layer."""
-        v, kind = node.values, node.type
         bn = 2 if v.get("bn") else 0
         if kind in ("maxpool", "avgpool"):
             if v.get("global"):

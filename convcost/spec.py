@@ -542,8 +542,7 @@ class _ModelParser:
 
     def __init__(self, defaults: dict[str, Any]) -> None:
         self.defaults = defaults
-        self.memo: dict[int, Node] = {}
-        self.busy: set[int] = set()
+        self.memo: dict[int, Node] = {}  # aliases share one YAML object: parse it once
 
     def layers(self, items: object, where: object, what: str) -> tuple[Node, ...]:
         if not isinstance(items, LocList):
@@ -556,11 +555,8 @@ class _ModelParser:
         key = id(item)
         if key in self.memo:
             return self.memo[key]
-        if key in self.busy:
-            raise SpecError(f"{loc}: a block contains itself (recursive alias)")
-        self.busy.add(key)
+        # No cycle check needed: the YAML builder refuses an alias inside its own anchor.
         node = self.block(item) if ("layers" in item or "branches" in item) else self.layer(item)
-        self.busy.discard(key)
         self.memo[key] = node
         return node
 
