@@ -54,16 +54,13 @@ def cost_model_file(path: str, rank: int | None = None, mid: int | None = None, 
 def to_json(result: LayerReport | ModelReport | DiffReport | Separability) -> str:
     """The same JSON text the CLI prints for this result with ``--format json``."""
     from convcost import render
-    from convcost.diff import DiffReport
-    from convcost.model import ModelReport
+    from convcost.separable import Separability
 
-    if isinstance(result, LayerReport):
-        return render.layer_json(result)
-    if isinstance(result, ModelReport):
-        return render.model_json(result)
-    if isinstance(result, DiffReport):
-        return render.diff_json(result)
-    return render.json_text(result.to_dict())
+    if isinstance(result, Separability):
+        return render.json_text(result.to_dict())
+    text = render.views(result)["json"]()
+    assert isinstance(text, str)
+    return text
 
 
 __all__ = ["build_layer", "cost_model_file", "to_json"]
