@@ -22,33 +22,33 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from convcost.api import build_layer, cost_model_file, to_json
+from convcost.core.shapes import Conv, Shape
 from convcost.errors import ConvcostError, SpecError
-from convcost.methods import FACTORIZATIONS, METHODS, LayerReport, LayerSpec, MethodOptions, MethodResult, Stage, cost_layer
-from convcost.shapes import Conv, Shape
+from convcost.factorize import FACTORIZATIONS, METHODS, LayerReport, LayerSpec, MethodOptions, MethodResult, Stage, cost_layer
 
 if TYPE_CHECKING:
-    from convcost.budget import BudgetCheck, check_budget
-    from convcost.diff import DiffReport, DiffRow, diff_models
-    from convcost.model import LayerRow, ModelReport, WhatIf, cost_model
-    from convcost.schema import model_schema
+    from convcost.analysis.budget import BudgetCheck, check_budget
+    from convcost.analysis.diff import DiffReport, DiffRow, diff_models
+    from convcost.analysis.network import LayerRow, ModelReport, WhatIf, cost_model
+    from convcost.frontends.model_file import ModelSpec, load_model
+    from convcost.frontends.schema import model_schema
     from convcost.separable import Separability, separability
-    from convcost.spec import ModelSpec, load_model
 
 _LAZY = {
-    "BudgetCheck": "budget",
-    "check_budget": "budget",
-    "DiffReport": "diff",
-    "DiffRow": "diff",
-    "diff_models": "diff",
-    "LayerRow": "model",
-    "ModelReport": "model",
-    "WhatIf": "model",
-    "cost_model": "model",
-    "model_schema": "schema",
+    "BudgetCheck": "analysis.budget",
+    "check_budget": "analysis.budget",
+    "DiffReport": "analysis.diff",
+    "DiffRow": "analysis.diff",
+    "diff_models": "analysis.diff",
+    "LayerRow": "analysis.network",
+    "ModelReport": "analysis.network",
+    "WhatIf": "analysis.network",
+    "cost_model": "analysis.network",
+    "model_schema": "frontends.schema",
     "Separability": "separable",
     "separability": "separable",
-    "ModelSpec": "spec",
-    "load_model": "spec",
+    "ModelSpec": "frontends.model_file",
+    "load_model": "frontends.model_file",
 }
 
 

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from convcost.methods import LayerReport, LayerSpec
-from convcost.spec import Field, layer_spec
+from convcost.factorize import LayerReport, LayerSpec
+from convcost.frontends.fields import Field, layer_spec
 
 if TYPE_CHECKING:
-    from convcost.diff import DiffReport
-    from convcost.model import ModelReport
+    from convcost.analysis.diff import DiffReport
+    from convcost.analysis.network import ModelReport
     from convcost.separable import Separability
 
 Value = object
@@ -45,8 +45,8 @@ def build_layer(
 
 def cost_model_file(path: str, rank: int | None = None, mid: int | None = None, method: str | None = None) -> ModelReport:
     """Load and cost a model file, as ``convcost model PATH`` does."""
-    from convcost.model import cost_model
-    from convcost.spec import load_model
+    from convcost.analysis.network import cost_model
+    from convcost.frontends.model_file import load_model
 
     return cost_model(load_model(path), rank, mid, method)
 

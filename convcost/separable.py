@@ -14,8 +14,8 @@ from fractions import Fraction
 from math import gcd, lcm
 from typing import Any, Union
 
+from convcost.core.shapes import shown
 from convcost.errors import ConvcostError
-from convcost.shapes import shown
 
 Number = Union[Fraction, float]
 

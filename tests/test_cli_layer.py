@@ -9,8 +9,8 @@ import pytest
 from conftest import ROOT, SPECS, assert_user_error, run, run_json
 
 from convcost import render
-from convcost.methods import LayerSpec, cost_layer
-from convcost.shapes import Shape
+from convcost.factorize import LayerSpec, cost_layer
+from convcost.core.shapes import Shape
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 

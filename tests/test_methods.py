@@ -9,8 +9,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from convcost.errors import ConvcostError
-from convcost.methods import METHODS, LayerSpec, MethodOptions, break_even_rank, cost_layer, low_rank
-from convcost.shapes import Shape, make_conv
+from convcost.factorize import METHODS, LayerSpec, MethodOptions, break_even_rank, cost_layer, low_rank
+from convcost.core.shapes import Shape, make_conv
 
 sizes = st.integers(1, 64)
 channels = st.integers(1, 64)

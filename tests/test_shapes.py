@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from convcost.errors import ConvcostError
-from convcost.shapes import Shape, make_conv, out_size, parse_padding, parse_pair, parse_shape, same_padding
+from convcost.core.shapes import Shape, make_conv, out_size, parse_padding, parse_pair, parse_shape, same_padding
 
 
 def test_parse_shape_accepts_text_and_lists() -> None:

@@ -10,17 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
+from convcost.core.perf import paused_gc
+from convcost.core.shapes import Conv, Shape, make_conv, resolve_padding, window_out
 from convcost.errors import ConvcostError, SpecError
-from convcost.methods import (
+from convcost.factorize import (
     FACTORIZATIONS,
     METHODS,
     MethodOptions,
     full_rank,
     reduction_pct,
 )
-from convcost.perf import paused_gc
-from convcost.shapes import Conv, Shape, make_conv, resolve_padding, window_out
-from convcost.spec import MAX_LAYERS, BlockNode, LayerNode, ModelSpec, Node
+from convcost.frontends.model_file import MAX_LAYERS, BlockNode, LayerNode, ModelSpec, Node
 
 
 @dataclass(frozen=True, slots=True)

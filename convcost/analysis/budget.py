@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from convcost.core.shapes import shown
 from convcost.errors import ConvcostError
-from convcost.shapes import shown
 
 BUDGET_KEYS = ("max-mults", "max-params")
 """The budget keys, as flags (``--max-mults``) and as keys of a model file's ``budget:``."""

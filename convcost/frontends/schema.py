@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from convcost.budget import BUDGET_KEYS
-from convcost.methods import METHODS
-from convcost.spec import BLOCK_KEYS, DEFAULT_KEYS, LAYER_KEYS, LAYER_TYPES, RESIDUALS, TYPE_KEYS
+from convcost.analysis.budget import BUDGET_KEYS
+from convcost.factorize import METHODS
+from convcost.frontends.fields import LAYER_KEYS, LAYER_TYPES
+from convcost.frontends.model_file import BLOCK_KEYS, DEFAULT_KEYS, RESIDUALS, TYPE_KEYS
 
 _COUNT = {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": r"^\s*[0-9]+\s*$"}]}
 _PAIR = {

@@ -13,8 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple
 
+from convcost.core.shapes import Conv, PaddingSpec, Pair, Shape, make_conv, out_size
 from convcost.errors import ConvcostError
-from convcost.shapes import Conv, PaddingSpec, Pair, Shape, make_conv, out_size
 
 
 @dataclass(frozen=True)

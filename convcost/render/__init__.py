@@ -12,16 +12,16 @@ from collections.abc import Callable, Iterable, Sequence
 from math import gcd
 from typing import TYPE_CHECKING, Any, Union
 
-from convcost.methods import LayerReport, MethodResult, Stage
-from convcost.shapes import Conv
+from convcost.core.shapes import Conv
+from convcost.factorize import LayerReport, MethodResult, Stage
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.table import Table
 
-    from convcost.budget import BudgetCheck
-    from convcost.diff import DiffReport, DiffRow
-    from convcost.model import ModelReport
+    from convcost.analysis.budget import BudgetCheck
+    from convcost.analysis.diff import DiffReport, DiffRow
+    from convcost.analysis.network import ModelReport
     from convcost.separable import Separability
 
 CONVENTION = "mults = multiply-accumulates, one per weight use (FLOPs = 2 x mults); additions are not counted"
@@ -541,7 +541,7 @@ def budget_lines(checks: Sequence[BudgetCheck]) -> list[str]:
 def with_budget(data: dict[str, Any], checks: Sequence[BudgetCheck]) -> dict[str, Any]:
     """Add the JSON verdict ``"budget"`` when budgets were given."""
     if checks:
-        from convcost.budget import budget_dict
+        from convcost.analysis.budget import budget_dict
 
         data["budget"] = budget_dict(tuple(checks))
     return data

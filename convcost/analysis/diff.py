@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from convcost.model import LayerRow, ModelReport
+from convcost.analysis.network import LayerRow, ModelReport
 
 
 def change_pct(base: int, value: int) -> float | None:

@@ -1,0 +1,1 @@
+"""Analysis over the operator graph: network walk, what-if, diff, budgets."""

@@ -1,0 +1,61 @@
+"""Options and the output edge shared by the commands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from convcost import render
+
+FORMATS = ("table", "json", "csv", "markdown")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _format_option(func: F) -> F:
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default="table",
+        show_default=True,
+        help="Output format; json is the stable scripting contract.",
+    )(func)
+
+
+def _review_options(func: F) -> F:
+    """--max-mults, --max-params and --export, shared by layer, model and diff."""
+    func = click.option("--export", metavar="FILE", help="Also write the report to FILE (.html, .svg, .md or .txt, by its extension).")(
+        func
+    )
+    func = click.option("--max-params", metavar="N", help="Budget: exit 1 if params exceed N (e.g. 4.2M).")(func)
+    return click.option("--max-mults", metavar="N", help="Budget: exit 1 if mults exceed N (e.g. 600M, 1.5G, 250k).")(func)
+
+
+def _limits(max_mults: str | None, max_params: str | None, base: Mapping[str, tuple[int, str]] | None = None) -> dict[str, tuple[int, str]]:
+    """Budget limits: a file's ``budget:`` overridden by the flags."""
+    limits = dict(base or {})
+    for key, value in (("max-mults", max_mults), ("max-params", max_params)):
+        if value is not None:
+            from convcost.analysis.budget import parse_si
+
+            limits[key] = parse_si(value, f"--{key}")
+    return limits
+
+
+def _finish(fmt: str, views: Mapping[str, render.View], export: str | None, title: str, checks: Sequence[Any] = ()) -> None:
+    """Export (whole or not at all, before anything is printed), print, then report budgets.
+
+    Exit status 1 when a budget is exceeded; the output is printed all the same.
+    """
+    output = views[fmt]()
+    if export is not None:
+        markdown = views["markdown"]() if fmt == "table" else None
+        render.write_export(export, render.export_text(export, output, fmt, title, markdown))
+    render.emit(output)
+    lines = render.budget_lines(checks)
+    for line in lines:
+        click.echo(line, err=True)
+    if lines:
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,82 @@
+"""``convcost layer``: one layer under every cost model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from convcost import render
+from convcost.cli.common import _finish, _format_option, _limits, _review_options
+from convcost.errors import ConvcostError
+from convcost.factorize import METHODS, cost_layer
+from convcost.frontends.fields import Field, layer_spec, load_layer_fields
+
+
+@click.command()
+@click.argument("file", required=False, metavar="[LAYER.yaml]")
+@click.option("--in", "in_", metavar="HxWxC", help="Input height x width x channels, e.g. 28x28x8.")
+@click.option("--k", metavar="K|KHxKW", help="Kernel size, e.g. 3 or 1x7.")
+@click.option("--out", metavar="N", help="Output channels.")
+@click.option("--stride", metavar="S|SHxSW", help="Stride.  [default: 1]")
+@click.option("--padding", metavar="P|PHxPW|same|valid", help="Padding per side, or TensorFlow same/valid.  [default: 0]")
+@click.option("--dilation", metavar="D|DHxDW", help="Dilation.  [default: 1]")
+@click.option("--groups", metavar="G", help="Groups (C and N must divide by G).  [default: 1]")
+@click.option("--bias/--no-bias", default=None, help="Count one bias per output channel of each stage.  [default: no-bias]")
+@click.option("--rank", metavar="R", help="Rank for low-rank.  [default: max(1, full rank // 4)]")
+@click.option("--mid", metavar="M", help="Middle channels for spatial-separable.  [default: min(C, N)]")
+@click.option("--method", "methods", multiple=True, type=click.Choice(list(METHODS)), help="Show only this model (repeatable).")
+@_format_option
+@click.option("--explain", is_flag=True, help="Print every stage's arithmetic after the table.")
+@_review_options
+def layer(
+    file: str | None,
+    methods: tuple[str, ...],
+    fmt: str,
+    explain: bool,
+    max_mults: str | None,
+    max_params: str | None,
+    export: str | None,
+    **flags: Any,
+) -> None:
+    """Cost one convolution layer under every model.
+
+    The layer comes from flags, or from LAYER.yaml (keys named like the flags;
+    '-' reads standard input), with flags overriding the file. Budgets check the
+    first model shown: standard, or the first --method given.
+
+    \b
+    Example:
+      convcost layer --in 28x28x8 --k 3 --out 16
+    """
+    if explain and fmt != "table":
+        raise click.UsageError("--explain goes with --format table")
+    fields: dict[str, Field] = {}
+    source = None
+    if file is not None:
+        fields, source = load_layer_fields(file)
+    flags["in"] = flags.pop("in_")
+    for key, value in flags.items():
+        if value is not None:
+            fields[key] = (value, f"--{key}")
+
+    def missing(key: str) -> str:
+        where = f" (or '{key}:' in {source})" if source else ""
+        return f"missing --{key}{where}; e.g. convcost layer --in 28x28x8 --k 3 --out 16"
+
+    limits = _limits(max_mults, max_params)
+    report = cost_layer(layer_spec(fields, missing), methods)
+    checks: Sequence[Any] = ()
+    if limits:
+        from convcost.analysis.budget import check_budget
+
+        first = report.results[0]
+        if first.mults is None or first.params is None:
+            raise ConvcostError(f"the budget cannot be checked: {first.method} does not apply ({first.reason})")
+        checks = check_budget(limits, first.mults, first.params)
+
+    views = render.views(report, checks)
+    if explain:
+        views["table"] = lambda: [*render.layer_table(report), "\n" + render.layer_explain(report)]
+    _finish(fmt, views, export, f"convcost layer: {report.conv.inp} -> {report.conv.out}", checks)

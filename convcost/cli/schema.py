@@ -1,0 +1,20 @@
+"""``convcost schema``: the JSON Schema of layer and model files."""
+
+from __future__ import annotations
+
+import click
+
+from convcost import render
+
+
+@click.command()
+def schema() -> None:
+    """Print a JSON Schema of model and layer files, for editors that validate YAML.
+
+    \b
+    Example (VS Code with the YAML extension, in .vscode/settings.json):
+      "yaml.schemas": {"convcost.frontends.schema.json": "layer_specs/*.yaml"}
+    """
+    from convcost.frontends.schema import model_schema
+
+    render.emit(render.json_text(model_schema(), flat_depth=99))

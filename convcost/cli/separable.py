@@ -1,0 +1,41 @@
+"""``convcost separable``: does a 2-D kernel split into two 1-D kernels?"""
+
+from __future__ import annotations
+
+import click
+
+from convcost import render
+from convcost.errors import ConvcostError
+
+
+@click.command(context_settings={"ignore_unknown_options": True})  # a kernel may start with "-1"
+@click.argument("kernel", metavar="KERNEL")
+@click.option(
+    "--tol", type=float, default=None, help="Tolerance for floating-point kernels, relative to the largest entry.  [default: 1e-9]"
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+def separable(kernel: str, tol: float | None, fmt: str) -> None:
+    """Decide whether a 2-D kernel splits into a vertical and a horizontal 1-D kernel.
+
+    KERNEL is written like "1 2 1; 2 4 2; 1 2 1" (rows split by ';'), or is a
+    YAML or CSV file. Integer and fraction (1/16) kernels are decided exactly;
+    kernels with decimals (0.25) use the tolerance.
+
+    \b
+    Example:
+      convcost separable "-1 0 1; -2 0 2; -1 0 1"
+    """
+    import os
+
+    from convcost.frontends.fields import load_kernel_rows
+    from convcost.separable import DEFAULT_TOLERANCE, check_rows, parse_entry, parse_kernel_text, separability
+
+    if tol is not None and not 0 <= tol < 1:
+        raise ConvcostError(f"--tol: expected a number from 0 to below 1, got {tol}")
+    if os.path.exists(kernel) or kernel.lower().endswith((".yaml", ".yml", ".csv")):
+        raw = load_kernel_rows(kernel)
+        rows = check_rows([[parse_entry(x, f"{kernel}: row {i + 1}") for x in row] for i, row in enumerate(raw)])
+    else:
+        rows = parse_kernel_text(kernel)
+    result = separability(rows, DEFAULT_TOLERANCE if tol is None else tol)
+    render.emit(render.json_text(result.to_dict()) if fmt == "json" else render.separable_text(result))

@@ -1,0 +1,1 @@
+"""Core: integer shape arithmetic, the cost record, the operator graph."""

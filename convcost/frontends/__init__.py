@@ -1,0 +1,1 @@
+"""Front ends: files and flags lowered into specs and the operator graph."""
