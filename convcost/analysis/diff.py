@@ -6,11 +6,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from convcost.analysis.network import LayerRow, ModelReport
-
-
-def change_pct(base: int, value: int) -> float | None:
-    """``100 * (value - base) / base``, nearest float to the exact ratio; None when base is 0."""
-    return 100 * (value - base) / base if base else None
+from convcost.core.cost import change_pct
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
+from convcost.core.cost import reduction_pct
 from convcost.core.perf import paused_gc
 from convcost.core.shapes import Conv, Shape, make_conv, resolve_padding, window_out
 from convcost.errors import ConvcostError, SpecError
@@ -18,7 +19,6 @@ from convcost.factorize import (
     METHODS,
     MethodOptions,
     full_rank,
-    reduction_pct,
 )
 from convcost.frontends.model_file import MAX_LAYERS, BlockNode, LayerNode, ModelSpec, Node
 

@@ -17,13 +17,13 @@ import click
 from convcost.errors import ConvcostError
 
 COMMANDS = {
-    "layer": "layer",
-    "model": "model",
-    "diff": "diff",
-    "separable": "separable",
-    "schema": "schema",
+    "layer": "layer:layer",
+    "model": "model:model",
+    "diff": "diff:diff",
+    "separable": "separable:separable",
+    "schema": "schema:schema",
 }
-"""Command name -> module under ``convcost.cli``, in help order."""
+"""Command name -> ``module:attribute`` under ``convcost.cli``, in help order."""
 
 
 def _fail(message: str) -> None:
@@ -37,10 +37,11 @@ class _Group(click.Group):
         return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        module = COMMANDS.get(cmd_name)
-        if module is None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
             return None
-        command = getattr(importlib.import_module(f"convcost.cli.{module}"), cmd_name.replace("-", "_"))
+        module, _, attribute = target.partition(":")
+        command = getattr(importlib.import_module(f"convcost.cli.{module}"), attribute)
         assert isinstance(command, click.Command)
         return command
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple
 
+from convcost.core.cost import reduction_pct, speedup
 from convcost.core.shapes import Conv, PaddingSpec, Pair, Shape, make_conv, out_size
 from convcost.errors import ConvcostError
 
@@ -258,14 +259,6 @@ FACTORIZATIONS: tuple[str, ...] = tuple(name for name in METHODS if name != "sta
 """The models that factorize a standard layer."""
 
 
-def reduction_pct(base: int, value: int) -> float:
-    """``100 * (base - value) / base`` as the float nearest the exact ratio (negative: a rise).
-
-    A base of 0 (a network of pooling layers only) gives 0.0.
-    """
-    return 100 * (base - value) / base if base else 0.0
-
-
 class LayerSpec(NamedTuple):
     """One convolution layer as the user gave it (before padding is resolved)."""
 
@@ -314,7 +307,7 @@ class LayerReport:
                 "params": r.params,
                 "mults_reduction_pct": _pct(self.baseline.mults, r.mults),
                 "params_reduction_pct": _pct(self.baseline.params, r.params),
-                "speedup": None if r.mults is None else c.mults / r.mults,
+                "speedup": None if r.mults is None else speedup(c.mults, r.mults),
                 "stages": [s.to_dict() for s in r.stages],
             }
             entry.update(r.extra)
@@ -346,3 +339,23 @@ def cost_layer(spec: LayerSpec, methods: Sequence[str] | None = None) -> LayerRe
     baseline = standard(conv, options)
     results = tuple(baseline if name == "standard" else METHODS[name](conv, options) for name in names)
     return LayerReport(spec, conv, results, baseline)
+
+
+def layer_options(conv: Conv, model: MethodOptions, layer_rank: int | None = None, layer_mid: int | None = None) -> MethodOptions:
+    """The options one layer of a network is factorized with: the layer's own ``rank``/``mid``
+    win; a model-wide rank is capped at the layer's full rank."""
+    rank = layer_rank
+    if rank is None and model.rank is not None:
+        rank = min(model.rank, full_rank(conv))
+    mid = layer_mid if layer_mid is not None else model.mid
+    return MethodOptions(rank, mid)
+
+
+def apply(method: str, conv: Conv, options: MethodOptions) -> MethodResult:
+    """One named cost model on a resolved convolution (``as:`` in a model file)."""
+    return METHODS[method](conv, options)
+
+
+def alternatives(conv: Conv, options: MethodOptions) -> tuple[MethodResult, ...]:
+    """Every factorization of ``conv``, in FACTORIZATIONS order (the what-if of one layer)."""
+    return tuple(METHODS[name](conv, options) for name in FACTORIZATIONS)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from math import gcd
 from typing import TYPE_CHECKING, Any, Union
 
+from convcost.core.cost import share_pct
 from convcost.core.shapes import Conv
 from convcost.factorize import LayerReport, MethodResult, Stage
 
@@ -361,7 +362,7 @@ def model_csv(report: ModelReport) -> str:
                 r.kernel,
                 r.mults,
                 r.params,
-                100 * r.mults / total if total else 0.0,
+                share_pct(r.mults, total),
                 "",
                 "",
                 "",

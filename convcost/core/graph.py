@@ -1,0 +1,73 @@
+"""The operator graph every front end lowers into and every analysis folds over.
+
+A graph is a list of nodes in execution order (every node's inputs come before it). Each
+node has one output tensor, named by the node; ``INPUT`` (-1) stands for the graph's input
+tensor. Shapes are channels last, H x W x C at batch 1; the batch is a graph-wide factor.
+Nothing here knows YAML or ONNX: a node's ``origin`` is whatever names its place in the
+source (``file:line:col`` for a model file, the node name for ONNX), shown with ``str()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from convcost.core.shapes import Shape
+
+INPUT = -1
+"""The index that stands for the graph's input tensor in ``Node.inputs``."""
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One operator applied to earlier tensors."""
+
+    name: str
+    """Unique display name, block path included (``layer1.conv2``)."""
+    op: str
+    """A type registered in ``convcost.ops`` (``conv``, ``relu``, ``concat``, ...)."""
+    attrs: Mapping[str, Any]
+    """The op's parsed keys (``k``, ``out``, ``stride``, ...)."""
+    inputs: tuple[int, ...]
+    """Indices of the nodes whose outputs this node reads (``INPUT``: the graph input)."""
+    origin: object = ""
+    """Where the node came from, for errors: a ``Loc`` or an ONNX node name."""
+    named: bool = False
+    """True when the source named the node (diff matches nodes by such names)."""
+    key: Hashable = None
+    """Nodes with equal keys on equal input shapes cost the same (a memo key); None: no memo."""
+    shortcut: bool = False
+    """True for a projection shortcut a ``residual: project`` block adds."""
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A named group of consecutive nodes (a model file's block, an ONNX name-path prefix)."""
+
+    name: str
+    depth: int
+    """0 for a top-level block."""
+    first: int
+    last: int
+    """The node index range, inclusive."""
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A whole network: its input, its nodes in execution order, and which tensor is the output."""
+
+    source: str
+    name: str | None
+    input: Shape
+    nodes: tuple[Node, ...]
+    output: int
+    """Index of the node whose tensor is the network's output."""
+    blocks: tuple[Block, ...] = ()
+    batch: int = 1
+    budget: Mapping[str, tuple[int, str]] = field(default_factory=lambda: _EMPTY)
+    """Budget limits the source carried (``max-mults``: (limit, as written))."""
+    input_name: str = "input"

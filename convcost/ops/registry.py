@@ -1,0 +1,95 @@
+"""The op table: one handler signature, one table, every type registered once.
+
+In the spirit of fvcore's ``jit_handles``: each op family module registers an :class:`OpDef`
+with its type names, the keys it takes (each with its parser and JSON Schema, so the file
+grammar, the schema and the key-typo suggestions come from this one table), and one
+``evaluate`` function: input shapes and parsed keys in, output shape and :class:`Cost` out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from convcost.core.cost import Cost
+from convcost.core.shapes import Conv, Shape
+
+Parser = Callable[[object, object], Any]
+"""``parser(value, what)``: a raw value (flag text or YAML scalar) into its parsed form;
+``what`` names the value in an error."""
+
+
+class Key(NamedTuple):
+    """One key an op takes: how it is parsed, and its JSON Schema fragment."""
+
+    parser: Parser
+    schema: Mapping[str, Any]
+    description: str = ""
+
+
+class Evaluated(NamedTuple):
+    """What an op makes of its inputs."""
+
+    out: Shape
+    cost: Cost
+    kernel: str = ""
+    """Kernel and stride text for tables (``3x3/2``); empty where none applies."""
+    conv: Conv | None = None
+    """The convolution itself, for factorizations (what-if, ``as:``); None for other ops."""
+    stages: tuple[tuple[str, Cost, Shape, Shape], ...] = ()
+    """(name, cost, input, output) per internal stage, for ops shown as stages (``se``)."""
+
+
+Evaluate = Callable[[str, Mapping[str, Any], Sequence[Shape]], Evaluated]
+"""``evaluate(type, attrs, input_shapes)``; raises ConvcostError for a shape it cannot take."""
+
+MANY = 0
+"""``OpDef.inputs`` for an op that takes two or more inputs (``add``, ``concat``)."""
+
+
+@dataclass(frozen=True)
+class OpDef:
+    """One op family's registration."""
+
+    types: tuple[str, ...]
+    evaluate: Evaluate
+    keys: Mapping[str, Key] = field(default_factory=dict)
+    """The keys each of ``types`` takes, besides ``type``, ``name`` and ``from``."""
+    required: tuple[str, ...] = ()
+    inputs: int = 1
+    """1, or MANY for two or more."""
+    auto_name: str = "layer"
+    """Prefix of the name an unnamed layer gets (followed by its index)."""
+    factorizable: bool = False
+    """True when factorizations replace this op in the what-if (``conv``)."""
+    summary: str = ""
+    """One line for the README's table of types."""
+    type_keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per-type key subsets where the types of one family take different keys."""
+
+    def keys_of(self, kind: str) -> Mapping[str, Key]:
+        """The keys ``kind`` takes."""
+        subset = self.type_keys.get(kind)
+        if subset is None:
+            return self.keys
+        return {k: self.keys[k] for k in subset}
+
+
+OPS: dict[str, OpDef] = {}
+"""Every registered type name -> its OpDef, in registration order."""
+
+
+def register(op: OpDef) -> OpDef:
+    """Add an op family to the table (a later registration of a type name replaces the earlier)."""
+    for kind in op.types:
+        OPS[kind] = op
+    return op
+
+
+def kernel_text(k: tuple[int, int], stride: tuple[int, int]) -> str:
+    """``3x3``, ``3x3/2``, ``1x7/1x2``."""
+    text = f"{k[0]}x{k[1]}"
+    if stride != (1, 1):
+        text += f"/{stride[0]}" if stride[0] == stride[1] else f"/{stride[0]}x{stride[1]}"
+    return text
