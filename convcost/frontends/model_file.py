@@ -9,7 +9,7 @@ from typing import Any, NamedTuple, Union
 from convcost.core.shapes import Shape, parse_int, parse_shape, shown
 from convcost.errors import ConvcostError, SpecError
 from convcost.frontends.fields import Field, Label, file_fields, parse_fields, parse_name, parse_type
-from convcost.frontends.yaml import Loc, LocDict, LocList, _describe, _suggest, load_mapping
+from convcost.frontends.yaml import Loc, LocDict, LocList, _describe, _suggest, load_mapping, mapping_from_text
 
 MAX_LAYERS = 100_000
 """A model file that expands to more layers than this is refused."""
@@ -180,9 +180,18 @@ def _capped(size: int, repeat: int, loc: Loc) -> int:
 
 def load_model(path: str) -> ModelSpec:
     """Read and validate a model file (``-``: standard input)."""
+    return parse_model(load_mapping(path, "model"))
+
+
+def load_model_text(text: str, source: str = "<text>") -> ModelSpec:
+    """Parse and validate model-file YAML given as text (``source`` names it in messages)."""
+    return parse_model(mapping_from_text(text, source, "model"))
+
+
+def parse_model(data: LocDict) -> ModelSpec:
+    """Validate a model file's parsed YAML mapping."""
     from convcost.analysis.budget import BUDGET_KEYS, parse_si
 
-    data = load_mapping(path, "model")
     source = data.loc.source
     for key in data:
         if key not in MODEL_KEYS:

@@ -290,6 +290,11 @@ def load_yaml(text: str, source: str) -> Any:
 def load_mapping(path: str, what: str) -> LocDict:
     """Read ``path`` and check that it holds a YAML mapping (``what`` names the kind of file)."""
     text, source = read_text(path)
+    return mapping_from_text(text, source, what)
+
+
+def mapping_from_text(text: str, source: str, what: str) -> LocDict:
+    """Parse YAML ``text`` (named ``source`` in messages) and check that it holds a mapping."""
     data = load_yaml(text, source)
     if data is None:
         raise SpecError(f"{source}:1:1: the file is empty; expected a {what} mapping")
