@@ -4,61 +4,151 @@ The Python API (the CLI is a thin layer over it)::
 
     import convcost
 
-    spec = convcost.build_layer("28x28x8", k=3, out=16)
-    report = convcost.cost_layer(spec)                 # every cost model; or cost_layer(spec, ["low-rank"])
-    report.results[1].mults                            # 135200 (depthwise-separable)
-    convcost.to_json(report)                           # the CLI's --format json text
+    spec = convcost.build_layer((28, 28, 8), k=3, out=16)  # or "28x28x8"; a Shape; lists for any size
+    report = convcost.cost_layer(spec)                     # every cost model; or "low-rank", or a list
+    report.results[1].mults                                # 135200 (depthwise-separable)
+    convcost.to_json(report)                               # the CLI's --format json text
 
     model = convcost.cost_model_file("layer_specs/mobilenet_v1.yaml")
-    model.mults, model.params                          # 568740352, 4209088
+    model.mults, model.params                              # 568740352, 4209088
 
 Counts are multiply-accumulates (``mults``; FLOPs = 2 x mults) and parameters, exact ints.
-Results are frozen dataclasses with ``to_dict()``. Names from the heavier modules (models,
-diffs, separability, the schema) load on first use, to keep ``import convcost`` light.
+Results are frozen dataclasses with ``to_dict()``. Every user mistake raises ConvcostError.
+
+``import convcost`` imports nothing else: every name below loads its module on first use,
+so a program (or the CLI, installing its Ctrl-C handler) pays only for what it touches.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from convcost.api import build_layer, cost_model_file, to_json
-from convcost.core.shapes import Conv, Shape
-from convcost.errors import ConvcostError, SpecError
-from convcost.factorize import FACTORIZATIONS, METHODS, LayerReport, LayerSpec, MethodOptions, MethodResult, Stage, cost_layer
-
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; type checkers read this block
 if TYPE_CHECKING:
-    from convcost.analysis.budget import BudgetCheck, check_budget
-    from convcost.analysis.diff import DiffReport, DiffRow, diff_models
-    from convcost.analysis.network import LayerRow, ModelReport, WhatIf, cost_model
-    from convcost.frontends.model_file import ModelSpec, load_model
-    from convcost.frontends.schema import model_schema
-    from convcost.separable import Separability, separability
+    from typing import Any
 
-_LAZY = {
+    from convcost.analysis.budget import BudgetCheck
+    from convcost.analysis.diff import DiffReport, DiffRow
+    from convcost.analysis.network import LayerRow, ModelReport, WhatIf
+    from convcost.api import (
+        build_layer,
+        check_budget,
+        cost_layer,
+        cost_model,
+        cost_model_file,
+        diff_models,
+        load_model,
+        separability,
+        to_json,
+    )
+    from convcost.core.shapes import Conv, Shape
+    from convcost.errors import ConvcostError, SpecError
+    from convcost.factorize import FACTORIZATIONS, METHODS, LayerReport, LayerSpec, MethodOptions, MethodResult, Stage
+    from convcost.frontends.model_file import ModelSpec
+    from convcost.frontends.schema import model_schema
+    from convcost.separable import Separability
+
+    __version__: str
+
+_EXPORTS = {
+    "ConvcostError": "errors",
+    "SpecError": "errors",
+    "Conv": "core.shapes",
+    "Shape": "core.shapes",
+    "FACTORIZATIONS": "factorize",
+    "METHODS": "factorize",
+    "LayerReport": "factorize",
+    "LayerSpec": "factorize",
+    "MethodOptions": "factorize",
+    "MethodResult": "factorize",
+    "Stage": "factorize",
     "BudgetCheck": "analysis.budget",
-    "check_budget": "analysis.budget",
     "DiffReport": "analysis.diff",
     "DiffRow": "analysis.diff",
-    "diff_models": "analysis.diff",
     "LayerRow": "analysis.network",
     "ModelReport": "analysis.network",
     "WhatIf": "analysis.network",
-    "cost_model": "analysis.network",
+    "ModelSpec": "frontends.model_file",
     "model_schema": "frontends.schema",
     "Separability": "separable",
-    "separability": "separable",
-    "ModelSpec": "frontends.model_file",
-    "load_model": "frontends.model_file",
+    # The functions that take user values: the validating wrappers.
+    "build_layer": "api",
+    "check_budget": "api",
+    "cost_layer": "api",
+    "cost_model": "api",
+    "cost_model_file": "api",
+    "diff_models": "api",
+    "load_model": "api",
+    "separability": "api",
+    "to_json": "api",
 }
+"""Each public name -> the module under ``convcost`` it is loaded from on first use."""
+
+
+def _version() -> str:
+    """The installed distribution's version; else the one in the source tree's pyproject.toml.
+
+    Read from the ``convcost-*.dist-info/METADATA`` on sys.path when there is one (what
+    importlib.metadata finds for an ordinary or editable install, without its 60 ms import).
+    """
+    import os
+    import sys
+
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.lower().startswith("convcost-") and name.endswith(".dist-info"):
+                try:
+                    with open(os.path.join(entry, name, "METADATA"), encoding="utf-8") as handle:
+                        for line in handle:
+                            if line.startswith("Version:"):
+                                return line.split(":", 1)[1].strip()
+                            if not line.strip():
+                                break
+                except OSError:
+                    pass
+    from importlib import metadata
+
+    try:
+        return metadata.version("convcost")
+    except metadata.PackageNotFoundError:
+        return _pyproject_version(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "pyproject.toml"))
+
+
+def _pyproject_version(path: str) -> str:
+    """``version = "..."`` from the ``[project]`` table of a pyproject.toml; ``0+unknown`` if there is none."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return "0+unknown"
+    table = ""
+    for line in lines:
+        text = line.strip()
+        if text.startswith("["):
+            table = text
+        elif table == "[project]" and text.replace(" ", "").startswith("version="):
+            return text.split("=", 1)[1].strip().strip("\"'")
+    return "0+unknown"
 
 
 def __getattr__(name: str) -> Any:
-    """Load the heavier modules' names on first use."""
-    if name in _LAZY:
+    """Load a public name's module on first use (and keep the name, so the next access is a plain lookup)."""
+    if name == "__version__":
+        value: object = _version()
+    elif name in _EXPORTS:
         import importlib
 
-        return getattr(importlib.import_module(f"convcost.{_LAZY[name]}"), name)
-    raise AttributeError(f"module 'convcost' has no attribute {name!r}")
+        value = getattr(importlib.import_module(f"convcost.{_EXPORTS[name]}"), name)
+    else:
+        raise AttributeError(f"module 'convcost' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__, "__version__"})
 
 
 __all__ = [

@@ -1,5 +1,5 @@
 """``python -m convcost``: the same as the ``convcost`` command."""
 
-from convcost.cli import run
+from convcost._entry import main
 
-run()
+main()

@@ -1,66 +1,460 @@
-"""The Python API's helpers: build a layer from CLI-style values, cost a model file, serialise.
+"""The Python API: the library's functions, taking what users naturally pass and checking it like the CLI.
 
-Everything here is re-exported by the ``convcost`` package; see the README for an example.
+Every function here validates its arguments (types and ranges) and raises
+:class:`~convcost.errors.ConvcostError` with a message naming the bad value and what was
+expected, never a bare ValueError, TypeError or ZeroDivisionError. Sizes are taken as the
+CLI's text (``"28x28x8"``, ``"1x7"``), as lists or tuples (``(28, 28, 8)``, a ``Shape``), or
+as single ints; ints may be any integer type (numpy's too), never a bool or a float.
+
+Everything here is re-exported by the ``convcost`` package, which loads this module on first use.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import operator
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence, Set, Sized
+from typing import TYPE_CHECKING, Any, SupportsIndex, Union
 
-from convcost.factorize import LayerReport, LayerSpec
-from convcost.frontends.fields import Field, layer_spec
+from convcost.core.shapes import MAX_DIGITS, parse_int, shown
+from convcost.errors import ConvcostError
+from convcost.factorize import FACTORIZATIONS, METHODS, LayerReport, LayerSpec, Target
+from convcost.factorize import cost_layer as _cost_layer
+from convcost.frontends.fields import LAYER_KEYS, Field, layer_spec
+from convcost.frontends.yaml import _describe, _did_you_mean, _suggest
 
 if TYPE_CHECKING:
+    from convcost.analysis.budget import BudgetCheck
     from convcost.analysis.diff import DiffReport
     from convcost.analysis.network import ModelReport
-    from convcost.separable import Separability
+    from convcost.frontends.model_file import ModelSpec
+    from convcost.separable import Number, Separability
 
-Value = object
-"""A layer value as the CLI takes it: ``"28x28x8"``, ``[28, 28, 8]``, ``3``, ``"3x5"``, ``"same"``."""
+Size = Union[str, int, Sequence[Union[int, str]]]
+"""A size as the CLI takes it (``"28x28x8"``, ``"1x7"``, ``3``) or as a list or tuple (``(1, 7)``, a Shape)."""
+RankValue = Union[int, str, float, Sequence[int]]
+"""A rank: ``64``, a fraction of each full rank (``0.25``), or tucker2's pair (``(64, 32)``, ``"64x32"``)."""
+PathLike = Union[str, "os.PathLike[str]"]
+ModelSource = Union["ModelSpec", PathLike, Mapping[str, object]]
+"""A model: a ModelSpec, a file path (``-``: standard input), YAML text, or a mapping like the file's."""
+Kernel = Union[str, Iterable[Iterable[object]]]
+"""A kernel: ``"1 2 1; 2 4 2; 1 2 1"``, or rows of numbers (ints, Fractions, ``"1/16"``, floats)."""
+
+
+# --- values -------------------------------------------------------------------------
+
+
+def _scalar(value: object) -> object:
+    """An int-like number (numpy's int64, an IntEnum) as a plain int; anything else as given, for the parsers to judge."""
+    if isinstance(value, (bool, str, float)) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, SupportsIndex):
+        try:
+            return operator.index(value)
+        except TypeError:  # numpy's bool: refused by the parsers as given
+            return value
+    return value
+
+
+_LONGEST_SIZE = 4
+"""The most numbers a size holds (padding: top, bottom, left, right)."""
+
+
+def _plain(value: object) -> object:
+    """A tuple (a Shape, ``(1, 7)``), list or other short sequence (a numpy array) as a list of plain
+    items: the parsers' list form. Anything else (a longer one too) is left for the parser to refuse."""
+    if isinstance(value, (str, bytes, Mapping, Set)) or not isinstance(value, Sized) or not isinstance(value, Iterable):
+        return _scalar(value)
+    if isinstance(value, (tuple, list)) or len(value) <= _LONGEST_SIZE:
+        return [_scalar(item) for item in value]
+    return value
+
+
+def _optional_int(value: object, what: str, minimum: int = 1) -> int | None:
+    return None if value is None else parse_int(_scalar(value), what, minimum)
+
+
+def _path(path: object, what: str = "path") -> str:
+    """A file name: a str or os.PathLike (never an int: ``open(1)`` would take over the caller's stdout)."""
+    if isinstance(path, os.PathLike):
+        path = os.fspath(path)
+    if not isinstance(path, str) or not path or "\0" in path:
+        raise ConvcostError(f"{what}: expected a file name (a str or a pathlib.Path), got {_describe(path)}")
+    return path
+
+
+# --- layers -------------------------------------------------------------------------
+
+
+_SIZES = frozenset({"in", "k", "stride", "padding", "dilation"})
+
+
+def _field(key: str, value: object) -> object:
+    """A value in the form its key's parser reads: sizes as lists, a rank pair as ``R3xR4`` text, ints plain."""
+    if key in _SIZES:
+        return _plain(value)
+    if key == "rank" and isinstance(value, (tuple, list)):
+        text = getattr(value, "text", None)  # a RankFraction: as written
+        if isinstance(text, str):
+            return text
+        items = [_scalar(item) for item in value]
+        if all(isinstance(item, int) and not isinstance(item, bool) and abs(item) < 10**MAX_DIGITS for item in items):
+            return "x".join(map(str, items))
+        return items  # refused by the parser, shown as given
+    return _scalar(value)
+
+
+def _layer(values: Mapping[str, object], label: Mapping[str, str]) -> LayerSpec:
+    """A LayerSpec from layer-file keys (``in``, ``k``, ...), each named in errors by ``label``."""
+    fields: dict[str, Field] = {key: (_field(key, value), label.get(key, key)) for key, value in values.items() if value is not None}
+    return layer_spec(fields, lambda key: f"{label.get(key, key)}: missing; a layer needs in, k and out")
+
+
+_PARAMS = {"in": "inp"}
+"""build_layer's parameter names where they differ from the layer-file keys."""
 
 
 def build_layer(
-    inp: Value,
-    k: Value,
-    out: Value,
+    inp: Size,
+    k: Size,
+    out: int | str,
     *,
-    stride: Value = None,
-    padding: Value = None,
-    dilation: Value = None,
-    groups: Value = None,
+    stride: Size | None = None,
+    padding: Size | None = None,
+    dilation: Size | None = None,
+    groups: int | str | None = None,
     bias: bool | None = None,
-    rank: Value = None,
-    mid: Value = None,
+    rank: RankValue | None = None,
+    mid: int | str | None = None,
     name: str | None = None,
+    target: str | None = None,
+    target_params: str | None = None,
 ) -> LayerSpec:
-    """A layer from the same values the ``layer`` command takes (``inp`` is ``--in``).
+    """A layer from the values the ``layer`` command takes (``inp`` is ``--in``), as text, ints, lists or tuples.
 
-    Raises ConvcostError with the CLI's message for a bad value.
+    ``build_layer((28, 28, 8), k=(1, 7), out=16, padding="0x3")`` equals
+    ``build_layer("28x28x8", k="1x7", out=16, padding=(0, 3))``. ``rank`` is a whole number, a
+    fraction of each full rank (``0.25``) or tucker2's pair (``(64, 32)``, ``"64x32"``);
+    ``target``/``target_params`` as ``--target``/``--target-params`` (``"4x"``, ``"75%"``).
+    Raises ConvcostError for a bad value.
     """
     given = {"in": inp, "k": k, "out": out, "stride": stride, "padding": padding, "dilation": dilation,
              "groups": groups, "bias": bias, "rank": rank, "mid": mid, "name": name}  # fmt: skip
-    fields: dict[str, Field] = {key: (value, key) for key, value in given.items() if value is not None}
-    return layer_spec(fields, lambda key: f"missing {key}")
+    spec = _layer(given, _PARAMS)
+    targets = _targets(target, target_params)
+    return spec._replace(targets=targets) if targets else spec
 
 
-def cost_model_file(path: str, rank: int | None = None, mid: int | None = None, method: str | None = None) -> ModelReport:
+def _targets(target: object, target_params: object) -> tuple[Target, ...]:
+    """``target`` and ``target_params`` (``"4x"``, ``"75%"``), as ``--target`` and ``--target-params``."""
+    from convcost.factorize import parse_target
+
+    given = ((target, "target", "mults"), (target_params, "target_params", "params"))
+    return tuple(parse_target(value, what, figure) for value, what, figure in given if value is not None)
+
+
+def _checked_spec(spec: object) -> LayerSpec:
+    """A LayerSpec re-checked field by field (one built by hand may hold a float or a zero stride),
+    or one built from a mapping of layer-file keys."""
+    if isinstance(spec, LayerSpec):
+        keys = {("in" if field == "inp" else field): field for field in spec._fields}
+        checked = _layer(
+            {key: getattr(spec, field) for key, field in keys.items() if key in LAYER_KEYS},
+            {key: f"spec.{field}" for key, field in keys.items()},
+        )
+        targets = spec.targets
+        if not isinstance(targets, tuple) or not all(isinstance(t, Target) for t in targets):
+            raise ConvcostError(f"spec.targets: expected a tuple of Targets (build_layer's target=...), got {shown(targets)}")
+        return checked._replace(**{field: getattr(spec, field) for key, field in keys.items() if key not in LAYER_KEYS})
+    if isinstance(spec, Mapping):
+        for key in spec:
+            if key not in LAYER_KEYS:
+                raise ConvcostError(f"spec: {_suggest(key, LAYER_KEYS)}")
+        return _layer(spec, {})
+    raise ConvcostError(f"spec: expected a LayerSpec (from convcost.build_layer) or a mapping of layer keys, got {_describe(spec)}")
+
+
+def _names(value: object, what: str, choices: Sequence[str]) -> list[str]:
+    """One name or a list of names, each one of ``choices``."""
+    if isinstance(value, str):
+        items: list[object] = [value]
+    elif isinstance(value, Iterable) and not isinstance(value, (Mapping, bytes)):
+        items = list(value)
+    else:
+        raise ConvcostError(f"{what}: expected a method name or a list of them ({', '.join(choices)}), got {_describe(value)}")
+    for item in items:
+        if not isinstance(item, str) or item not in choices:
+            hint = _did_you_mean(item, tuple(choices)) if isinstance(item, str) else ""
+            raise ConvcostError(f"{what}: unknown method {shown(item)}{hint} (expected one of {', '.join(choices)})")
+    return [item for item in items if isinstance(item, str)]
+
+
+def cost_layer(spec: LayerSpec | Mapping[str, object], methods: str | Iterable[str] | None = None) -> LayerReport:
+    """Run the named cost models on one layer: all of them by default, one (``"low-rank"``) or a list.
+
+    ``spec`` is a LayerSpec, or a mapping with a layer file's keys (``{"in": "28x28x8", "k": 3, "out": 16}``).
+    """
+    checked = _checked_spec(spec)
+    names = None if methods is None else _names(methods, "methods", tuple(METHODS))
+    return _cost_layer(checked, names)
+
+
+# --- models -------------------------------------------------------------------------
+
+
+def _is_text(source: str) -> bool:
+    """YAML text rather than a file name: several lines, a flow mapping, or ``key: value`` that names no file."""
+    if "\n" in source or source.lstrip().startswith("{"):
+        return True
+    return ": " in source and not os.path.exists(source)
+
+
+def _yaml_ready(data: object) -> object:
+    """Mappings as dicts and tuples as lists, for yaml.safe_dump; objects shared stay shared (an alias), never copied."""
+    memo: dict[int, object] = {}
+
+    def convert(value: object) -> object:
+        if isinstance(value, (Mapping, list, tuple)):
+            if id(value) in memo:
+                return memo[id(value)]
+            if isinstance(value, Mapping):
+                mapping: dict[object, object] = {}
+                memo[id(value)] = mapping
+                mapping.update((convert(key), convert(item)) for key, item in value.items())
+                return mapping
+            items: list[object] = []
+            memo[id(value)] = items
+            items.extend(convert(item) for item in value)
+            return items
+        value = _scalar(value)
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**MAX_DIGITS:
+            # refused as the file would refuse it, before yaml's str() of it fails past 4,300 digits
+            raise ConvcostError(f"model: expected whole numbers of at most {MAX_DIGITS} digits, got {shown(value)}")
+        return float(value) if isinstance(value, float) else value  # numpy's float64: refused as a float when read
+
+    return convert(data)
+
+
+def _load_mapping(data: Mapping[Any, object]) -> ModelSpec:
+    """A model from a dict shaped like a model file: written out with yaml.safe_dump and read back, so the
+    file's rules (and its messages, located in ``<dict>``) apply unchanged."""
+    import yaml
+
+    from convcost.frontends.model_file import load_model_text
+
+    try:
+        text = yaml.safe_dump(_yaml_ready(data), sort_keys=False, allow_unicode=True)
+    except RecursionError:
+        raise ConvcostError("model: the mapping is nested too deeply") from None
+    except yaml.YAMLError as exc:
+        culprit = exc.args[1] if len(exc.args) > 1 else exc
+        raise ConvcostError(f"model: expected a mapping of strings, numbers, lists and mappings, got {_describe(culprit)}") from None
+    return load_model_text(text, "<dict>")
+
+
+def load_model(source: ModelSource) -> ModelSpec:
+    """Read and validate a model: a file path (str or Path; ``-``: standard input), YAML text, or a dict.
+
+    A str is YAML text when it has several lines, starts with ``{``, or holds ``key: value`` and
+    names no existing file; otherwise it is a file name.
+    """
+    from convcost.frontends.model_file import ModelSpec, load_model_text
+    from convcost.frontends.model_file import load_model as _load_model
+
+    if isinstance(source, ModelSpec):
+        return source
+    if isinstance(source, Mapping):
+        return _load_mapping(source)
+    if isinstance(source, str) and _is_text(source):
+        return load_model_text(source, "<text>")
+    if isinstance(source, (str, os.PathLike)):
+        return _load_model(_path(source, "model"))
+    raise ConvcostError(f"model: expected a file path, YAML text or a mapping, got {_describe(source)}")
+
+
+def cost_model(
+    model: ModelSource,
+    rank: RankValue | None = None,
+    mid: int | str | None = None,
+    method: str | None = None,
+    *,
+    target: str | None = None,
+    target_params: str | None = None,
+) -> ModelReport:
+    """Cost every layer of a model (anything load_model takes), as ``convcost model`` does: ``rank``,
+    ``mid``, ``method`` (the per-layer rows of that what-if variant), ``target`` and ``target_params``
+    as the flags of the same names."""
+    from convcost.analysis.network import cost_model as _cost_model
+    from convcost.factorize import check_choice, parse_rank
+
+    rank_value = None if rank is None else parse_rank(_field("rank", rank), "rank")
+    mid_value = _optional_int(mid, "mid")
+    if method is not None:
+        _names(method if isinstance(method, str) else [method], "method", ("standard", *FACTORIZATIONS))
+    targets = _targets(target, target_params)
+    check_choice(rank_value, mid_value, targets)
+    return _cost_model(load_model(model), rank_value, mid_value, method, targets)
+
+
+def cost_model_file(
+    path: PathLike,
+    rank: RankValue | None = None,
+    mid: int | str | None = None,
+    method: str | None = None,
+    *,
+    target: str | None = None,
+    target_params: str | None = None,
+) -> ModelReport:
     """Load and cost a model file, as ``convcost model PATH`` does."""
-    from convcost.analysis.network import cost_model
-    from convcost.frontends.model_file import load_model
+    return cost_model(_path(path), rank, mid, method, target=target, target_params=target_params)
 
-    return cost_model(load_model(path), rank, mid, method)
+
+def _report(model: object) -> ModelReport:
+    from convcost.analysis.network import ModelReport
+
+    return model if isinstance(model, ModelReport) else cost_model(model)  # type: ignore[arg-type]
+
+
+def diff_models(base: ModelReport | ModelSource, proposed: ModelReport | ModelSource) -> DiffReport:
+    """Compare two models: costed reports, or anything load_model takes (costed as written)."""
+    from convcost.analysis.diff import diff_models as _diff_models
+
+    return _diff_models(_report(base), _report(proposed))
+
+
+# --- budgets, kernels, JSON -----------------------------------------------------------
+
+
+def _limit(value: object, what: str) -> tuple[int, str]:
+    """A limit: ``"600M"``, ``600_000_000``, or a ModelSpec.budget entry ``(600000000, "600M")``."""
+    from convcost.analysis.budget import parse_si
+
+    if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], str):
+        parsed = parse_si(value[1], what)
+        if parsed[0] != value[0] or isinstance(value[0], bool):
+            raise ConvcostError(f"{what}: {shown(value[0])} is not the value of {shown(value[1])}")
+        return parsed
+    return parse_si(_scalar(value), what)
+
+
+def _figures(result: object, params: object) -> tuple[int, int]:
+    """(mults, params) to check: given as two ints, or read from a report as the CLI reads them."""
+    from convcost.analysis.diff import DiffReport
+    from convcost.analysis.network import ModelReport
+
+    if isinstance(result, (LayerReport, ModelReport, DiffReport)):
+        if params is not None:
+            raise ConvcostError("params: give either a report or the mults and params figures, not both")
+        if isinstance(result, ModelReport):
+            return result.mults, result.params
+        if isinstance(result, DiffReport):
+            return result.proposed.mults, result.proposed.params
+        first = result.results[0]
+        if first.mults is None or first.params is None:
+            raise ConvcostError(f"the budget cannot be checked: {first.method} does not apply ({first.reason})")
+        return first.mults, first.params
+    if params is None:
+        raise ConvcostError(f"params: missing; expected the params figure after mults, or a report instead of {shown(result)}")
+    return parse_int(_scalar(result), "mults", 0), parse_int(_scalar(params), "params", 0)
+
+
+def check_budget(
+    limits: Mapping[str, int | str | tuple[int, str]],
+    mults: int | LayerReport | ModelReport | DiffReport,
+    params: int | None = None,
+) -> tuple[BudgetCheck, ...]:
+    """Check limits (``{"max-mults": "600M", "max-params": 4_200_000}``) against figures or a report.
+
+    Keys are ``max-mults`` and ``max-params`` (``max_mults`` also works); a report is checked as the
+    CLI checks it: a model's totals, a diff's proposed model, a layer's first result.
+    """
+    from convcost.analysis.budget import BUDGET_KEYS
+    from convcost.analysis.budget import check_budget as _check_budget
+
+    if not isinstance(limits, Mapping):
+        raise ConvcostError(f"limits: expected a mapping like {{'max-mults': '600M'}}, got {_describe(limits)}")
+    parsed: dict[str, tuple[int, str]] = {}
+    for key, value in limits.items():
+        name = key.replace("_", "-") if isinstance(key, str) else key
+        if name not in BUDGET_KEYS:
+            raise ConvcostError(f"limits: {_suggest(key, frozenset(BUDGET_KEYS))}")
+        parsed[name] = _limit(value, str(key))
+    mults_value, params_value = _figures(mults, params)
+    return _check_budget(parsed, mults_value, params_value)
+
+
+def _kernel_rows(kernel: object) -> list[list[Number]]:
+    """Kernel rows from text or from any iterable of iterables (a generator, a numpy array), read
+    no further than one past the size limit."""
+    from itertools import islice
+
+    from convcost.separable import MAX_SIZE, check_rows, check_size, parse_entry, parse_kernel_text
+
+    if isinstance(kernel, str):
+        return parse_kernel_text(kernel)
+    if not isinstance(kernel, Iterable) or isinstance(kernel, (Mapping, bytes)):
+        raise ConvcostError(f"kernel: expected text like '1 2 1; 2 4 2; 1 2 1' or a list of rows, got {_describe(kernel)}")
+    raw: list[list[object]] = []
+    for i, row in enumerate(islice(kernel, MAX_SIZE + 1)):
+        if not isinstance(row, Iterable) or isinstance(row, (str, Mapping, bytes)):
+            raise ConvcostError(f"kernel: row {i + 1}: expected a list of numbers, got {_describe(row)}")
+        raw.append(list(islice(row, MAX_SIZE + 1)))
+    check_size(raw)
+    return check_rows([[parse_entry(_scalar(x), f"row {i + 1}") for x in row] for i, row in enumerate(raw)])
+
+
+def separability(kernel: Kernel, tolerance: float | None = None) -> Separability:
+    """The rank of a 2-D kernel and its split into separable pairs, from text or from rows.
+
+    ``tolerance`` (for kernels with decimals) as ``--tol``: from 0 to below 1, default 1e-9.
+    """
+    from convcost.separable import DEFAULT_TOLERANCE
+    from convcost.separable import separability as _separability
+
+    tol = DEFAULT_TOLERANCE if tolerance is None else tolerance
+    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 <= tol < 1:
+        raise ConvcostError(f"tolerance: expected a number from 0 to below 1, got {shown(tolerance)}")
+    return _separability(_kernel_rows(kernel), float(tol))
 
 
 def to_json(result: LayerReport | ModelReport | DiffReport | Separability) -> str:
-    """The same JSON text the CLI prints for this result with ``--format json``."""
+    """The same JSON text the CLI prints for this result with ``--format json`` (and no device flags:
+    layers and models carry their memory traffic, ``bytes`` and ``intensity``, at fp32)."""
+    from functools import partial
+
     from convcost import render
+    from convcost.analysis.diff import DiffReport
+    from convcost.analysis.network import ModelReport
+    from convcost.analysis.roofline import Setup, layer_figures, model_figures, precision
     from convcost.separable import Separability
 
     if isinstance(result, Separability):
         return render.json_text(result.to_dict())
-    text = render.views(result)["json"]()
+    setup = Setup(precision(), None)
+    roofline: Callable[[], object] | None
+    if isinstance(result, LayerReport):
+        roofline = partial(layer_figures, result, setup)
+    elif isinstance(result, ModelReport):
+        roofline = partial(model_figures, result, setup, result.variant, as_shown=True)
+    elif isinstance(result, DiffReport):
+        roofline = None
+    else:
+        raise ConvcostError(f"result: expected a LayerReport, ModelReport, DiffReport or Separability, got {_describe(result)}")
+    text = render.views(result, (), roofline)["json"]()
     assert isinstance(text, str)
     return text
 
 
-__all__ = ["build_layer", "cost_model_file", "to_json"]
+__all__ = [
+    "build_layer",
+    "check_budget",
+    "cost_layer",
+    "cost_model",
+    "cost_model_file",
+    "diff_models",
+    "load_model",
+    "separability",
+    "to_json",
+]

@@ -1,56 +1,141 @@
 """Can a 2-D kernel be split into a vertical and a horizontal 1-D kernel?
 
-Integer and fraction kernels are decided exactly with rational arithmetic: the rank by
-Gaussian elimination, and a rank-r kernel written as an exact sum of r separable pairs
-(cross/skeleton decomposition: each step takes a pivot's column and row and subtracts
-their outer product, lowering the rank by one). Floating-point kernels use a tolerance.
+Integer and fraction kernels are decided exactly: the rank by fraction-free (Bareiss)
+elimination on integers, and a rank-r kernel written as an exact sum of r separable pairs
+(cross/skeleton decomposition: each step takes a pivot's column and row and subtracts their
+outer product, lowering the rank by one; Bareiss's integers are those residuals times known
+minors, so no fraction is formed until the pairs are written out). Floating-point kernels use
+a tolerance.
+
+Limits (refused with a message, so the work stays bounded): at most MAX_SIZE x MAX_SIZE
+entries; every whole number (an integer, a numerator or denominator, a run of digits in a
+decimal) at most MAX_DIGITS digits; entries finite; an exact kernel's rows, each over its
+common denominator, need at most MAX_EXACT_DIGITS digits in all (the size of the minors the
+exact arithmetic works with).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from math import gcd, lcm
 from typing import Any, Union
 
-from convcost.core.shapes import shown
+from convcost.core.shapes import MAX_DIGITS, leading_zero, shown
 from convcost.errors import ConvcostError
 
 Number = Union[Fraction, float]
 
 DEFAULT_TOLERANCE = 1e-9
 """For floating-point kernels: entries below ``tolerance * max |entry|`` count as zero."""
+MAX_SIZE = 64
+"""The largest kernel: 64x64 (far beyond any real one)."""
+MAX_EXACT_DIGITS = 640
+"""An exact kernel's rows, each written over its common denominator, may need at most this many
+digits in all (summing each row's longest entry): 64 rows of 10-digit entries, or 3 rows of 30.
+It bounds the size of every minor, so the exact split takes at most a second or two."""
+
+_EXAMPLES = "e.g. 2, -1, 1/16, 0.25"
+_INTEGER = re.compile(r"[+-]?([0-9]+)")
+_FRACTION = re.compile(r"([+-]?)([0-9]+)/([0-9]+)")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_DIGIT_RUN = re.compile(r"[0-9]+")
+
+
+def _digits_error(where: str, token: object) -> ConvcostError:
+    return ConvcostError(f"{where}: expected a number with at most {MAX_DIGITS} digits in each part, got {shown(token)}")
+
+
+def _whole_part(digits: str, where: str, token: object) -> int:
+    if len(digits) > MAX_DIGITS:
+        raise _digits_error(where, token)
+    if len(digits) > 1 and digits[0] == "0":
+        raise ConvcostError(f"{where}: {leading_zero(str(token))}")
+    return int(digits)
 
 
 def parse_entry(token: object, where: str) -> Number:
-    """``3``, ``-1``, ``1/16`` -> exact Fraction; ``0.25``, ``1e-3`` -> float."""
+    """``3``, ``-1``, ``1/16`` -> exact Fraction; ``0.25``, ``1e-3`` -> float (finite only)."""
     if isinstance(token, bool):
-        raise ConvcostError(f"{where}: expected a number, got {shown(token)}")
+        raise ConvcostError(f"{where}: expected a number ({_EXAMPLES}), got {shown(token)}")
     if isinstance(token, int):
-        return Fraction(token)
-    if isinstance(token, float):
+        if abs(token) >= 10**MAX_DIGITS:
+            raise _digits_error(where, token)
+        return Fraction(int(token))
+    if isinstance(token, Fraction):
+        if abs(token.numerator) >= 10**MAX_DIGITS or token.denominator >= 10**MAX_DIGITS:
+            raise _digits_error(where, token)
         return token
-    text = str(token).strip()
-    try:
-        if any(ch in text for ch in ".eE") and "/" not in text:
-            value = float(text)
-            if not math.isfinite(value):
-                raise ValueError(text)
-            return value
-        return Fraction(text)
-    except (ValueError, ZeroDivisionError):
-        raise ConvcostError(f"{where}: expected a number (e.g. 2, -1, 1/16, 0.25), got {shown(token)}") from None
+    if isinstance(token, float):
+        if not math.isfinite(token):
+            raise ConvcostError(f"{where}: expected a finite number, got {shown(token)}")
+        return token
+    if not isinstance(token, str):
+        raise ConvcostError(f"{where}: expected a number ({_EXAMPLES}), got {shown(token)}")
+    text = token.strip()
+    match = _INTEGER.fullmatch(text)
+    if match:
+        value = _whole_part(match.group(1), where, token)
+        return Fraction(-value if text[0] == "-" else value)
+    match = _FRACTION.fullmatch(text)
+    if match:
+        sign, top, bottom = match.groups()
+        numerator, denominator = _whole_part(top, where, token), _whole_part(bottom, where, token)
+        if denominator == 0:
+            raise ConvcostError(f"{where}: expected a number ({_EXAMPLES}), got {shown(token)}: a zero denominator")
+        return Fraction(-numerator if sign == "-" else numerator, denominator)
+    if _DECIMAL.fullmatch(text):
+        if any(len(run) > MAX_DIGITS for run in _DIGIT_RUN.findall(text)):
+            raise _digits_error(where, token)
+        decimal = float(text)
+        if not math.isfinite(decimal):
+            raise ConvcostError(f"{where}: {shown(token)} is too large for floating point (at most about 1.8e308)")
+        return decimal
+    raise ConvcostError(f"{where}: expected a number ({_EXAMPLES}), got {shown(token)}")
+
+
+def size_error(what: str) -> ConvcostError:
+    return ConvcostError(f"the kernel has more than {MAX_SIZE} {what}; at most {MAX_SIZE}x{MAX_SIZE} is accepted")
+
+
+def kernel_tokens(text: str) -> list[list[str]]:
+    """``"1 2 1; 2 4 2"`` -> ``[["1", "2", "1"], ["2", "4", "2"]]``: rows split by ``;`` or new
+    lines, entries by spaces or commas; refused as soon as a size limit is crossed."""
+    rows: list[list[str]] = []
+    for row_match in re.finditer(r"[^;\n]+", text):
+        row = row_match.group()
+        if not row.strip():
+            continue
+        if len(rows) == MAX_SIZE:
+            raise size_error("rows")
+        tokens: list[str] = []
+        for token in re.finditer(r"[^\s,]+", row):
+            if len(tokens) == MAX_SIZE:
+                raise size_error(f"entries in row {len(rows) + 1}")
+            tokens.append(token.group())
+        rows.append(tokens)
+    return rows
 
 
 def parse_kernel_text(text: str) -> list[list[Number]]:
     """``"1 2 1; 2 4 2; 1 2 1"``: rows split by ``;`` (or new lines), entries by spaces or commas."""
-    rows = [row for row in text.replace("\n", ";").split(";") if row.strip()]
-    return check_rows([[parse_entry(t, f"row {i + 1}") for t in row.replace(",", " ").split()] for i, row in enumerate(rows)])
+    return check_rows([[parse_entry(t, f"row {i + 1}") for t in row] for i, row in enumerate(kernel_tokens(text))])
+
+
+def check_size(rows: list[Any]) -> None:
+    """At most MAX_SIZE rows of at most MAX_SIZE entries (checked before any entry is read)."""
+    if len(rows) > MAX_SIZE:
+        raise size_error("rows")
+    for i, row in enumerate(rows):
+        if len(row) > MAX_SIZE:
+            raise size_error(f"entries in row {i + 1}")
 
 
 def check_rows(rows: list[list[Number]]) -> list[list[Number]]:
-    """A kernel must be a non-empty rectangle."""
+    """A kernel must be a non-empty rectangle of at most MAX_SIZE x MAX_SIZE entries."""
+    check_size(rows)
     if not rows or not rows[0]:
         raise ConvcostError("the kernel is empty; expected rows like '1 2 1; 2 4 2; 1 2 1'")
     width = len(rows[0])
@@ -60,30 +145,91 @@ def check_rows(rows: list[list[Number]]) -> list[list[Number]]:
     return rows
 
 
-def _pivot(residual: list[list[Number]], exact: bool, threshold: float) -> tuple[int, int] | None:
-    """Exact: the first non-zero entry. Floats: the largest entry above the threshold (partial pivoting)."""
-    if exact:
-        return next(((i, j) for i, r in enumerate(residual) for j, x in enumerate(r) if x != 0), None)
-    size, i, j = max((abs(float(x)), i, j) for i, r in enumerate(residual) for j, x in enumerate(r))
-    return (i, j) if size > threshold else None
+Pairs = list[tuple[list[Number], list[Number]]]
 
 
-def rank_pairs(rows: list[list[Number]], tolerance: float) -> list[tuple[list[Number], list[Number]]]:
-    """Separable pairs (column, row) whose outer products sum to the kernel; their count is its rank."""
-    residual = [list(r) for r in rows]
-    exact = all(isinstance(x, Fraction) for r in rows for x in r)
-    threshold = 0.0 if exact else tolerance * max(abs(float(x)) for r in rows for x in r)
-    pairs: list[tuple[list[Number], list[Number]]] = []
+def _exact_pairs(rows: list[list[Fraction]]) -> Pairs:
+    """Separable pairs of an exact kernel by Bareiss elimination, pivoting on the first non-zero
+    entry in reading order (the same pairs as subtracting outer products with fractions)."""
+    scale = [lcm(*(x.denominator for x in row)) for row in rows]
+    work = [[x.numerator * (s // x.denominator) for x in row] for row, s in zip(rows, scale, strict=True)]
+    digits = sum(len(str(max(abs(x) for x in row))) for row in work)
+    if digits > MAX_EXACT_DIGITS:
+        raise ConvcostError(
+            f"the kernel's rows, each over its common denominator, need {digits:,} digits in all; "
+            f"exact kernels may need at most {MAX_EXACT_DIGITS:,} (use smaller numbers, or decimals for floating point)"
+        )
+    free = list(range(len(work)))
+    previous = 1
+    pairs: Pairs = []
     while True:
-        at = _pivot(residual, exact, threshold)
+        at = next(((i, j) for i in free for j, x in enumerate(work[i]) if x), None)
         if at is None:
             return pairs
         i, j = at
-        pivot = residual[i][j]
-        column = [r[j] for r in residual]
-        row = [x / pivot for x in residual[i]]
+        pivot_row = work[i]
+        pivot = pivot_row[j]
+        free.remove(i)
+        # The residual (Schur complement) is work / previous, row r scaled by scale[r].
+        column: list[Number] = [Fraction(0)] * len(work)
+        for r in [*free, i]:
+            column[r] = Fraction(work[r][j], previous * scale[r])
+        row: list[Number] = [Fraction(x, pivot) for x in pivot_row]
         pairs.append((column, row))
-        residual = [[x - c * y for x, y in zip(r, row, strict=True)] for r, c in zip(residual, column, strict=True)]
+        for r in free:
+            current = work[r]
+            factor = current[j]
+            if factor:
+                work[r] = [(x * pivot - factor * y) // previous for x, y in zip(current, pivot_row, strict=True)]
+            elif pivot != previous:
+                work[r] = [x * pivot // previous for x in current]
+        previous = pivot
+
+
+def _float_pairs(rows: list[list[float]], tolerance: float, normalised: bool) -> Pairs:
+    """Separable pairs within the tolerance: complete pivoting (the largest entry first).
+
+    ``normalised`` (for entries near the floating-point limit, where products overflow): the
+    elimination runs on the kernel divided by its largest entry, and the square root of that
+    scale goes back onto each side of every pair.
+    """
+    biggest = max(abs(x) for row in rows for x in row)
+    if biggest == 0:
+        return []
+    if normalised:
+        residual = [[x / biggest for x in row] for row in rows]
+        threshold, side = tolerance, math.sqrt(biggest)
+    else:
+        residual = [list(row) for row in rows]
+        threshold, side = tolerance * biggest, 1.0
+    pairs: Pairs = []
+    column: list[Number]
+    row_i: list[Number]
+    for _ in range(min(len(rows), len(rows[0]))):
+        size, i, j = max((abs(x), i, j) for i, row in enumerate(residual) for j, x in enumerate(row))
+        if not size > threshold:
+            break
+        pivot = residual[i][j]
+        column = [row[j] for row in residual]
+        row_i = [x / pivot for x in residual[i]]
+        pairs.append((column, row_i) if side == 1.0 else ([c * side for c in column], [x * side for x in row_i]))
+        residual = [[x - c * y for x, y in zip(row, row_i, strict=True)] for row, c in zip(residual, column, strict=True)]
+        residual[i] = [0.0] * len(row_i)  # exactly zero, as in exact arithmetic
+        for row in residual:
+            row[j] = 0.0
+    return pairs
+
+
+def rank_pairs(rows: list[list[Number]], tolerance: float) -> Pairs:
+    """Separable pairs (column, row) whose outer products sum to the kernel; their count is its rank."""
+    if all(isinstance(x, Fraction) for r in rows for x in r):
+        return _exact_pairs([[Fraction(x) for x in r] for r in rows])
+    floats = [[float(x) for x in r] for r in rows]
+    for normalised in (False, True):
+        pairs = _float_pairs(floats, tolerance, normalised)
+        if all(math.isfinite(float(x)) for c, r in pairs for x in c + r):
+            return pairs
+    raise ConvcostError("the kernel's entries are too large to split in floating point (at most about 1e150 in size)")
 
 
 def _normalise(column: list[Number], row: list[Number]) -> tuple[list[Number], list[Number]]:
@@ -142,7 +288,7 @@ class Separability:
         return max(self.rank, 1) * (len(self.rows) + len(self.rows[0]))
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form printed by ``convcost separable --format json``."""
+        """The JSON form printed by ``convcost separable --format json`` (every number finite)."""
         return {
             "kernel": [[_json_number(x) for x in r] for r in self.rows],
             "size": [len(self.rows), len(self.rows[0])],
@@ -158,6 +304,12 @@ class Separability:
 def separability(rows: list[list[Number]], tolerance: float = DEFAULT_TOLERANCE) -> Separability:
     """Decide the rank of a kernel and split it into separable pairs."""
     rows = check_rows(rows)
+    for i, row in enumerate(rows):
+        for x in row:
+            if isinstance(x, float) and not math.isfinite(x):
+                raise ConvcostError(f"row {i + 1}: expected a finite number, got {shown(x)}")
+    if not (isinstance(tolerance, (int, float)) and 0 <= tolerance < 1):
+        raise ConvcostError(f"tolerance: expected a number from 0 to below 1, got {shown(tolerance)}")
     exact = all(isinstance(x, Fraction) for r in rows for x in r)
     pairs = [_normalise(c, r) for c, r in rank_pairs(rows, tolerance)]
     return Separability(rows, pairs, exact, None if exact else tolerance)

@@ -1,9 +1,10 @@
 """Refill every ``$ convcost ...`` example in README.md with the command's real output.
 
 Each ```console block holds commands (lines starting ``$ ``) followed by their output. This
-reruns each command through click's CliRunner at 80 columns, from the repository root, and
-writes the output back. tests/test_readme.py checks that the README matches, so the README
-stays true. Run: .venv/bin/python scripts/update_readme.py
+reruns each command through click's CliRunner from the repository root, and writes the output
+back. CliRunner's stdout is not a terminal, so the output is what a pipe or a file gets: tables
+at their natural width (``COLUMNS=80`` is set, and ignored, as a pipe ignores it).
+tests/test_readme.py checks that the README matches, so the README stays true. Run: .venv/bin/python scripts/update_readme.py
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,13 @@ def run(*args: str, input: str | None = None) -> Result:
     """Invoke ``convcost ARGS`` through click's CliRunner at a fixed 80-column width."""
     runner = CliRunner()
     return runner.invoke(cli, list(args), input=input, env={"COLUMNS": "80", "NO_COLOR": "1"}, catch_exceptions=False, prog_name="convcost")
+
+
+def run_process(*args: str, timeout: float = 30, **options: Any) -> subprocess.CompletedProcess[bytes]:
+    """Run ``python -m convcost ARGS`` as a real process (signals, closed or full descriptors, pipes)."""
+    options.setdefault("stdout", subprocess.PIPE)
+    options.setdefault("stderr", subprocess.PIPE)
+    return subprocess.run([sys.executable, "-m", "convcost", *args], timeout=timeout, check=False, **options)
 
 
 def run_json(*args: str) -> Any:

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from convcost.core.shapes import Shape, make_conv
 from convcost.errors import ConvcostError
 from convcost.factorize import METHODS, LayerSpec, MethodOptions, break_even_rank, cost_layer, low_rank
-from convcost.core.shapes import Shape, make_conv
 
 sizes = st.integers(1, 64)
 channels = st.integers(1, 64)
@@ -149,5 +149,5 @@ def test_bias_adds_one_per_output_channel_per_stage() -> None:
 
 
 def test_registry_names() -> None:
-    """The five models, in display order."""
-    assert list(METHODS) == ["standard", "depthwise-separable", "spatial-separable", "low-rank", "stacked-3x3"]
+    """The models in display order: the original five, then tucker2 and cp (issue 12 adds them)."""
+    assert list(METHODS) == ["standard", "depthwise-separable", "spatial-separable", "low-rank", "stacked-3x3", "tucker2", "cp"]

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from convcost.errors import ConvcostError
 from convcost.core.shapes import Shape, make_conv, out_size, parse_padding, parse_pair, parse_shape, same_padding
+from convcost.errors import ConvcostError
 
 
 def test_parse_shape_accepts_text_and_lists() -> None:

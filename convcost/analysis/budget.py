@@ -1,13 +1,16 @@
-"""Budgets: limits on mults and params that gate a script (exit status 1 when exceeded)."""
+"""Budgets: limits on mults, params, bytes and time that gate a script (exit status 1 when exceeded)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convcost.core.shapes import shown
 from convcost.errors import ConvcostError
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 BUDGET_KEYS = ("max-mults", "max-params")
 """The budget keys, as flags (``--max-mults``) and as keys of a model file's ``budget:``."""
@@ -20,16 +23,26 @@ def parse_si(value: object, what: object) -> tuple[int, str]:
     """An exact whole number with an optional SI suffix, and the text as written.
 
     ``600M`` -> 600,000,000; ``1.5G`` -> 1,500,000,000; ``250k``; ``1000``. Decided with
-    exact rational arithmetic: ``1.2345k`` (1234.5) is refused, not rounded.
+    exact rational arithmetic: ``1.2345k`` (1234.5) is refused, not rounded. At most 30
+    digits; odd forms (``1.``, ``.5k``, a leading zero as in ``0600M``, signs, exponents,
+    underscores) are refused.
     """
+    from convcost.core.shapes import MAX_DIGITS, leading_zero
+
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ConvcostError(f"{what}: expected {_EXPECTED}, got {shown(value)}")
+    if isinstance(value, int) and not -(10**MAX_DIGITS) < value < 10**MAX_DIGITS:
+        raise ConvcostError(f"{what}: expected {_EXPECTED}, got {shown(value)}: at most {MAX_DIGITS} digits are accepted")
     text = str(value).strip()
     factor = _SCALE.get(text[-1:], 1)
     digits = text[:-1] if text[-1:] in _SCALE else text
-    whole, _, frac = digits.partition(".")
-    if not whole.isascii() or not whole.isdigit() or not (frac == "" or (frac.isascii() and frac.isdigit())):
+    whole, dot, frac = digits.partition(".")
+    if not whole.isascii() or not whole.isdigit() or (dot and not (frac.isascii() and frac.isdigit())):
         raise ConvcostError(f"{what}: expected {_EXPECTED}, got {shown(value)}")
+    if len(whole) + len(frac) > MAX_DIGITS:
+        raise ConvcostError(f"{what}: expected {_EXPECTED}, got {shown(value)}: at most {MAX_DIGITS} digits are accepted")
+    if len(whole) > 1 and whole[0] == "0":
+        raise ConvcostError(f"{what}: {leading_zero(text)}")
     numerator = int(whole + frac) * factor
     denominator = 10 ** len(frac)
     if numerator % denominator or numerator == 0:
@@ -42,16 +55,27 @@ class BudgetCheck:
     """One limit against one figure."""
 
     figure: str
-    """``mults`` or ``params``."""
-    limit: int
+    """``mults``, ``params``, ``bytes`` or ``time``."""
+    limit: int | Fraction
     limit_text: str
     """The limit as written, e.g. ``600M``."""
-    value: int
+    value: int | Fraction
+    value_text: str = ""
+    """The value as the over-budget line shows it (default: the exact integer, ``612,400,000``)."""
 
     @property
     def ok(self) -> bool:
         """True when the figure is within the limit."""
         return self.value <= self.limit
+
+    def over_by(self) -> tuple[int, int]:
+        """``100 x (value - limit) / limit`` as an exact (numerator, denominator)."""
+        value, limit = self.value, self.limit
+        if isinstance(value, int) and isinstance(limit, int):
+            return 100 * (value - limit), limit
+        # (v - l) / l with v = a/b and l = c/d is (a*d - c*b) / (c*b)
+        top = value.numerator * limit.denominator - limit.numerator * value.denominator
+        return 100 * top, limit.numerator * value.denominator
 
 
 def check_budget(limits: Mapping[str, tuple[int, str]], mults: int, params: int) -> tuple[BudgetCheck, ...]:
@@ -60,6 +84,23 @@ def check_budget(limits: Mapping[str, tuple[int, str]], mults: int, params: int)
     return tuple(BudgetCheck(figures[key][0], limit, text, figures[key][1]) for key, (limit, text) in limits.items())
 
 
+def check_roofline_budget(
+    max_bytes: tuple[int, str] | None, max_time: tuple[Fraction, str] | None, nbytes: int, seconds: Fraction | None, seconds_text: str = ""
+) -> tuple[BudgetCheck, ...]:
+    """Check ``--max-bytes`` against the bytes moved and ``--max-time`` against the roofline time (exact seconds)."""
+    checks = []
+    if max_bytes is not None:
+        checks.append(BudgetCheck("bytes", max_bytes[0], max_bytes[1], nbytes))
+    if max_time is not None and seconds is not None:
+        checks.append(BudgetCheck("time", max_time[0], max_time[1], seconds, seconds_text))
+    return tuple(checks)
+
+
+def _json_number(value: int | Fraction) -> int | float:
+    """An int as it is; a fraction (seconds) as the nearest float."""
+    return value if isinstance(value, int) else float(value)
+
+
 def budget_dict(checks: tuple[BudgetCheck, ...]) -> dict[str, Any]:
-    """The JSON verdict: ``{"mults": {"limit", "value", "ok"}, ...}``."""
-    return {c.figure: {"limit": c.limit, "value": c.value, "ok": c.ok} for c in checks}
+    """The JSON verdict: ``{"mults": {"limit", "value", "ok"}, ...}`` (``time`` in seconds)."""
+    return {c.figure: {"limit": _json_number(c.limit), "value": _json_number(c.value), "ok": c.ok} for c in checks}

@@ -1,26 +1,61 @@
-"""Walking a network: shape propagation, per-layer costs, totals and what-if.
+"""The network walk: a fold over the operator graph into per-layer costs, totals, block
+subtotals and the what-if table.
 
-Counting convention as in ``methods``: ``mults`` are multiply-accumulates of conv and
-linear layers only (pooling, batch norm and residual additions count none); batch
-norm adds 2 parameters per output channel.
+Counting convention as in ``factorize``: ``mults`` are multiply-accumulates of convolutions
+and linear layers (squeeze-excitation's two 1x1 convolutions included); pooling, activations,
+normalization and merges count none; batch norm adds 2 parameters per channel.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
-from convcost.core.cost import reduction_pct
+from convcost.core.cost import ZERO, Cost, reduction_pct, total
+from convcost.core.graph import INPUT, Graph
 from convcost.core.perf import paused_gc
-from convcost.core.shapes import Conv, Shape, make_conv, resolve_padding, window_out
+from convcost.core.shapes import Shape
 from convcost.errors import ConvcostError, SpecError
 from convcost.factorize import (
     FACTORIZATIONS,
-    METHODS,
     MethodOptions,
-    full_rank,
+    MethodResult,
+    Rank,
+    Target,
+    alternatives,
+    apply,
+    chosen_ranks,
+    layer_options,
+    whatif_caption,
 )
-from convcost.frontends.model_file import MAX_LAYERS, BlockNode, LayerNode, ModelSpec, Node
+
+if TYPE_CHECKING:
+    from convcost.frontends.model_file import ModelSpec
+
+
+class Alternative(NamedTuple):
+    """One factorization of one layer: its stages and what the layer then costs (batch norm included)."""
+
+    result: MethodResult
+    cost: Cost
+
+
+@dataclass(frozen=True, slots=True)
+class BlockTotal:
+    """A block's subtotal: how many layers it holds and what they cost."""
+
+    name: str
+    depth: int
+    layers: int
+    mults: int
+    params: int
+    first: int
+    """Index (0-based) of its first row in ``ModelReport.nodes``."""
+    last: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of a block: name, depth, layers, mults, params."""
+        return {"name": self.name, "depth": self.depth, "layers": self.layers, "mults": self.mults, "params": self.params}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +76,14 @@ class LayerRow:
     params: int
     method: str | None = None
     """The factorization the layer is built with (``as:``), if any."""
-    alternatives: tuple[tuple[int, int] | None, ...] = ()
-    """(mults, params) per FACTORIZATIONS entry if the what-if replaces this layer."""
+    alternatives: tuple[Alternative | None, ...] = ()
+    """Per FACTORIZATIONS entry, what the what-if makes of this layer (None: left as it is)."""
+    cost: Cost = ZERO
+    """The whole cost record (mults and params as above; element counts for memory traffic)."""
+    node: int = -1
+    """The graph node this row is (an index into ``ModelReport.graph.nodes``)."""
+    reason: str | None = None
+    """Why the what-if leaves this layer as it is, where its type might suggest otherwise."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of a layer row."""
@@ -56,6 +97,8 @@ class LayerRow:
             "mults": self.mults,
             "params": self.params,
             "as": self.method,
+            "ranks": chosen_ranks([a.result if a else None for a in self.alternatives]),
+            **({"reason": self.reason} if self.reason is not None else {}),
         }
 
 
@@ -96,6 +139,25 @@ class ModelReport:
     whatif: tuple[WhatIf, ...]
     variant: str | None = None
     """The factorization applied model-wide to ``layers`` (``--method``), if any."""
+    nodes: tuple[LayerRow, ...] = ()
+    """One row per graph node, hidden merges included (``layers`` holds the visible ones)."""
+    blocks: tuple[BlockTotal, ...] = ()
+    graph: Graph | None = None
+    depth: int | None = None
+    """``--depth``: the tables show layers at most this many blocks deep (None: all)."""
+    batch: int = 1
+    whatif_note: str = ""
+    """How the what-if chose each factorization's ranks (its caption)."""
+    written: Cost = ZERO
+    """The totals as written (with ``variant`` set, ``mults``/``params`` are the variant's)."""
+
+    @property
+    def table_rows(self) -> tuple[LayerRow, ...]:
+        """The rows the table, CSV and Markdown views show: every layer, or with ``depth`` set,
+        layers at most that deep and one subtotal row per block just below it."""
+        if self.depth is None:
+            return self.layers
+        return collapse(self, self.depth)
 
     @property
     def mults(self) -> int:
@@ -117,196 +179,215 @@ class ModelReport:
             "layers": [row.to_dict() for row in self.layers],
             "totals": {"mults": self.mults, "params": self.params},
             "whatif": [w.to_dict() for w in self.whatif],
+            "blocks": [b.to_dict() for b in self.blocks],
         }
 
 
-def _kernel_text(k: tuple[int, int], stride: tuple[int, int]) -> str:
-    text = f"{k[0]}x{k[1]}"
-    if stride != (1, 1):
-        text += f"/{stride[0]}" if stride[0] == stride[1] else f"/{stride[0]}x{stride[1]}"
-    return text
-
-
-_AUTO_NAMES = {"conv": "conv", "depthwise": "dw", "pointwise": "pw", "linear": "fc", "maxpool": "pool", "avgpool": "pool"}
-"""Prefixes of the names given to unnamed layers, followed by the layer's index."""
-
-_Cost = tuple[Shape, str, int, int, "str | None", tuple["tuple[int, int] | None", ...]]
-
-
-class _Walker:
-    """Expands the nodes of a model file into costed rows, propagating shapes."""
-
-    def __init__(self, spec: ModelSpec, options: MethodOptions) -> None:
-        self.spec = spec
-        self.options = options
-        self.rows: list[LayerRow] = []
-        self.memo: dict[tuple[str, tuple[tuple[str, Any], ...], Shape], _Cost] = {}
-
-    def fail(self, loc: object, name: str, inp: Shape, message: str) -> SpecError:
-        index = len(self.rows) + 1
-        return SpecError(f"{loc}: layer {index} {name!r} (input {inp}): {message}")
-
-    def nodes(self, nodes: tuple[Node, ...], shape: Shape, prefix: str) -> Shape:
-        for node in nodes:
-            shape = self.layer(node, shape, prefix) if isinstance(node, LayerNode) else self.block(node, shape, prefix)
-        return shape
-
-    def block(self, node: BlockNode, shape: Shape, prefix: str) -> Shape:
-        for rep in range(1, node.repeat + 1):
-            label = node.name or ""
-            if node.repeat > 1:
-                label = f"{label or 'block'}[{rep}]"
-            inner = f"{prefix}{label}." if label else prefix
-            start = shape
-            shape = self.nodes(node.layers, start, inner) if node.branches is None else self.concat(node, start, inner)
-            if node.residual == "project" and shape != start:
-                self.shortcut(node, start, shape, inner)
-        return shape
-
-    def concat(self, node: BlockNode, start: Shape, prefix: str) -> Shape:
-        assert node.branches is not None
-        outs = [self.nodes(branch, start, f"{prefix}branch{i + 1}.") for i, branch in enumerate(node.branches)]
-        sizes = {(s.h, s.w) for s in outs}
-        if len(sizes) > 1:
-            given = ", ".join(f"branch {i + 1} gives {s.h}x{s.w}" for i, s in enumerate(outs))
-            raise SpecError(f"{node.loc}: block {node.name or ''!r} (input {start}): branches of different HxW: {given}")
-        return Shape(outs[0].h, outs[0].w, sum(s.c for s in outs))
-
-    def shortcut(self, node: BlockNode, start: Shape, end: Shape, prefix: str) -> None:
-        strides = []
-        for size, target in ((start.h, end.h), (start.w, end.w)):
-            step = (size - 1) // target + 1  # the smallest stride with (size - 1) // step + 1 <= target
-            if (size - 1) // step + 1 != target:
-                raise SpecError(
-                    f"{node.loc}: block {node.name or ''!r}: a projection shortcut cannot map "
-                    f"{start.h}x{start.w} to {end.h}x{end.w} with a strided 1x1 convolution"
+def collapse(report: ModelReport, depth: int) -> tuple[LayerRow, ...]:
+    """Rows for ``--depth``: a block at ``depth`` becomes one row of type ``block`` with its
+    subtotal (its ``kernel`` cell says how many layers it holds)."""
+    shown: list[LayerRow] = []
+    by_first: dict[int, BlockTotal] = {}
+    for block in report.blocks:
+        if block.depth == depth:
+            by_first.setdefault(block.first, block)
+    rows = report.nodes
+    i = 0
+    while i < len(rows):
+        found = by_first.get(i)
+        if found is not None:
+            block = found
+            first_visible = next((r for r in rows[block.first : block.last + 1] if not _hidden(report, r)), rows[block.first])
+            last = rows[block.last]
+            shown.append(
+                LayerRow(
+                    first_visible.index, block.name, True, "block", first_visible.inp, last.out,
+                    f"{block.layers} layers", block.mults, block.params,
                 )
-            strides.append(step)
-        values = {"out": end.c, "stride": (strides[0], strides[1]), **self.spec.shortcut}
-        out, kernel, mults, params, _, _ = self.compute("pointwise", values, start)
-        self.add(f"{prefix}shortcut", False, "shortcut", start, out, kernel, mults, params)
-
-    def add(self, name: str, named: bool, kind: str, inp: Shape, out: Shape, kernel: str, mults: int, params: int, **extra: Any) -> None:
-        if len(self.rows) >= MAX_LAYERS:
-            raise SpecError(f"{self.spec.source}: the model expands to more than {MAX_LAYERS:,} layers")
-        self.rows.append(LayerRow(len(self.rows) + 1, name, named, kind, inp, out, kernel, mults, params, **extra))
-
-    def layer(self, node: LayerNode, shape: Shape, prefix: str) -> Shape:
-        index = len(self.rows) + 1
-        name = prefix + (node.name if node.name is not None else f"{_AUTO_NAMES[node.type]}{index}")
-        try:
-            return self.cost(node, shape, name)
-        except SpecError:
-            raise
-        except ConvcostError as exc:
-            raise self.fail(node.loc, name, shape, str(exc)) from None
-
-    def cost(self, node: LayerNode, shape: Shape, name: str) -> Shape:
-        """Add the row of one layer; identical layers on identical inputs are costed once."""
-        key = (node.type, node.key, shape)
-        cost = self.memo.get(key)
-        if cost is None:
-            cost = self.memo[key] = self.compute(node.type, node.values, shape)
-        out, kernel, mults, params, method, alternatives = cost
-        self.add(name, node.name is not None, node.type, shape, out, kernel, mults, params, method=method, alternatives=alternatives)
-        return out
-
-    def compute(self, kind: str, v: dict[str, Any], shape: Shape) -> _Cost:
-        """Output shape, kernel text, mults, params, ``as:`` method and what-if alternatives of a layer."""
-        bn = 2 if v.get("bn") else 0
-        if kind in ("maxpool", "avgpool"):
-            if v.get("global"):
-                return (Shape(1, 1, shape.c), "global", 0, 0, None, ())
-            k = v["k"]
-            stride = v.get("stride", k)
-            pad = resolve_padding(v.get("padding", (0, 0, 0, 0)), (shape.h, shape.w), k, stride, (1, 1))
-            ho, wo = window_out(shape, k, stride, pad)
-            return (Shape(ho, wo, shape.c), _kernel_text(k, stride), 0, 0, None, ())
-        if kind == "linear":
-            features = shape.h * shape.w * shape.c
-            if "features" in v and v["features"] != features:
-                raise ConvcostError(f"linear expects {v['features']:,} input features, but its input {shape} flattens to {features:,}")
-            n = v["out"]
-            params = features * n + (n if v.get("bias") else 0) + bn * n
-            return (Shape(1, 1, n), "", features * n, params, None, ())
-        if kind == "depthwise":
-            conv = self.conv(shape, shape.c * v.get("multiplier", 1), v["k"], v, groups=shape.c)
-        elif kind == "pointwise":
-            conv = self.conv(shape, v["out"], (1, 1), v, groups=v.get("groups", 1))
-        else:
-            conv = self.conv(shape, v["out"], v["k"], v, groups=v.get("groups", 1))
-        extra_bn = bn * conv.out.c
-        mults, params, method = conv.mults, conv.params, v.get("as")
-        options = self.layer_options(conv, v)
-        if method is not None and method != "standard":
-            result = METHODS[method](conv, options)
-            as_mults, as_params = result.mults, result.params
-            if as_mults is None or as_params is None:
-                raise ConvcostError(f"as: {method} does not apply: {result.reason}")
-            mults, params = as_mults, as_params
-        alternatives: tuple[tuple[int, int] | None, ...] = ()
-        if kind == "conv" and method is None and conv.groups == 1 and conv.k != (1, 1):
-            alts = []
-            for fact in FACTORIZATIONS:
-                alt = METHODS[fact](conv, options)
-                alt_mults, alt_params = alt.mults, alt.params
-                alts.append(None if alt_mults is None or alt_params is None else (alt_mults, alt_params + extra_bn))
-            alternatives = tuple(alts)
-        return (conv.out, _kernel_text(conv.k, conv.stride), mults, params + extra_bn, method, alternatives)
-
-    def conv(self, shape: Shape, n: int, k: tuple[int, int], v: dict[str, Any], groups: int) -> Conv:
-        return make_conv(
-            shape,
-            n,
-            k,
-            v.get("stride", (1, 1)),
-            v.get("padding", (0, 0, 0, 0)),
-            v.get("dilation", (1, 1)),
-            groups,
-            bool(v.get("bias", False)),
-        )
-
-    def layer_options(self, conv: Conv, v: dict[str, Any]) -> MethodOptions:
-        """A layer's own rank/mid win; the model-wide rank is capped at the layer's full rank."""
-        rank = v.get("rank")
-        if rank is None and self.options.rank is not None:
-            rank = min(self.options.rank, full_rank(conv))
-        mid = v.get("mid", self.options.mid)
-        return MethodOptions(rank, mid)
+            )  # fmt: skip
+            i = block.last + 1
+            continue
+        if not _hidden(report, rows[i]):
+            shown.append(rows[i])
+        i += 1
+    return tuple(shown)
 
 
-def _whatif(rows: list[LayerRow], mults: int, params: int) -> tuple[WhatIf, ...]:
+def _hidden(report: ModelReport, row: LayerRow) -> bool:
+    return report.graph is not None and row.node >= 0 and report.graph.nodes[row.node].hidden
+
+
+def _whatif(rows: tuple[LayerRow, ...], base: Cost) -> tuple[WhatIf, ...]:
+    candidates = [row for row in rows if row.alternatives]
     table = []
     for i, method in enumerate(FACTORIZATIONS):
-        m, p, changed = mults, params, 0
-        for row in rows:
-            alt = row.alternatives[i] if row.alternatives else None
+        m, p, changed = base.mults, base.params, 0
+        for row in candidates:
+            alt = row.alternatives[i]
             if alt is not None:
-                m += alt[0] - row.mults
-                p += alt[1] - row.params
+                m += alt.cost.mults - row.mults
+                p += alt.cost.params - row.params
                 changed += 1
-        table.append(WhatIf(method, m, p, reduction_pct(mults, m), reduction_pct(params, p), changed))
+        table.append(WhatIf(method, m, p, reduction_pct(base.mults, m), reduction_pct(base.params, p), changed))
     return tuple(table)
 
 
-def cost_model(spec: ModelSpec, rank: int | None = None, mid: int | None = None, method: str | None = None) -> ModelReport:
-    """Cost every layer of a model; ``method`` shows the per-layer rows of that what-if variant."""
-    walker = _Walker(spec, MethodOptions(rank, mid))
-    try:
-        with paused_gc():
-            output = walker.nodes(spec.layers, spec.input, "")
-    except RecursionError:
-        raise SpecError(f"{spec.source}: blocks are nested too deeply") from None
-    rows = walker.rows
-    mults = sum(row.mults for row in rows)
-    params = sum(row.params for row in rows)
-    whatif = _whatif(rows, mults, params)
+def _stage_cost(result: MethodResult, bn_params: int) -> Cost:
+    """The cost of a factorized layer: its stages, plus the layer's batch norm."""
+    costs = [Cost(s.mults, s.params, s.conv.inp.h * s.conv.inp.w * s.conv.inp.c, s.conv.out.h * s.conv.out.w * s.conv.out.c, s.params)
+             for s in result.stages]  # fmt: skip
+    whole = total(costs)
+    return whole._replace(params=whole.params + bn_params, weight_elems=whole.weight_elems + bn_params)
+
+
+def _scaled(cost: Cost, batch: int) -> Cost:
+    if batch == 1:
+        return cost
+    return cost._replace(mults=cost.mults * batch, input_elems=cost.input_elems * batch, output_elems=cost.output_elems * batch)
+
+
+class _Walk:
+    """Costs every node of a graph once per distinct (op, keys, input shapes)."""
+
+    def __init__(self, graph: Graph, options: MethodOptions) -> None:
+        from convcost.ops import OPS
+
+        self.ops = OPS
+        self.graph = graph
+        self.options = options
+        self.memo: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+
+    def shape(self, tensor: int) -> Shape:
+        return self.graph.input if tensor == INPUT else self.graph.shapes[tensor]
+
+    def rows(self) -> list[LayerRow]:
+        graph, batch = self.graph, self.graph.batch
+        rows: list[LayerRow] = []
+        visible = 0
+        shapes, start = graph.shapes, graph.input
+        memo = self.memo
+        for i, node in enumerate(graph.nodes):
+            tensors = node.inputs
+            if len(tensors) == 1:
+                t = tensors[0]
+                inputs: tuple[Shape, ...] = (start if t == INPUT else shapes[t],)
+            else:
+                inputs = tuple(start if t == INPUT else shapes[t] for t in tensors)
+            key = (node.op, node.key, inputs) if node.key is not None else None
+            found = memo.get(key) if key is not None else None
+            if found is None:
+                try:
+                    found = self.compute(node.op, node.attrs, inputs)
+                except SpecError:
+                    raise
+                except ConvcostError as exc:
+                    raise SpecError(
+                        f"{node.origin}: layer {visible + 1} {node.name!r} (input {inputs[0] if inputs else ''}): {exc}"
+                    ) from None
+                if key is not None:
+                    self.memo[key] = found
+            out, kernel, cost, method, alts, reason = found
+            if not node.hidden:
+                visible += 1
+            kind = "shortcut" if node.shortcut else str(node.attrs.get("type", node.op)) if node.op == "onnx" else node.op
+            cost = _scaled(cost, batch)
+            mults, params = cost.mults, cost.params
+            rows.append(
+                LayerRow(visible, node.name, node.named, kind, inputs[0] if inputs else graph.input, out, kernel, mults, params,
+                         method, alts, cost, i, reason)
+            )  # fmt: skip
+        return rows
+
+    def compute(self, op: str, attrs: Any, inputs: tuple[Shape, ...]) -> tuple[Any, ...]:
+        """Output shape, kernel text, cost, ``as:`` method, what-if alternatives and not-factorized reason."""
+        from convcost.ops.conv import not_factorized_reason
+        from convcost.ops.registry import INTERNAL_OPS
+
+        definition = self.ops[op] if op in self.ops else INTERNAL_OPS[op]
+        evaluated = definition.evaluate(op, attrs, inputs)
+        cost, conv, method = evaluated.cost, evaluated.conv, attrs.get("as")
+        if conv is None or not definition.factorizable:
+            return (evaluated.out, evaluated.kernel, cost, None, (), not_factorized_reason(op))
+        bn_params = 2 * conv.out.c if attrs.get("bn") else 0
+        options = layer_options(conv, self.options, attrs.get("rank"), attrs.get("mid"))
+        if method is not None and method != "standard":
+            result = apply(method, conv, options)
+            if result.mults is None:
+                raise ConvcostError(f"as: {method} does not apply: {result.reason}")
+            cost = _stage_cost(result, bn_params)
+        alts: tuple[Alternative | None, ...] = ()
+        if op == "conv" and method is None and conv.groups == 1 and conv.k != (1, 1):
+            alts = tuple(
+                None if r.mults is None else Alternative(r, _scaled(_stage_cost(r, bn_params), self.graph.batch))
+                for r in alternatives(conv, options)
+            )
+        return (evaluated.out, evaluated.kernel, cost, method, alts, None)
+
+
+def _block_totals(graph: Graph, nodes: list[LayerRow]) -> tuple[BlockTotal, ...]:
+    """Every block's subtotal, in the order the blocks start (outer before inner)."""
+    if not graph.blocks:
+        return ()
+    mults = [0]
+    params = [0]
+    layers = [0]
+    for row, node in zip(nodes, graph.nodes, strict=True):
+        mults.append(mults[-1] + row.mults)
+        params.append(params[-1] + row.params)
+        layers.append(layers[-1] + (0 if node.hidden else 1))
+    found = [
+        BlockTotal(b.name, b.depth, layers[b.last + 1] - layers[b.first], mults[b.last + 1] - mults[b.first],
+                   params[b.last + 1] - params[b.first], b.first, b.last)
+        for b in graph.blocks
+        if b.last >= b.first
+    ]  # fmt: skip
+    return tuple(sorted(found, key=lambda b: (b.first, b.depth)))
+
+
+def cost_graph(
+    graph: Graph, rank: Rank | None = None, mid: int | None = None, method: str | None = None, targets: tuple[Target, ...] = ()
+) -> ModelReport:
+    """Cost every node of a graph; ``method`` shows the per-layer rows of that what-if variant;
+    ``targets`` (--target) choose each layer's ranks."""
+    walk = _Walk(graph, MethodOptions(rank, mid, targets))
+    with paused_gc():
+        nodes = walk.rows()
+    visible = tuple(row for row, node in zip(nodes, graph.nodes, strict=True) if not node.hidden)
+    base = total(row.cost for row in visible)
+    whatif = _whatif(visible, base)
     if method is not None and method != "standard":
         i = FACTORIZATIONS.index(method)
-        rows = [
-            row
-            if not row.alternatives or row.alternatives[i] is None
-            else replace(row, mults=row.alternatives[i][0], params=row.alternatives[i][1], method=method)  # type: ignore[index]
-            for row in rows
-        ]
-    return ModelReport(spec.source, spec.name, spec.input, output, tuple(rows), whatif, method if method != "standard" else None)
+        nodes = [_variant(row, i, method) for row in nodes]
+        visible = tuple(row for row, node in zip(nodes, graph.nodes, strict=True) if not node.hidden)
+    output = graph.input if graph.output == INPUT else graph.shapes[graph.output]
+    return ModelReport(
+        graph.source,
+        graph.name,
+        graph.input,
+        output,
+        visible,
+        whatif,
+        method if method != "standard" else None,
+        nodes=tuple(nodes),
+        blocks=_block_totals(graph, nodes),
+        graph=graph,
+        batch=graph.batch,
+        written=base,
+        whatif_note=whatif_caption(MethodOptions(rank, mid, targets, capped=True)),
+    )
+
+
+def _variant(row: LayerRow, i: int, method: str) -> LayerRow:
+    alt = row.alternatives[i] if row.alternatives else None
+    if alt is None:
+        return row
+    return replace(row, mults=alt.cost.mults, params=alt.cost.params, method=method, cost=alt.cost)
+
+
+def cost_model(
+    spec: ModelSpec, rank: Rank | None = None, mid: int | None = None, method: str | None = None, targets: tuple[Target, ...] = ()
+) -> ModelReport:
+    """Lower a parsed model file into the graph and cost it."""
+    from convcost.frontends.lower import lower
+
+    return cost_graph(lower(spec), rank, mid, method, targets)

@@ -8,6 +8,8 @@ at the one edge.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib
 import sys
 from typing import Any
@@ -22,12 +24,58 @@ COMMANDS = {
     "diff": "diff:diff",
     "separable": "separable:separable",
     "schema": "schema:schema",
+    "import": "import_cmd:import_",
+    "devices": "devices:devices",
 }
 """Command name -> ``module:attribute`` under ``convcost.cli``, in help order."""
 
 
 def _fail(message: str) -> None:
-    click.echo("Error: " + message.replace("\n", " "), err=True)
+    try:
+        click.echo("Error: " + message.replace("\n", " "), err=True)
+        sys.stderr.flush()
+    except OSError:  # stderr is full or gone: the exit status still tells
+        _to_devnull(2)
+
+
+def _to_devnull(fd: int) -> None:
+    """Point ``fd`` at /dev/null, so that nothing written there later (Python's final flush) fails."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_RDWR)
+    if devnull != fd:
+        os.dup2(devnull, fd)
+        os.close(devnull)
+
+
+_OUTPUT_ERRORS = frozenset(getattr(errno, name) for name in ("EIO", "EFBIG", "ENOSPC", "EDQUOT") if hasattr(errno, name))
+"""errno values of a failed write to stdout (besides EPIPE)."""
+
+
+def _output_failed(exc: OSError) -> int:
+    """The exit status after a write to stdout failed: 141 (quiet) for a closed pipe, else 2 and one line."""
+    if sys.stdout is not None:
+        with contextlib.suppress(OSError, ValueError):
+            _to_devnull(sys.stdout.fileno())
+    if isinstance(exc, BrokenPipeError):  # `convcost ... | head -1`: the reader has what it wanted
+        return 141
+    _fail(f"cannot write output: {exc.strerror or exc}")
+    return 2
+
+
+def _internal(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    text = text if len(text) <= 200 else text[:197] + "..."
+    return f"internal error: {type(exc).__name__}{': ' + text if text else ''} (please report this)"
+
+
+def _usage_message(exc: click.ClickException) -> str:
+    """click's message; for an unknown flag, the closest flag first (click sorts them alphabetically)."""
+    if isinstance(exc, click.NoSuchOption) and exc.possibilities:
+        best, *others = exc.possibilities  # difflib's order: the closest first
+        also = f" (or {', '.join(repr(p) for p in others)})" if others else ""
+        return f"{exc.message} Did you mean {best!r}{also}?"
+    return exc.format_message()
 
 
 class _Group(click.Group):
@@ -35,6 +83,10 @@ class _Group(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["convcost.argv"] = tuple(args)  # the command line, for the provenance of --export files
+        return super().parse_args(ctx, args)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)
@@ -64,11 +116,23 @@ class _Group(click.Group):
             click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
             sys.exit(0)
         except click.ClickException as exc:
-            _fail(exc.format_message())
+            _fail(_usage_message(exc))
             sys.exit(2 if isinstance(exc, click.UsageError) or exc.exit_code == 1 else exc.exit_code)
-        except click.Abort:
-            _fail("aborted")
+        except SystemExit:
+            if type(sys.stdout).__name__.endswith("PacifyFlushWrapper"):  # click's own EPIPE handling would exit 1
+                sys.exit(_output_failed(BrokenPipeError()))
+            raise
+        except click.Abort:  # Ctrl-C where convcost's own handler is not installed (an embedding program)
+            _fail("interrupted")
             sys.exit(130)
+        except OSError as exc:
+            if isinstance(exc, BrokenPipeError) or exc.errno in _OUTPUT_ERRORS:
+                sys.exit(_output_failed(exc))
+            _fail(_internal(exc))
+            sys.exit(2)
+        except Exception as exc:  # the last resort: never a traceback, never exit status 1
+            _fail(_internal(exc))
+            sys.exit(2)
         sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -82,13 +146,44 @@ def cli() -> None:
     """
 
 
-def run() -> None:
-    """The console-script entry point."""
-    try:
-        cli(prog_name="convcost")
-    except BrokenPipeError:  # e.g. `convcost ... | head -1`
-        import os
+def _standard_streams() -> None:
+    """Make descriptors 0-2 safe: a closed one (``>&-``) is pointed at /dev/null, so no file
+    convcost opens takes its number. A closed stdout or stderr then discards what is written
+    (the exit status still tells); a closed stdin stays None, refused when ``-`` is read."""
+    import os
 
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(1)
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            _to_devnull(fd)
+    if sys.stdout is None:
+        sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    if sys.stderr is None:
+        sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None:  # file names given as undecodable bytes are written back as those bytes
+        reconfigure(errors="surrogateescape")
+
+
+def run() -> None:
+    """The ``convcost`` command (console scripts start at :func:`convcost._entry.main`).
+
+    Exit status: 0 success, 1 a budget exceeded (only that), 2 any error convcost can name
+    (one ``Error:`` line), 130 Ctrl-C, 141 (quietly) when the reader of stdout has gone.
+    """
+    from convcost._entry import install_signal_handlers
+
+    install_signal_handlers()
+    _standard_streams()
+    try:
+        cli.main(prog_name="convcost")
+    except SystemExit as exc:
+        code = exc.code
+    else:
+        code = 0
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        code = _output_failed(exc)
+    sys.exit(code)

@@ -26,9 +26,13 @@ def _format_option(func: F) -> F:
 
 def _review_options(func: F) -> F:
     """--max-mults, --max-params and --export, shared by layer, model and diff."""
-    func = click.option("--export", metavar="FILE", help="Also write the report to FILE (.html, .svg, .md or .txt, by its extension).")(
-        func
-    )
+    func = click.option(
+        "--export",
+        metavar="FILE",
+        type=click.Path(),  # a path: shells complete file names
+        help="Also write the report to FILE (.html, .svg, .md or .txt, by its extension), with the command line, "
+        "input files, version and date it came from.",
+    )(func)
     func = click.option("--max-params", metavar="N", help="Budget: exit 1 if params exceed N (e.g. 4.2M).")(func)
     return click.option("--max-mults", metavar="N", help="Budget: exit 1 if mults exceed N (e.g. 600M, 1.5G, 250k).")(func)
 
@@ -44,15 +48,27 @@ def _limits(max_mults: str | None, max_params: str | None, base: Mapping[str, tu
     return limits
 
 
-def _finish(fmt: str, views: Mapping[str, render.View], export: str | None, title: str, checks: Sequence[Any] = ()) -> None:
+def _finish(
+    fmt: str,
+    views: Mapping[str, render.View],
+    export: str | None,
+    title: str,
+    checks: Sequence[Any] = (),
+    inputs: Sequence[str] = (),
+    figure: Callable[[], str] | None = None,
+) -> None:
     """Export (whole or not at all, before anything is printed), print, then report budgets.
 
-    Exit status 1 when a budget is exceeded; the output is printed all the same.
+    An export carries its provenance: the command line, the input files ``inputs`` (``-`` is
+    standard input), the convcost version and the date. Exit status 1 when a budget is
+    exceeded; the output is printed all the same. ``figure`` draws the SVG picture an ``.html``
+    export embeds under the tables (the roofline, with ``--device``).
     """
     output = views[fmt]()
     if export is not None:
         markdown = views["markdown"]() if fmt == "table" else None
-        render.write_export(export, render.export_text(export, output, fmt, title, markdown))
+        origin = render.provenance(click.get_current_context().meta.get("convcost.argv", ()), inputs)
+        render.write_export(export, render.export_text(export, output, fmt, title, markdown, origin, figure), inputs)
     render.emit(output)
     lines = render.budget_lines(checks)
     for line in lines:

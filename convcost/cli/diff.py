@@ -9,12 +9,12 @@ from convcost.cli.common import _finish, _format_option, _limits, _review_option
 
 
 @click.command()
-@click.argument("base", metavar="BASE.yaml")
-@click.argument("proposed", metavar="PROPOSED.yaml")
+@click.argument("base", metavar="BASE.yaml", type=click.Path(allow_dash=True))
+@click.argument("proposed", metavar="PROPOSED.yaml", type=click.Path(allow_dash=True))
 @_format_option
 @_review_options
 def diff(base: str, proposed: str, fmt: str, max_mults: str | None, max_params: str | None, export: str | None) -> None:
-    """Compare two model files: totals side by side, then the layers that differ.
+    """Compare two model files (YAML or ONNX): totals side by side, then the layers that differ.
 
     Layers are matched by the names the files give them, else by position;
     added, removed and renamed layers are shown as such, heaviest changes first.
@@ -26,11 +26,12 @@ def diff(base: str, proposed: str, fmt: str, max_mults: str | None, max_params: 
     """
     from convcost.analysis.budget import check_budget
     from convcost.analysis.diff import diff_models
-    from convcost.analysis.network import cost_model
-    from convcost.frontends.model_file import load_model
+    from convcost.analysis.network import cost_graph
+    from convcost.frontends import load_graph
 
-    base_spec, proposed_spec = load_model(base), load_model(proposed)
-    report = diff_models(cost_model(base_spec), cost_model(proposed_spec))
-    limits = _limits(max_mults, max_params, proposed_spec.budget)
+    # an ONNX file's zero-cost nodes stay rows, so they match the layers of its import
+    base_graph, proposed_graph = load_graph(base, all_ops=True), load_graph(proposed, all_ops=True)
+    report = diff_models(cost_graph(base_graph), cost_graph(proposed_graph))
+    limits = _limits(max_mults, max_params, proposed_graph.budget)
     checks = check_budget(limits, report.proposed.mults, report.proposed.params)
-    _finish(fmt, render.views(report, checks), export, f"convcost diff: {base} -> {proposed}", checks)
+    _finish(fmt, render.views(report, checks), export, f"convcost diff: {base} -> {proposed}", checks, (base, proposed))

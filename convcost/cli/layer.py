@@ -9,13 +9,20 @@ import click
 
 from convcost import render
 from convcost.cli.common import _finish, _format_option, _limits, _review_options
+from convcost.cli.devices import DeviceFlags, device_options, layer_roofline, roofline_settings
 from convcost.errors import ConvcostError
-from convcost.factorize import METHODS, cost_layer
+from convcost.factorize import METHODS, Target, cost_layer, parse_target
 from convcost.frontends.fields import Field, layer_spec, load_layer_fields
 
 
+def _targets(mults: str | None, params: str | None) -> tuple[Target, ...]:
+    """--target and --target-params, parsed."""
+    given = ((mults, "--target", "mults"), (params, "--target-params", "params"))
+    return tuple(parse_target(text, flag, figure) for text, flag, figure in given if text is not None)
+
+
 @click.command()
-@click.argument("file", required=False, metavar="[LAYER.yaml]")
+@click.argument("file", required=False, metavar="[LAYER.yaml]", type=click.Path(allow_dash=True))
 @click.option("--in", "in_", metavar="HxWxC", help="Input height x width x channels, e.g. 28x28x8.")
 @click.option("--k", metavar="K|KHxKW", help="Kernel size, e.g. 3 or 1x7.")
 @click.option("--out", metavar="N", help="Output channels.")
@@ -24,12 +31,20 @@ from convcost.frontends.fields import Field, layer_spec, load_layer_fields
 @click.option("--dilation", metavar="D|DHxDW", help="Dilation.  [default: 1]")
 @click.option("--groups", metavar="G", help="Groups (C and N must divide by G).  [default: 1]")
 @click.option("--bias/--no-bias", default=None, help="Count one bias per output channel of each stage.  [default: no-bias]")
-@click.option("--rank", metavar="R", help="Rank for low-rank.  [default: max(1, full rank // 4)]")
+@click.option(
+    "--rank",
+    metavar="R|R3xR4|F",
+    help="Rank for low-rank, tucker2 (R3xR4: its two ranks) and cp; a fraction F in (0, 1): that fraction of each "
+    "method's full rank (spatial-separable's mid too).  [default: low-rank max(1, full rank // 4); tucker2, cp: --target 4x]",
+)
 @click.option("--mid", metavar="M", help="Middle channels for spatial-separable.  [default: min(C, N)]")
+@click.option("--target", metavar="Fx|P%", help="Each method's rank (or mid): the largest with at least this mults reduction (4x, 75%).")
+@click.option("--target-params", metavar="Fx|P%", help="The same on params (with --target: both must be met).")
 @click.option("--method", "methods", multiple=True, type=click.Choice(list(METHODS)), help="Show only this model (repeatable).")
 @_format_option
 @click.option("--explain", is_flag=True, help="Print every stage's arithmetic after the table.")
 @_review_options
+@device_options
 def layer(
     file: str | None,
     methods: tuple[str, ...],
@@ -56,7 +71,9 @@ def layer(
     source = None
     if file is not None:
         fields, source = load_layer_fields(file)
+    settings = roofline_settings(DeviceFlags.pop(flags))
     flags["in"] = flags.pop("in_")
+    targets = _targets(flags.pop("target"), flags.pop("target_params"))
     for key, value in flags.items():
         if value is not None:
             fields[key] = (value, f"--{key}")
@@ -66,7 +83,7 @@ def layer(
         return f"missing --{key}{where}; e.g. convcost layer --in 28x28x8 --k 3 --out 16"
 
     limits = _limits(max_mults, max_params)
-    report = cost_layer(layer_spec(fields, missing), methods)
+    report = cost_layer(layer_spec(fields, missing)._replace(targets=targets), methods)
     checks: Sequence[Any] = ()
     if limits:
         from convcost.analysis.budget import check_budget
@@ -76,7 +93,10 @@ def layer(
             raise ConvcostError(f"the budget cannot be checked: {first.method} does not apply ({first.reason})")
         checks = check_budget(limits, first.mults, first.params)
 
-    views = render.views(report, checks)
+    title = f"convcost layer: {report.conv.inp} -> {report.conv.out}"
+    roofline = layer_roofline(settings, report, fmt, title)
+    checks = (*checks, *roofline.checks)
+    views = render.views(report, checks, roofline.view)
     if explain:
-        views["table"] = lambda: [*render.layer_table(report), "\n" + render.layer_explain(report)]
-    _finish(fmt, views, export, f"convcost layer: {report.conv.inp} -> {report.conv.out}", checks)
+        views["table"] = lambda: [*render.layer_table(report, roofline.view), "\n" + render.layer_explain(report)]
+    _finish(fmt, views, export, title, checks, () if file is None else (file,), roofline.figure)

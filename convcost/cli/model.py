@@ -2,31 +2,51 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from convcost import render
 from convcost.cli.common import _finish, _format_option, _limits, _review_options
+from convcost.cli.devices import DeviceFlags, batched_graph, device_options, model_roofline, roofline_settings
 from convcost.factorize import FACTORIZATIONS
 
 
 @click.command()
-@click.argument("file", metavar="MODEL.yaml")
+@click.argument("file", metavar="MODEL.yaml|MODEL.onnx", type=click.Path(allow_dash=True))
 @click.option("--method", type=click.Choice(list(FACTORIZATIONS)), help="Show the per-layer table of this what-if variant.")
-@click.option("--rank", metavar="R", help="Low-rank rank for every layer (capped at each layer's full rank; a layer's own rank wins).")
+@click.option(
+    "--rank",
+    metavar="R|R3xR4|F",
+    help="Rank for every layer (low-rank, tucker2, cp; capped at each layer's full rank; a fraction F in (0, 1): that fraction "
+    "of each full rank; a layer's own rank wins).",
+)
 @click.option("--mid", metavar="M", help="Spatial-separable middle channels for every layer (a layer's own mid wins).")
+@click.option("--target", metavar="Fx|P%", help="Each layer's ranks: the largest with at least this mults reduction (4x, 75%).")
+@click.option("--target-params", metavar="Fx|P%", help="The same on params (with --target: both must be met).")
+@click.option("--depth", metavar="N", help="Show layers at most N blocks deep; a deeper block is one row with its subtotal.")
+@click.option("--input", "input_dims", metavar="NxCxHxW|HxWxC", help="ONNX: the input's shape, for an input with dynamic dimensions.")
+@click.option("--all-ops", is_flag=True, help="ONNX: a row for every node (default: zero-cost nodes summed in one line).")
 @_format_option
 @_review_options
+@device_options
 def model(
     file: str,
     method: str | None,
     rank: str | None,
     mid: str | None,
+    target: str | None,
+    target_params: str | None,
+    depth: str | None,
+    input_dims: str | None,
+    all_ops: bool,
     fmt: str,
     max_mults: str | None,
     max_params: str | None,
     export: str | None,
+    **device_flags: Any,
 ) -> None:
-    """Cost a whole network from a YAML model file ('-': standard input).
+    """Cost a whole network from a YAML model file ('-': standard input) or an ONNX file.
 
     Budgets (flags, or the file's budget: mapping; the flags win) check the
     totals shown: as written, or the --method variant.
@@ -35,17 +55,29 @@ def model(
     Example:
       convcost model layer_specs/mobilenet_v1.yaml
     """
+    from dataclasses import replace
+
     from convcost.analysis.budget import check_budget
-    from convcost.analysis.network import cost_model
+    from convcost.analysis.network import cost_graph
     from convcost.core.perf import paused_gc
     from convcost.core.shapes import parse_int
-    from convcost.frontends.model_file import load_model
+    from convcost.factorize import check_choice, parse_rank, parse_target
+    from convcost.frontends import load_graph
 
-    rank_value = parse_int(rank, "--rank") if rank is not None else None
+    rank_value = parse_rank(rank, "--rank") if rank is not None else None
     mid_value = parse_int(mid, "--mid") if mid is not None else None
+    depth_value = parse_int(depth, "--depth", 0) if depth is not None else None
+    given = ((target, "--target", "mults"), (target_params, "--target-params", "params"))
+    targets = tuple(parse_target(text, flag, figure) for text, flag, figure in given if text is not None)
+    check_choice(rank_value, mid_value, targets)
+    settings = roofline_settings(DeviceFlags.pop(device_flags))
     with paused_gc():
-        spec = load_model(file)
-        limits = _limits(max_mults, max_params, spec.budget)
-        report = cost_model(spec, rank_value, mid_value, method)
-        checks = check_budget(limits, report.mults, report.params)
-        _finish(fmt, render.views(report, checks), export, f"convcost model: {report.name or report.source}", checks)
+        graph = batched_graph(load_graph(file, input_dims, all_ops), settings)
+        limits = _limits(max_mults, max_params, graph.budget)
+        report = cost_graph(graph, rank_value, mid_value, method, targets)
+        if depth_value is not None:
+            report = replace(report, depth=depth_value)
+        title = f"convcost model: {report.name or report.source}"
+        roofline = model_roofline(settings, report, lambda: cost_graph(graph, rank_value, mid_value, None, targets), fmt, title)
+        checks = (*check_budget(limits, report.mults, report.params), *roofline.checks)
+        _finish(fmt, render.views(report, checks, roofline.view), export, title, checks, (file,), roofline.figure)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 
 from convcost.core.shapes import Shape
 
@@ -22,9 +22,8 @@ INPUT = -1
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
-    """One operator applied to earlier tensors."""
+class Node(NamedTuple):
+    """One operator applied to earlier tensors (a NamedTuple: a large network has 100,000)."""
 
     name: str
     """Unique display name, block path included (``layer1.conv2``)."""
@@ -42,6 +41,9 @@ class Node:
     """Nodes with equal keys on equal input shapes cost the same (a memo key); None: no memo."""
     shortcut: bool = False
     """True for a projection shortcut a ``residual: project`` block adds."""
+    hidden: bool = False
+    """True for a merge the source implies rather than writes (a block's residual addition,
+    its branches' concatenation): part of the graph, not a row of the tables."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +66,8 @@ class Graph:
     name: str | None
     input: Shape
     nodes: tuple[Node, ...]
+    shapes: tuple[Shape, ...]
+    """The output shape of each node (batch 1)."""
     output: int
     """Index of the node whose tensor is the network's output."""
     blocks: tuple[Block, ...] = ()
@@ -71,3 +75,6 @@ class Graph:
     budget: Mapping[str, tuple[int, str]] = field(default_factory=lambda: _EMPTY)
     """Budget limits the source carried (``max-mults``: (limit, as written))."""
     input_name: str = "input"
+    notes: tuple[str, ...] = ()
+    """Lines the source adds under the tables (an ONNX file: ``412 other nodes: 0 mults``,
+    ``not costed: 3 x CustomOp``, its counting rule)."""

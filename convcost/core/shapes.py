@@ -2,10 +2,15 @@
 
 Shapes are channels last, ``H x W x C``, as in the source documents. Every size is
 a Python ``int``; nothing here goes through a float.
+
+The parsers decide on the text as written (a flag's text, or a YAML scalar's source text:
+the YAML loader keeps plain scalars as text), so ``0x3`` is padding 0x3 and never the
+hexadecimal 3, and ``064`` is refused rather than read as octal 52.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Literal, NamedTuple, Union
 
 from convcost.errors import ConvcostError
@@ -18,16 +23,61 @@ PaddingSpec = Union[Padding4, Literal["same"]]
 
 _SHOWN_MAX = 60
 
+MAX_DIGITS = 30
+"""The most digits any whole number given to convcost may have (far beyond any real size;
+it keeps every product and ratio convcost prints well inside floating-point range)."""
+_MAX_INT = 10**MAX_DIGITS
+
 
 # Parsers take ``what``: anything whose str() names the value in an error (``--in``, or a
 # file location built only when an error is raised).
 
 
+def _pieces(value: object, nested: bool = False) -> Iterator[str]:
+    """The text of ``value`` for an error message, piece by piece, so that a caller can stop
+    after a few characters: a large or deeply shared (aliased) value is never written out whole."""
+    if value is None:
+        yield "null" if nested else "nothing (null)"
+    elif isinstance(value, str):
+        yield repr(str(value[: _SHOWN_MAX + 1]))  # text, quoted: a YAML plain scalar as written, a flag's value
+    elif isinstance(value, bool):
+        yield str(value)
+    elif isinstance(value, int):
+        if value.bit_length() > 4 * _SHOWN_MAX:
+            yield f"a whole number of about {value.bit_length() * 30103 // 100000 + 1:,} digits"
+        else:
+            yield str(value)
+    elif isinstance(value, dict):
+        yield "{"
+        for i, (key, item) in enumerate(value.items()):
+            yield ", " if i else ""
+            yield from _pieces(key, True)
+            yield ": "
+            yield from _pieces(item, True)
+        yield "}"
+    elif isinstance(value, tuple) and type(value).__str__ is not tuple.__str__:  # a Shape: 28x28x8
+        yield str(value)[: _SHOWN_MAX + 1]
+    elif isinstance(value, (list, tuple)):
+        yield "[" if isinstance(value, list) else "("
+        for i, item in enumerate(value):
+            yield ", " if i else ""
+            yield from _pieces(item, True)
+        yield "]" if isinstance(value, list) else ")"
+    else:
+        yield str(value)[: _SHOWN_MAX + 1]
+
+
 def shown(value: object) -> str:
-    """Quote a bad value for an error message: strings in quotes, long values cut."""
-    text = repr(value) if isinstance(value, str) else str(value)
-    if len(text) > _SHOWN_MAX:
-        text = text[: _SHOWN_MAX - 3] + "..."
+    """Quote a bad value for an error message: strings in quotes, long values cut to 60 characters.
+
+    Built piece by piece and stopped at the limit, so it takes constant time and memory on any
+    value (a YAML alias bomb, a 10,000-digit integer, a list of a million items).
+    """
+    text = ""
+    for piece in _pieces(value):
+        text += piece
+        if len(text) > _SHOWN_MAX:
+            return text[: _SHOWN_MAX - 3] + "..."
     return text
 
 
@@ -50,31 +100,70 @@ class Shape(NamedTuple):
         return [self.h, self.w, self.c]
 
 
-def _whole(text: str) -> int | None:
-    """An optionally signed ASCII decimal integer, or None."""
-    body = text[1:] if text[:1] in "+-" else text
+class _NotWholeError(Exception):
+    """An item that is not a whole number as convcost reads them; ``reason`` says why, when
+    there is more to say than "not a whole number" (too many digits, a leading zero)."""
+
+    def __init__(self, reason: str = "", complete: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.complete = complete
+        """True when ``reason`` names the value itself (a leading zero), so it stands alone."""
+
+    @property
+    def suffix(self) -> str:
+        """``: <reason>`` for the end of an "expected ..., got <value>" message, or nothing."""
+        return f": {self.reason}" if self.reason else ""
+
+
+_DIGITS_REASON = f"at most {MAX_DIGITS} digits are accepted"
+
+
+def leading_zero(text: str) -> str:
+    """Why a number written with a leading zero (``064``) is refused: one wording everywhere."""
+    return f"{shown(text)} has a leading zero, which is ambiguous (YAML 1.1 reads it as octal); write the number without it"
+
+
+def _whole(item: object) -> int:
+    """A whole number from an int or from text: optionally signed ASCII decimal digits, at most
+    MAX_DIGITS of them, with no leading zero (``064`` is octal 52 to YAML 1.1 and 64 to a
+    reader, so it is refused as ambiguous). Raises _NotWholeError otherwise."""
+    if isinstance(item, bool):
+        raise _NotWholeError
+    if isinstance(item, int):
+        if -_MAX_INT < item < _MAX_INT:
+            return int(item)
+        raise _NotWholeError(_DIGITS_REASON)
+    if not isinstance(item, str):
+        raise _NotWholeError
+    text = item.strip()
+    body = text[1:] if text[:1] in ("+", "-") else text
     if not body or not body.isascii() or not body.isdigit():
-        return None
-    try:
-        return int(text)
-    except ValueError:  # more digits than int() accepts
-        return None
+        raise _NotWholeError
+    if len(body) > MAX_DIGITS:
+        raise _NotWholeError(_DIGITS_REASON)
+    if len(body) > 1 and body[0] == "0":
+        raise _NotWholeError(leading_zero(body), complete=True)
+    return int(text)
 
 
 def _as_int(value: object) -> int | None:
-    if isinstance(value, bool):
+    """A whole number (as _whole), or None."""
+    try:
+        return _whole(value)
+    except _NotWholeError:
         return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        return _whole(value.strip())
-    return None
 
 
 def parse_int(value: object, what: object, minimum: int = 1) -> int:
-    """A whole number >= ``minimum``, from an int or a decimal string."""
-    number = _as_int(value)
-    if number is None or number < minimum:
+    """A whole number >= ``minimum``, from an int or a decimal string (at most MAX_DIGITS digits)."""
+    try:
+        number = _whole(value)
+    except _NotWholeError as exc:
+        if exc.complete:
+            raise ConvcostError(f"{what}: {exc.reason}") from None
+        raise ConvcostError(f"{what}: expected a whole number >= {minimum}, got {shown(value)}{exc.suffix}") from None
+    if number < minimum:
         raise ConvcostError(f"{what}: expected a whole number >= {minimum}, got {shown(value)}")
     return number
 
@@ -84,43 +173,52 @@ def _sizes_text(text: str) -> str:
     return text.lower().replace("\u00d7", "x").replace(" ", "")
 
 
-def _numbers(value: object) -> list[int | None]:
-    """The whole numbers of ``AxBxC`` text, a list, or a single value (None where not a number)."""
+def _items(value: object, counts: tuple[int, ...]) -> list[object] | None:
+    """The items of ``AxBxC`` text, a list, or a single value; None when their number is not one
+    of ``counts`` (checked before anything is converted, so a huge list costs nothing)."""
     if isinstance(value, str):
+        if value.count("x") + value.count("X") + value.count("\u00d7") + 1 not in counts:
+            return None
         items: list[object] = list(_sizes_text(value).split("x"))
-    elif isinstance(value, list):
+    elif isinstance(value, (list, tuple)):
+        if len(value) not in counts:
+            return None
         items = list(value)
     else:
         items = [value]
-    return [_as_int(item) for item in items]
+    return items if len(items) in counts else None
 
 
-def _parts(value: object, what: object, count: int, expected: str) -> list[int]:
-    """Split ``AxBxC`` (or a list) into ``count`` whole numbers >= 1."""
-    numbers = _numbers(value)
-    if len(numbers) != count or any(n is None for n in numbers):
+def _numbers(value: object, what: object, counts: tuple[int, ...], expected: str, minimum: int) -> list[int]:
+    """Whole numbers >= ``minimum`` from ``AxBxC`` text or a list with one of ``counts`` items."""
+    items = _items(value, counts)
+    if items is None:
         raise ConvcostError(f"{what}: expected {expected}, got {shown(value)}")
-    result = [n for n in numbers if n is not None]
-    if any(n < 1 for n in result):
-        raise ConvcostError(f"{what}: sizes must be whole numbers >= 1, got {shown(value)}")
-    return result
+    numbers = []
+    for item in items:
+        try:
+            numbers.append(_whole(item))
+        except _NotWholeError as exc:
+            raise ConvcostError(f"{what}: expected {expected}, got {shown(value)}{exc.suffix}") from None
+    if any(n < minimum for n in numbers):
+        raise ConvcostError(f"{what}: sizes must be whole numbers >= {minimum}, got {shown(value)}")
+    return numbers
 
 
 def parse_shape(value: object, what: object) -> Shape:
     """``28x28x8`` or ``[28, 28, 8]`` -> Shape(28, 28, 8)."""
-    h, w, c = _parts(value, what, 3, "HxWxC (height x width x channels, e.g. 28x28x8)")
+    h, w, c = _numbers(value, what, (3,), "HxWxC (height x width x channels, e.g. 28x28x8)", 1)
     return Shape(h, w, c)
 
 
 def parse_pair(value: object, what: object) -> Pair:
     """``3`` -> (3, 3); ``3x5`` or ``[3, 5]`` -> (3, 5). Both >= 1."""
-    single = _as_int(value)
-    if single is not None:
-        if single < 1:
-            raise ConvcostError(f"{what}: expected a whole number >= 1, got {shown(value)}")
-        return (single, single)
-    a, b = _parts(value, what, 2, "N or AxB with whole numbers >= 1 (e.g. 3 or 3x5)")
-    return (a, b)
+    numbers = _numbers(value, what, (1, 2), "N or AxB with whole numbers >= 1 (e.g. 3 or 3x5)", 1)
+    if len(numbers) == 1:
+        if isinstance(value, (list, tuple)):  # [3] is not a size
+            raise ConvcostError(f"{what}: expected N or AxB with whole numbers >= 1 (e.g. 3 or 3x5), got {shown(value)}")
+        return (numbers[0], numbers[0])
+    return (numbers[0], numbers[1])
 
 
 _PADDING_EXPECTED = "a whole number >= 0, PHxPW, 'same' or 'valid'"
@@ -138,10 +236,7 @@ def parse_padding(value: object, what: object) -> PaddingSpec:
             return "same"
         if word == "valid":
             return (0, 0, 0, 0)
-    numbers = _numbers(value)
-    if len(numbers) not in (1, 2, 4) or any(n is None or n < 0 for n in numbers):
-        raise ConvcostError(f"{what}: expected {_PADDING_EXPECTED}, got {shown(value)}")
-    n = [x for x in numbers if x is not None]
+    n = _numbers(value, what, (1, 2, 4), _PADDING_EXPECTED, 0)
     if len(n) == 1:
         return (n[0], n[0], n[0], n[0])
     if len(n) == 2:
@@ -149,10 +244,23 @@ def parse_padding(value: object, what: object) -> PaddingSpec:
     return (n[0], n[1], n[2], n[3])
 
 
+_TRUE = frozenset({"true", "True", "TRUE"})
+_FALSE = frozenset({"false", "False", "FALSE"})
+_YAML11_BOOLS = frozenset({"yes", "no", "on", "off", "y", "n"})
+
+
 def parse_bool(value: object, what: object) -> bool:
-    """A YAML boolean (``true``/``false``)."""
+    """``true`` or ``false`` (a bool, or that text; YAML 1.1's yes/no/on/off are refused)."""
     if isinstance(value, bool):
         return value
+    if isinstance(value, str):
+        text = value.strip()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        if text.lower() in _YAML11_BOOLS:
+            raise ConvcostError(f"{what}: expected true or false, got {shown(value)} (yes/no/on/off are not accepted)")
     raise ConvcostError(f"{what}: expected true or false, got {shown(value)}")
 
 

@@ -1,1 +1,39 @@
-"""Front ends: files and flags lowered into specs and the operator graph."""
+"""Front ends: files and flags lowered into specs and the operator graph.
+
+:func:`load_graph` is the one entry point for a network file: it picks the front end by the
+file's extension (``.onnx``: the ONNX reader; anything else, ``-`` included: a YAML model file)
+and returns the graph every analysis folds over.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from convcost.errors import ConvcostError
+
+if TYPE_CHECKING:
+    from convcost.core.graph import Graph
+
+
+def is_onnx(path: str) -> bool:
+    """True for a path the ONNX reader takes (by its extension, any case)."""
+    return path.lower().endswith(".onnx")
+
+
+def load_graph(path: str, input_dims: str | None = None, all_ops: bool = False) -> Graph:
+    """The operator graph of a model file, YAML or ONNX.
+
+    ONNX only: ``input_dims`` (``NxCxHxW`` or ``HxWxC``) fixes the input's dynamic dimensions;
+    ``all_ops`` keeps every node as a row (else nodes with neither mults nor params are summed
+    in one line). A YAML model's layers are all rows already.
+    """
+    if is_onnx(path):
+        from convcost.frontends.onnx import load_onnx
+
+        return load_onnx(path, input_dims, all_ops)
+    if input_dims is not None:
+        raise ConvcostError(f"--input {input_dims}: only an .onnx model takes --input; a model file states its input: {path}")
+    from convcost.frontends.lower import lower
+    from convcost.frontends.model_file import load_model
+
+    return lower(load_model(path))

@@ -14,7 +14,7 @@ from convcost.core.shapes import (
     shown,
 )
 from convcost.errors import ConvcostError, SpecError
-from convcost.factorize import METHODS, LayerSpec
+from convcost.factorize import METHODS, LayerSpec, parse_rank
 from convcost.frontends.yaml import KeySet, LocDict, LocList, _describe, _did_you_mean, _suggest, load_mapping, load_yaml, read_text
 
 # --- fields -------------------------------------------------------------------------
@@ -54,7 +54,7 @@ FIELD_PARSERS: dict[str, Callable[[object, object], Any]] = {
     "dilation": parse_pair,
     "groups": parse_int,
     "bias": parse_bool,
-    "rank": parse_int,
+    "rank": parse_rank,
     "mid": parse_int,
     "name": parse_name,
     "type": parse_type,
@@ -141,22 +141,34 @@ def file_fields(data: LocDict, allowed: KeySet) -> dict[str, Field]:
 
 
 def load_kernel_rows(path: str) -> list[list[object]]:
-    """The rows of a kernel file: YAML (a list of rows, or a mapping with ``kernel:``) or CSV."""
+    """The rows of a kernel file: YAML (a list of rows, or a mapping with ``kernel:``) or CSV.
+
+    At most 64x64 entries (separable.MAX_SIZE), refused before the entries are copied.
+    """
+    from convcost.separable import MAX_SIZE, check_size, kernel_tokens, size_error
+
     if path.lower().endswith(".csv"):
         import csv
 
-        text, _ = read_text(path)
-        return [[cell for cell in row if cell.strip()] for row in csv.reader(text.splitlines()) if any(c.strip() for c in row)]
+        text, _ = read_text(path, "a CSV file")
+        rows: list[list[object]] = []
+        for line in text.splitlines():
+            if line.count(",") > 16 * MAX_SIZE:  # refused before csv splits it into cells
+                raise size_error(f"entries in row {len(rows) + 1}")
+            cells = [cell for row in csv.reader([line]) for cell in row if cell.strip()]
+            if cells:
+                rows.append(list(cells))
+                check_size(rows)
+        return rows
     text, source = read_text(path)
     data = load_yaml(text, source)
     if isinstance(data, LocDict) and "kernel" in data:
         data = data["kernel"]
     if isinstance(data, str):
-        from convcost.separable import parse_kernel_text
-
-        return [list(row) for row in parse_kernel_text(data)]
+        return [list(row) for row in kernel_tokens(data)]
     if not isinstance(data, list) or not all(isinstance(row, list) for row in data):
         raise SpecError(f"{source}:1:1: expected a kernel: a list of rows (e.g. [[1, 2, 1], [2, 4, 2], [1, 2, 1]]), got {_describe(data)}")
+    check_size(data)
     return [list(row) for row in data]
 
 

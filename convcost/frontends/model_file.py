@@ -1,4 +1,7 @@
-"""The model-file grammar: defaults, blocks, repeat, residuals, branches, into typed nodes."""
+"""The model-file grammar: defaults, blocks, repeat, residuals, branches, ``from:`` and
+``output:``, read into typed nodes. The keys each layer type takes, and how each is parsed,
+come from the op registry (``convcost.ops``); ``frontends.lower`` turns the nodes into the graph.
+"""
 
 from __future__ import annotations
 
@@ -8,38 +11,47 @@ from typing import Any, NamedTuple, Union
 
 from convcost.core.shapes import Shape, parse_int, parse_shape, shown
 from convcost.errors import ConvcostError, SpecError
-from convcost.frontends.fields import Field, Label, file_fields, parse_fields, parse_name, parse_type
-from convcost.frontends.yaml import Loc, LocDict, LocList, _describe, _suggest, load_mapping, mapping_from_text
+from convcost.frontends.fields import Label, file_fields, parse_name
+from convcost.frontends.yaml import Loc, LocDict, LocList, _describe, _did_you_mean, _suggest, load_mapping, mapping_from_text
+from convcost.ops import OPS
+from convcost.ops.registry import MANY, Parser
 
 MAX_LAYERS = 100_000
 """A model file that expands to more layers than this is refused."""
+MAX_WORK = 200_000
+"""A model file whose expansion takes more steps than this (layers plus block passes, so that
+empty blocks repeated count too) is refused before anything is expanded."""
 
 # --- the model file -----------------------------------------------------------------
 
-TYPE_KEYS: dict[str, frozenset[str]] = {
-    "conv": frozenset({"k", "out", "stride", "padding", "dilation", "groups", "bias", "rank", "mid", "bn", "as"}),
-    "depthwise": frozenset({"k", "stride", "padding", "dilation", "bias", "bn", "multiplier"}),
-    "pointwise": frozenset({"out", "stride", "padding", "groups", "bias", "rank", "bn", "as"}),
-    "linear": frozenset({"out", "bias", "bn", "features"}),
-    "maxpool": frozenset({"k", "stride", "padding", "global"}),
-    "avgpool": frozenset({"k", "stride", "padding", "global"}),
-}
-"""The keys each layer type takes (besides ``type`` and ``name``)."""
+LAYER_TYPES: tuple[str, ...] = tuple(OPS)
+"""Every layer type a model file may use, in the registry's order."""
 
-REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
-    "conv": ("k", "out"),
-    "depthwise": ("k",),
-    "pointwise": ("out",),
-    "linear": ("out",),
-    "maxpool": ("k",),
-    "avgpool": ("k",),
-}
+TYPE_KEYS: dict[str, frozenset[str]] = {kind: frozenset(OPS[kind].keys_of(kind)) for kind in OPS}
+"""The keys each layer type takes (besides ``type``, ``name`` and ``from``)."""
+
+REQUIRED_KEYS: dict[str, tuple[str, ...]] = {kind: OPS[kind].required_keys(kind) for kind in OPS}
 DEFAULT_KEYS = frozenset({"type"}.union(*TYPE_KEYS.values()))
-"""The keys ``defaults`` may set: any key some layer type takes (not ``name``)."""
-_LAYER_KEYS = {kind: keys | {"type", "name"} for kind, keys in TYPE_KEYS.items()}
-BLOCK_KEYS = frozenset({"layers", "branches", "name", "repeat", "residual"})
-MODEL_KEYS = frozenset({"name", "input", "defaults", "layers", "budget"})
+"""The keys ``defaults`` may set: any key some layer type takes (not ``name`` or ``from``)."""
+_LAYER_KEYS = {kind: keys | {"type", "name", "from"} for kind, keys in TYPE_KEYS.items()}
+BLOCK_KEYS = frozenset({"layers", "branches", "name", "repeat", "residual", "from"})
+MODEL_KEYS = frozenset({"name", "input", "defaults", "layers", "budget", "output"})
 RESIDUALS = ("identity", "project")
+
+
+def parse_type(value: object, what: object) -> str:
+    """A model layer's type: one of the registered ops."""
+    if isinstance(value, str) and value in OPS:
+        return str(value)
+    hint = _did_you_mean(value, LAYER_TYPES) if isinstance(value, str) else ""
+    raise ConvcostError(f"{what}: unknown layer type {shown(value)}{hint} (expected one of {', '.join(LAYER_TYPES)})")
+
+
+class Ref(NamedTuple):
+    """A ``from:`` (or ``output:``) reference: the names as written and where they stood."""
+
+    names: tuple[str, ...]
+    loc: Loc
 
 
 class LayerNode(NamedTuple):
@@ -52,6 +64,8 @@ class LayerNode(NamedTuple):
     values: dict[str, Any]
     key: tuple[tuple[str, Any], ...] = ()
     """The values as a hashable tuple: layers with equal keys on equal inputs cost the same."""
+    source: Ref | None = None
+    """``from:``: the layers whose outputs this one reads (None: the previous item's)."""
 
     @property
     def loc(self) -> Loc:
@@ -70,6 +84,10 @@ class BlockNode(NamedTuple):
     branches: tuple[tuple[Node, ...], ...] | None = None
     size: int = 0
     """How many layers one pass through the block expands to (shortcuts not counted)."""
+    source: Ref | None = None
+    """``from:``: the layer or block whose output starts this block."""
+    work: int = 1
+    """Steps one pass takes: its layers plus one per block pass and branch (empty ones too)."""
 
 
 Node = Union[LayerNode, BlockNode]
@@ -86,14 +104,68 @@ class ModelSpec(NamedTuple):
     """What a projection shortcut takes from ``defaults`` (``bias``, ``bn``)."""
     budget: Mapping[str, tuple[int, str]] = MappingProxyType({})
     """``max-mults`` / ``max-params`` from the file: (limit, as written)."""
+    output: Ref | None = None
+    """``output:``: the layer or block whose tensor is the model's output (None: the last item's)."""
+    references: frozenset[str] = frozenset()
+    """Every name a ``from:`` or ``output:`` uses (only these names need remembering)."""
+
+
+_PARSED: dict[tuple[int, type, object], Any] = {}
+"""Parsed scalars by (parser, type, value): large files repeat the same few values."""
+
+
+def _parse(parser: Parser, value: object, what: object) -> Any:
+    if isinstance(value, (list, dict)):
+        return parser(value, what)
+    cache_key = (id(parser), type(value), value)
+    result = _PARSED.get(cache_key, _PARSED)
+    if result is _PARSED:
+        result = _PARSED[cache_key] = parser(value, what)
+    return result
+
+
+def _ref(item: LocDict, key: str, many: bool) -> Ref:
+    """A ``from:`` value: one name, or (``many``) a list of two or more."""
+    value, where = item[key], item.where(key)
+    if isinstance(value, LocList):
+        names = [parse_name(v, Label(value, i)) for i, v in enumerate(value)]
+        if not many and len(names) == 1:
+            return Ref((names[0],), where)
+        if not many:
+            raise SpecError(f"{where}: {key}: expected one layer name, got a list of {len(names)}")
+        if len(names) < 2:
+            raise SpecError(f"{where}: {key}: expected two or more layer names, got {len(names)}")
+        return Ref(tuple(names), where)
+    name = parse_name(value, f"{where}: {key}")
+    if many:
+        raise SpecError(f"{where}: {key}: expected a list of two or more layer names, got {shown(value)}")
+    return Ref((name,), where)
 
 
 class _ModelParser:
     """Turns the YAML of a model file into nodes, once per distinct YAML object."""
 
-    def __init__(self, defaults: dict[str, Any]) -> None:
+    def __init__(self, defaults: Mapping[str, tuple[object, object]]) -> None:
         self.defaults = defaults
+        """Raw default values and their labels, parsed per layer type with that type's parser."""
         self.memo: dict[int, Node] = {}  # aliases share one YAML object: parse it once
+        self.parsed_defaults: dict[str, dict[str, Any]] = {}
+        self.references: set[str] = set()
+
+    def defaults_for(self, kind: str, item: LocDict) -> dict[str, Any]:
+        """The defaults a ``kind`` layer takes, parsed with that type's parsers (once per type)."""
+        found = self.parsed_defaults.get(kind)
+        if found is None:
+            keys = OPS[kind].keys_of(kind)
+            found = {}
+            for key, (value, what) in self.defaults.items():
+                if key in keys:
+                    try:
+                        found[key] = _parse(keys[key].parser, value, what)
+                    except ConvcostError as exc:
+                        raise SpecError(f"{exc} (a default, which the {kind} layer at {item.loc} cannot take)") from None
+            self.parsed_defaults[kind] = found
+        return found
 
     def layers(self, items: object, where: object, what: str) -> tuple[Node, ...]:
         if not isinstance(items, LocList):
@@ -119,6 +191,9 @@ class _ModelParser:
             raise SpecError(f"{item.loc}: a block takes either layers: or branches:, not both")
         name = parse_name(item["name"], Label(item, "name")) if "name" in item else None
         repeat = parse_int(item["repeat"], Label(item, "repeat")) if "repeat" in item else 1
+        source = _ref(item, "from", many=False) if "from" in item else None
+        if source is not None:
+            self.references.update(source.names)
         residual = None
         if "residual" in item:
             residual = item["residual"]
@@ -126,56 +201,73 @@ class _ModelParser:
                 raise SpecError(f"{item.where('residual')}: residual: expected identity or project, got {shown(residual)}")
         if "layers" in item:
             body = self.layers(item["layers"], item.where("layers"), "layers")
-            size = _capped(sum(_size(n) for n in body), repeat, item.loc)
-            return BlockNode(item.loc, name, repeat, residual, layers=body, size=size)
+            size, work = _capped(body, (), repeat, item.loc)
+            return BlockNode(item.loc, name, repeat, residual, layers=body, size=size, source=source, work=work)
         raw = item["branches"]
         where = item.where("branches")
         if not isinstance(raw, LocList) or not raw:
             raise SpecError(f"{where}: branches: expected a list of layer lists, got {_describe(raw)}")
         branches = tuple(self.layers(b, Label(raw, i), f"branch {i + 1}") for i, b in enumerate(raw))
-        size = _capped(sum(_size(n) for b in branches for n in b), repeat, item.loc)
-        return BlockNode(item.loc, name, repeat, residual, branches=branches, size=size)
+        size, work = _capped((), branches, repeat, item.loc)
+        return BlockNode(item.loc, name, repeat, residual, branches=branches, size=size, source=source, work=work)
 
     def layer(self, item: LocDict) -> LayerNode:
         if "type" in item:
             kind = parse_type(item["type"], Label(item, "type"))
         elif "type" in self.defaults:
-            kind = self.defaults["type"]
+            kind = parse_type(*self.defaults["type"])
         else:
             kind = "conv"
         allowed = _LAYER_KEYS[kind]
-        raw: dict[str, Field] = {}
-        for key, value in item.items():
-            if key not in allowed:
-                if key in BLOCK_KEYS - {"name"}:
-                    raise SpecError(f"{item.key_loc(key)}: {key!r} belongs to a block, which needs layers: or branches:")
-                raise SpecError(f"{item.key_loc(key)}: a {kind} layer takes no key {shown(key)}: {_suggest(key, allowed)}")
-            raw[key] = (value, Label(item, key))
+        op = OPS[kind]
+        keys = op.keys_of(kind)
+        values: dict[str, Any] = {}
         try:
-            values = parse_fields(raw)
+            for key, value in item.items():
+                if key in keys:
+                    values[key] = _parse(keys[key].parser, value, Label(item, key))
+                elif key not in allowed:
+                    if key in BLOCK_KEYS - {"name", "from"}:
+                        raise SpecError(f"{item.key_loc(key)}: {key!r} belongs to a block, which needs layers: or branches:")
+                    raise SpecError(f"{item.key_loc(key)}: a {kind} layer takes no key {shown(key)}: {_suggest(key, allowed)}")
+            for key, value in self.defaults_for(kind, item).items():
+                if key not in values:
+                    values[key] = value
+            name = parse_name(item["name"], Label(item, "name")) if "name" in item else None
+        except SpecError:
+            raise
         except ConvcostError as exc:
             raise SpecError(str(exc)) from None
-        for key, value in self.defaults.items():
-            if key in TYPE_KEYS[kind] and key not in values:
-                values[key] = value
         if not values.get("global"):
-            for key in REQUIRED_KEYS[kind]:
+            for key in op.required_keys(kind):
                 if key not in values:
                     raise SpecError(f"{item.loc}: a {kind} layer needs the key {key!r}")
-        name = values.pop("name", None)
-        values.pop("type", None)
-        return LayerNode(kind, item, name, values, tuple(sorted(values.items())))
+        many = op.inputs == MANY
+        source = _ref(item, "from", many) if "from" in item else None
+        if source is not None:
+            self.references.update(source.names)
+        if many and source is None:
+            raise SpecError(f"{item.loc}: a {kind} layer needs from: with two or more layer names (e.g. from: [a, b])")
+        return LayerNode(kind, item, name, values, tuple(sorted(values.items())), source)
+
+
+def _capped(body: tuple[Node, ...], branches: tuple[tuple[Node, ...], ...], repeat: int, loc: Loc) -> tuple[int, int]:
+    """Layers and steps of one pass, after checking that ``repeat`` passes stay within the caps."""
+    size = sum(_size(n) for n in body) + sum(_size(n) for b in branches for n in b)
+    work = 1 + sum(_work(n) for n in body) + sum(1 + sum(_work(n) for n in b) for b in branches)
+    if size * repeat > MAX_LAYERS:
+        raise SpecError(f"{loc}: this expands to {size * repeat:,} layers; at most {MAX_LAYERS:,} are allowed")
+    if work * repeat > MAX_WORK:
+        raise SpecError(f"{loc}: this expands to {work * repeat:,} layers and block passes; at most {MAX_WORK:,} are allowed")
+    return size, work
 
 
 def _size(node: Node) -> int:
     return 1 if isinstance(node, LayerNode) else node.size * node.repeat
 
 
-def _capped(size: int, repeat: int, loc: Loc) -> int:
-    """``size``, after checking that ``repeat`` passes of it stay within MAX_LAYERS."""
-    if size * repeat > MAX_LAYERS:
-        raise SpecError(f"{loc}: this expands to {size * repeat:,} layers; at most {MAX_LAYERS:,} are allowed")
-    return size
+def _work(node: Node) -> int:
+    return 1 if isinstance(node, LayerNode) else node.work * node.repeat
 
 
 def load_model(path: str) -> ModelSpec:
@@ -202,12 +294,14 @@ def parse_model(data: LocDict) -> ModelSpec:
     try:
         name = parse_name(data["name"], f"{data.where('name')}: name") if "name" in data else None
         shape = parse_shape(data["input"], f"{data.where('input')}: input")
-        defaults: dict[str, Any] = {}
+        defaults: dict[str, tuple[object, object]] = {}
         if "defaults" in data:
             raw = data["defaults"]
             if not isinstance(raw, LocDict):
                 raise SpecError(f"{data.where('defaults')}: defaults: expected a mapping, got {_describe(raw)}")
-            defaults = parse_fields(file_fields(raw, DEFAULT_KEYS))
+            defaults = dict(file_fields(raw, DEFAULT_KEYS))
+            if "type" in defaults:
+                parse_type(*defaults["type"])
         budget: dict[str, tuple[int, str]] = {}
         if "budget" in data:
             raw = data["budget"]
@@ -215,6 +309,7 @@ def parse_model(data: LocDict) -> ModelSpec:
                 raise SpecError(f"{data.where('budget')}: budget: expected a mapping, got {_describe(raw)}")
             for key, (value, what) in file_fields(raw, frozenset(BUDGET_KEYS)).items():
                 budget[key] = parse_si(value, what)
+        output = _ref(data, "output", many=False) if "output" in data else None
     except SpecError:
         raise
     except ConvcostError as exc:
@@ -226,6 +321,11 @@ def parse_model(data: LocDict) -> ModelSpec:
         raise SpecError(f"{source}: blocks are nested too deeply") from None
     if not layers:
         raise SpecError(f"{data.where('layers')}: layers: the model has no layers")
-    _capped(sum(_size(n) for n in layers), 1, data.loc)
-    shortcut: dict[str, Any] = {key: defaults[key] for key in ("bias", "bn") if key in defaults}
-    return ModelSpec(source, name, shape, layers, shortcut, budget)
+    _capped(layers, (), 1, data.loc)
+    shortcut: dict[str, Any] = {}
+    pointwise = OPS["pointwise"].keys_of("pointwise")
+    for key in ("bias", "bn"):
+        if key in defaults:
+            shortcut[key] = _parse(pointwise[key].parser, *defaults[key])
+    references = frozenset(parser.references | set(output.names if output is not None else ()))
+    return ModelSpec(source, name, shape, layers, shortcut, budget, output, references)

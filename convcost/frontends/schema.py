@@ -1,27 +1,21 @@
 """A JSON Schema (draft 2020-12) for model files and layer files, for editors' YAML support.
 
-Built from spec's own tables (layer types and their keys), so the schema and the validator
-cannot drift apart. Required-ness of ``k``/``out`` is left to convcost itself, since
-``defaults`` may supply them.
+Generated from the op registry (each op's keys carry their schema), so the schema, the
+validator and the key-typo suggestions cannot drift apart. Required-ness of ``k``/``out`` is
+left to convcost itself, since ``defaults`` may supply them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from convcost.analysis.budget import BUDGET_KEYS
-from convcost.factorize import METHODS
-from convcost.frontends.fields import LAYER_KEYS, LAYER_TYPES
+from convcost.frontends.fields import LAYER_KEYS
 from convcost.frontends.model_file import BLOCK_KEYS, DEFAULT_KEYS, RESIDUALS, TYPE_KEYS
+from convcost.ops import OPS
+from convcost.ops.parsers import COUNT_SCHEMA, NAME_SCHEMA
 
-_COUNT = {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": r"^\s*[0-9]+\s*$"}]}
-_PAIR = {
-    "anyOf": [
-        {"type": "integer", "minimum": 1},
-        {"type": "string", "pattern": r"^\s*[0-9]+\s*([xX]\s*[0-9]+\s*)?$"},
-        {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 2, "maxItems": 2},
-    ]
-}
 _SHAPE = {
     "description": "height x width x channels, e.g. 28x28x8",
     "anyOf": [
@@ -29,60 +23,49 @@ _SHAPE = {
         {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 3, "maxItems": 3},
     ],
 }
-_PADDING = {
-    "anyOf": [
-        {"type": "integer", "minimum": 0},
-        {"type": "string", "pattern": r"^\s*([0-9]+\s*([xX]\s*[0-9]+\s*)?|same|valid)\s*$"},
-        {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 4},
-    ]
-}
 _SI = {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": r"^\s*[0-9]+(\.[0-9]+)?[kKMGT]?\s*$"}]}
-
-VALUE_SCHEMAS: dict[str, dict[str, Any]] = {
-    "in": _SHAPE,
-    "k": _PAIR,
-    "out": _COUNT,
-    "stride": _PAIR,
-    "padding": _PADDING,
-    "dilation": _PAIR,
-    "groups": _COUNT,
-    "bias": {"type": "boolean"},
-    "rank": _COUNT,
-    "mid": _COUNT,
-    "name": {"type": ["string", "number"]},
-    "type": {"enum": list(LAYER_TYPES)},
-    "bn": {"type": "boolean"},
-    "as": {"enum": list(METHODS)},
-    "multiplier": _COUNT,
-    "global": {"type": "boolean"},
-    "features": _COUNT,
-}
-"""The schema of each key's value, keyed like spec.FIELD_PARSERS."""
+_FROM_ONE = {"description": "the earlier layer or block whose output this one reads (or input)", **NAME_SCHEMA}
+_FROM_MANY = {"description": "two or more earlier layers or blocks", "type": "array", "items": NAME_SCHEMA, "minItems": 2}
 
 
-def _closed(keys: frozenset[str] | set[str], extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    properties = {key: VALUE_SCHEMAS[key] for key in sorted(keys)}
+def _value_schemas() -> dict[str, Mapping[str, Any]]:
+    """The schema of each key's value: every op's keys (the first family to define a key wins)."""
+    schemas: dict[str, Mapping[str, Any]] = {"in": _SHAPE, "name": NAME_SCHEMA, "type": {"enum": list(OPS)}}
+    for kind, op in OPS.items():
+        for key, spec in op.keys_of(kind).items():
+            schemas.setdefault(key, spec.schema)
+    return schemas
+
+
+def _closed(keys: Iterable[str], schemas: Mapping[str, Mapping[str, Any]], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    properties: dict[str, Any] = {key: schemas[key] for key in sorted(keys)}
     properties.update(extra or {})
     return {"type": "object", "properties": properties, "additionalProperties": False}
 
 
 def model_schema() -> dict[str, Any]:
     """The JSON Schema printed by ``convcost schema``: a model file or a layer file."""
+    from convcost.ops import MANY
+
+    schemas = _value_schemas()
     layer_defs: dict[str, Any] = {}
-    for kind, keys in TYPE_KEYS.items():
-        schema = _closed(keys | {"name", "type"})
-        schema["properties"]["type"] = {"const": kind}
-        if kind == "conv":
-            schema["properties"]["type"] = {"const": "conv"}
-        else:
-            schema["required"] = ["type"]
+    for kind, op in OPS.items():
+        own = {key: spec.schema for key, spec in op.keys_of(kind).items()}
+        many = op.inputs == MANY
+        schema = _closed(own, own, {"name": NAME_SCHEMA, "type": {"const": kind}, "from": _FROM_MANY if many else _FROM_ONE})
+        required = ["from"] if many else []
+        if kind != "conv":
+            required.insert(0, "type")
+        if required:
+            schema["required"] = required
         layer_defs[f"{kind}_layer"] = schema
     block = {
         "type": "object",
         "properties": {
-            "name": VALUE_SCHEMAS["name"],
-            "repeat": _COUNT,
+            "name": NAME_SCHEMA,
+            "repeat": COUNT_SCHEMA,
             "residual": {"enum": list(RESIDUALS)},
+            "from": _FROM_ONE,
             "layers": {"$ref": "#/$defs/layer_list"},
             "branches": {"type": "array", "items": {"$ref": "#/$defs/layer_list"}, "minItems": 1},
         },
@@ -94,16 +77,17 @@ def model_schema() -> dict[str, Any]:
     model = {
         "type": "object",
         "properties": {
-            "name": VALUE_SCHEMAS["name"],
+            "name": NAME_SCHEMA,
             "input": _SHAPE,
-            "defaults": _closed(DEFAULT_KEYS),
+            "defaults": _closed(DEFAULT_KEYS, schemas),
             "layers": {"$ref": "#/$defs/layer_list"},
             "budget": budget,
+            "output": {"description": "the layer or block whose output is the model's (default: the last)", **NAME_SCHEMA},
         },
         "required": ["input", "layers"],
         "additionalProperties": False,
     }
-    layer_file = _closed(LAYER_KEYS)
+    layer_file = _closed(LAYER_KEYS, schemas)
     layer_file["required"] = ["in", "k", "out"]
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

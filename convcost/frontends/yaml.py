@@ -1,17 +1,25 @@
 """YAML with locations: files read safely into LocDict/LocList values that remember file:line:column.
 
 The only module that imports yaml, and only when a file is read. libyaml's event stream is
-read in one iterative pass (no recursion); aliases are shared, never copied.
+read in one iterative pass (no recursion), with every limit checked as the events arrive:
+nesting depth, merge-key copies; aliases are shared, never copied. Plain (unquoted) scalars
+are kept as their source text (:class:`Plain`): no YAML 1.1 resolver turns ``0x3``, ``064``
+or ``1:30`` into a number; the field parsers decide what the text means.
 """
 
 from __future__ import annotations
 
-import sys
+from array import array
 from collections.abc import Mapping
 from typing import Any, NamedTuple, Union
 
 from convcost.core.shapes import shown
-from convcost.errors import ConvcostError, SpecError
+from convcost.errors import SpecError
+
+MAX_DEPTH = 200
+"""The deepest nesting of lists and mappings read (a real model file nests a few levels)."""
+MAX_MERGED = 1_000_000
+"""The most keys merge keys (``<<: *a``) may copy in one file, counted as they are copied."""
 
 
 class Loc(NamedTuple):
@@ -25,17 +33,43 @@ class Loc(NamedTuple):
         return f"{self.source}:{self.line}:{self.column}"
 
 
+class Plain(str):
+    """A plain (unquoted) YAML scalar: the text as written in the file.
+
+    ``0x3``, ``064``, ``1:30``, ``1_000``, ``.inf``, ``true`` all stay text; the field parsers
+    decide what each key accepts. (A plain ``~``, ``null`` or nothing is read as None.)
+    """
+
+    __slots__ = ()
+
+
+def _pos(mark: Any) -> int:
+    """A libyaml mark as one int (0-based line and column), so a value's place costs 8 bytes."""
+    line: int = mark.line
+    column: int = mark.column  # below 2**32: load_yaml reads at most 8 MiB
+    return (line << 32) | column
+
+
+def _loc(source: str, pos: int) -> Loc:
+    return Loc(source, (pos >> 32) + 1, (pos & 0xFFFFFFFF) + 1)
+
+
 class LocDict(dict[Any, Any]):
     """A YAML mapping that remembers where it and each of its keys and values stood.
 
-    It keeps libyaml's marks and makes a Loc only when one is asked for (an error),
-    which keeps loading a large file cheap.
+    ``positions`` holds two packed places (key, value) per key, in the mapping's order; a
+    Loc is made only when one is asked for (an error), which keeps a large file cheap.
     """
 
     source: str
-    mark: Any
-    key_marks: dict[Any, Any]
-    value_marks: dict[Any, Any]
+    mark: int
+    positions: array[int]
+
+    def _index(self, key: Any) -> int:
+        for index, own in enumerate(self):
+            if own is key or own == key:
+                return index
+        raise KeyError(key)
 
     @property
     def loc(self) -> Loc:
@@ -44,19 +78,21 @@ class LocDict(dict[Any, Any]):
 
     def key_loc(self, key: Any) -> Loc:
         """Where ``key`` stood."""
-        return _loc(self.source, self.key_marks[key])
+        return _loc(self.source, self.positions[2 * self._index(key)])
 
     def where(self, key: Any) -> Loc:
         """Where the value of ``key`` stood (the mapping itself if absent)."""
-        return _loc(self.source, self.value_marks.get(key, self.mark))
+        if key not in self:
+            return self.loc
+        return _loc(self.source, self.positions[2 * self._index(key) + 1])
 
 
 class LocList(list[Any]):
     """A YAML sequence that remembers where it and each of its items stood."""
 
     source: str
-    mark: Any
-    item_marks: list[Any]
+    mark: int
+    positions: array[int]
 
     @property
     def loc(self) -> Loc:
@@ -65,7 +101,7 @@ class LocList(list[Any]):
 
     def item_loc(self, index: int) -> Loc:
         """Where item ``index`` stood."""
-        return _loc(self.source, self.item_marks[index])
+        return _loc(self.source, self.positions[index])
 
 
 def _describe(value: object) -> str:
@@ -75,7 +111,8 @@ def _describe(value: object) -> str:
         return "a list"
     if value is None:
         return "nothing (null)"
-    return f"{type(value).__name__} {shown(value)}"
+    kind = "str" if isinstance(value, str) else type(value).__name__
+    return f"{kind} {shown(value)}"
 
 
 KeySet = Union[set[str], frozenset[str], Mapping[str, Any]]
@@ -83,9 +120,12 @@ KeySet = Union[set[str], frozenset[str], Mapping[str, Any]]
 
 def _did_you_mean(word: object, options: KeySet | tuple[str, ...]) -> str:
     """``; did you mean 'stride'?`` for the closest option, or nothing."""
+    text = str(word) if isinstance(word, str) else ""
+    if not text or len(text) > 100:
+        return ""
     import difflib
 
-    close = difflib.get_close_matches(str(word), sorted(options), n=1)
+    close = difflib.get_close_matches(text, sorted(options), n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
@@ -96,179 +136,198 @@ def _suggest(key: object, allowed: KeySet) -> str:
 # --- reading and parsing YAML -------------------------------------------------------
 
 
-def read_text(path: str) -> tuple[str, str]:
-    """The text of ``path`` (``-``: standard input) and the name to use in messages."""
-    if path == "-":
-        return sys.stdin.read(), "<stdin>"
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read(), path
-    except FileNotFoundError:
-        raise ConvcostError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ConvcostError(f"{path}: is a directory, expected a YAML file") from None
-    except UnicodeDecodeError:
-        raise ConvcostError(f"{path}: not UTF-8 text, expected a YAML file") from None
-    except OSError as exc:
-        raise ConvcostError(f"{path}: cannot be read ({exc.strerror})") from None
+def read_text(path: str, kind: str = "a YAML file") -> tuple[str, str]:
+    """The text of ``path`` (``-``: standard input) and the name to use in messages.
+
+    Only regular files and ``-`` are read, at most 8 MiB (see :mod:`convcost.core.io`).
+    """
+    from convcost.core.io import read_input
+
+    return read_input(path, kind)
 
 
-def _loc(source: str, mark: Any) -> Loc:
-    return Loc(source, mark.line + 1, mark.column + 1)
-
-
-_SCALAR_TAGS = frozenset(f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp", "binary"))
+_STR_TAG = "tag:yaml.org,2002:str"
+_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _MERGE = object()
 _NO_KEY = object()
+
+
+def _short_tag(tag: str) -> str:
+    short = "!!" + tag[len("tag:yaml.org,2002:") :] if tag.startswith("tag:yaml.org,2002:") else tag
+    return short if len(short) <= 40 else short[:37] + "..."
 
 
 class _Frame:
     """An open mapping or sequence while the event stream is read."""
 
-    __slots__ = ("anchor", "data", "key", "key_mark", "merges")
+    __slots__ = ("anchor", "data", "is_list", "key", "key_pos", "merges")
 
     def __init__(self, data: LocDict | LocList, anchor: str | None) -> None:
         self.data = data
         self.anchor = anchor
+        self.is_list = isinstance(data, LocList)
         self.key: Any = _NO_KEY
-        self.key_mark: Any = None
-        self.merges: list[tuple[Any, Any]] = []
+        self.key_pos = 0
+        self.merges: list[tuple[Any, int]] = []
 
 
 class _Builder:
     """Builds LocDict/LocList values from libyaml's event stream, iteratively.
 
     Used instead of PyYAML's composer and constructor: those build a node tree first
-    (slow: about 9 s for a 100,000-layer file) and recurse once per nesting level
-    (libyaml's composer crashes on very deep nesting). This is one linear pass with
-    no recursion; aliases share the anchored object, so an alias bomb stays small.
+    (slow: about 9 s for a 100,000-layer file), recurse once per nesting level, copy merge
+    keys without limit and resolve plain scalars by YAML 1.1's rules. This is one linear pass
+    with no recursion that stops at the first limit crossed; aliases share the anchored
+    object, so an alias bomb stays small.
     """
 
     def __init__(self, loader: Any, source: str) -> None:
-        import yaml
-
-        self.yaml = yaml
         self.loader = loader
         self.source = source
         self.anchors: dict[str, Any] = {}
         self.open_anchors: set[str] = set()
         self.stack: list[_Frame] = []
-        self.plain: dict[str, Any] = {}
         self.result: Any = None
+        self.merged = 0
 
-    def error(self, mark: Any, message: str) -> SpecError:
-        return SpecError(f"{_loc(self.source, mark)}: {message}")
+    def error(self, pos: int, message: str) -> SpecError:
+        return SpecError(f"{_loc(self.source, pos)}: {message}")
 
-    def scalar(self, event: Any) -> Any:
-        yaml = self.yaml
-        tag, value = event.tag, event.value
-        if tag in (None, "!"):
-            if not event.implicit[0]:  # quoted: a string
-                return value
-            if value in self.plain:
-                return self.plain[value]
-            tag = self.loader.resolve(yaml.ScalarNode, value, (True, False))
-            if tag == "tag:yaml.org,2002:merge":
-                return _MERGE
-        elif tag not in _SCALAR_TAGS:
-            raise self.error(event.start_mark, f"the tag {tag!r} is not allowed: files are loaded with a safe loader")
-        node = yaml.ScalarNode(tag, value, event.start_mark, event.end_mark, event.style)
-        result = yaml.SafeLoader.yaml_constructors[tag](self.loader, node)
-        if event.implicit[0] and event.tag in (None, "!"):
-            self.plain[value] = result
-        return result
+    def tag_error(self, tag: str, pos: int) -> SpecError:
+        allowed = "files are loaded with a safe loader that takes no tags (but !!str)"
+        return self.error(pos, f"the tag {_short_tag(tag)!r} is not allowed: {allowed}; write the value without it")
 
-    def add(self, value: Any, mark: Any) -> None:
-        if not self.stack:
+    def add(self, value: Any, pos: int) -> None:
+        stack = self.stack
+        if not stack:
             self.result = value
             return
-        top = self.stack[-1]
+        top = stack[-1]
         data = top.data
         if isinstance(data, LocList):
             data.append(value)
-            data.item_marks.append(mark)
+            data.positions.append(pos)
         elif top.key is _NO_KEY:
             if isinstance(value, (dict, list)):
-                raise self.error(mark, f"keys must be plain words, got {_describe(value)}")
+                raise self.error(pos, f"keys must be plain words, got {_describe(value)}")
             if value is not _MERGE and value in data:
-                raise self.error(mark, f"duplicate key {shown(value)}")
-            top.key, top.key_mark = value, mark
+                raise self.error(pos, f"duplicate key {shown(value)}")
+            top.key, top.key_pos = value, pos
         else:
             if top.key is _MERGE:
-                top.merges.append((value, mark))
+                top.merges.append((value, pos))
             else:
                 data[top.key] = value
-                data.key_marks[top.key] = top.key_mark
-                data.value_marks[top.key] = mark
+                data.positions.append(top.key_pos)
+                data.positions.append(pos)
             top.key = _NO_KEY
 
     def open(self, event: Any, data: LocDict | LocList, allowed: str) -> None:
+        pos = _pos(event.start_mark)
         if event.tag not in (None, "!", f"tag:yaml.org,2002:{allowed}"):
-            raise self.error(event.start_mark, f"the tag {event.tag!r} is not allowed: files are loaded with a safe loader")
-        data.source, data.mark = self.source, event.start_mark
+            raise self.tag_error(event.tag, pos)
+        if len(self.stack) >= MAX_DEPTH:
+            raise self.error(pos, f"lists and mappings nested more than {MAX_DEPTH} levels deep (at most {MAX_DEPTH} are read)")
+        data.source, data.mark, data.positions = self.source, pos, array("Q")
         if event.anchor is not None:
             self.open_anchors.add(event.anchor)
         self.stack.append(_Frame(data, event.anchor))
-        self.marks.append(event.start_mark)
+
+    def merge(self, data: LocDict, merged: Any, pos: int) -> None:
+        """Copy the keys of ``merged`` (a mapping or a list of them) that ``data`` lacks; the values are shared."""
+        sources = merged if isinstance(merged, LocList) else [merged]
+        positions = data.positions
+        for sub in sources:
+            if not isinstance(sub, LocDict):
+                raise self.error(pos, "a merge key (<<) takes a mapping or a list of mappings")
+            self.merged += len(sub) + 1
+            if self.merged > MAX_MERGED:
+                raise self.error(pos, f"merge keys (<<) copy more than {MAX_MERGED:,} keys in this file (at most {MAX_MERGED:,})")
+            sub_positions = sub.positions
+            for index, (key, value) in enumerate(sub.items()):
+                if key not in data:  # own keys win; among merged maps the first wins
+                    data[key] = value
+                    positions.append(sub_positions[2 * index])
+                    positions.append(sub_positions[2 * index + 1])
 
     def close(self) -> None:
         frame = self.stack.pop()
-        mark = self.marks.pop()
         data = frame.data
         if isinstance(data, LocDict):
-            for merged, merge_mark in frame.merges:
-                sources = merged if isinstance(merged, LocList) else [merged]
-                for sub in sources:
-                    if not isinstance(sub, LocDict):
-                        raise self.error(merge_mark, "a merge key (<<) takes a mapping or a list of mappings")
-                    for key, value in sub.items():
-                        if key not in data:  # own keys win; among merged maps the first wins
-                            data[key] = value
-                            data.key_marks[key], data.value_marks[key] = sub.key_marks[key], sub.value_marks[key]
+            for merged, pos in frame.merges:
+                self.merge(data, merged, pos)
         if frame.anchor is not None:
             self.open_anchors.discard(frame.anchor)
             self.anchors[frame.anchor] = data
-        self.add(data, mark)
+        self.add(data, data.mark)
 
     def build(self) -> Any:
         import yaml
 
-        self.marks: list[Any] = []
+        scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+        mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+        ends = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+        document_start, stream_end = yaml.DocumentStartEvent, yaml.StreamEndEvent
+        get_event = self.loader.get_event
+        stack = self.stack
+        plain: dict[str, Any] = {}  # text -> its Plain: large files repeat the same few values
         documents = 0
-        loader = self.loader
-        while loader.check_event():
-            event = loader.get_event()
+        while True:
+            event = get_event()
             kind = type(event)
-            if kind is yaml.ScalarEvent:
-                value = self.scalar(event)
+            if kind is scalar_event:
+                value = event.value
+                tag = event.tag
+                if tag is None and event.implicit[0]:  # plain: kept as the text written
+                    if value in _NULLS:
+                        value = None
+                    elif value == "<<" and stack and not stack[-1].is_list and stack[-1].key is _NO_KEY:
+                        value = _MERGE
+                    else:
+                        text = plain.get(value)
+                        if text is None:
+                            text = plain[value] = Plain(value)
+                        value = text
+                elif tag is not None and tag not in ("!", _STR_TAG):
+                    raise self.tag_error(tag, _pos(event.start_mark))
                 if event.anchor is not None:
                     self.anchors[event.anchor] = value
-                self.add(value, event.start_mark)
-            elif kind is yaml.MappingStartEvent:
-                mapping = LocDict()
-                mapping.key_marks, mapping.value_marks = {}, {}
-                self.open(event, mapping, "map")
-            elif kind is yaml.SequenceStartEvent:
-                sequence = LocList()
-                sequence.item_marks = []
-                self.open(event, sequence, "seq")
-            elif kind in (yaml.MappingEndEvent, yaml.SequenceEndEvent):
+                self.add(value, _pos(event.start_mark))
+            elif kind is mapping_start:
+                self.open(event, LocDict(), "map")
+            elif kind is sequence_start:
+                self.open(event, LocList(), "seq")
+            elif kind in ends:
                 self.close()
-            elif kind is yaml.AliasEvent:
+            elif kind is alias_event:
+                pos = _pos(event.start_mark)
                 if event.anchor in self.open_anchors:
-                    raise self.error(event.start_mark, f"the alias *{event.anchor} refers to a collection that contains it")
+                    raise self.error(pos, f"the alias *{event.anchor} refers to a collection that contains it")
                 if event.anchor not in self.anchors:
-                    raise self.error(event.start_mark, f"unknown alias *{event.anchor}")
-                self.add(self.anchors[event.anchor], event.start_mark)
-            elif kind is yaml.DocumentStartEvent:
+                    raise self.error(pos, f"unknown alias *{event.anchor}")
+                self.add(self.anchors[event.anchor], pos)
+            elif kind is document_start:
                 documents += 1
                 if documents > 1:
-                    raise self.error(event.start_mark, "expected a single YAML document, found another")
-        return self.result
+                    raise self.error(_pos(event.start_mark), "expected a single YAML document, found another")
+            elif kind is stream_end:
+                return self.result
+
+
+def _problem(text: object) -> str:
+    words = " ".join(str(text).split())
+    return words if len(words) <= 120 else words[:117] + "..."
 
 
 def load_yaml(text: str, source: str) -> Any:
-    """Parse one YAML document safely; errors become SpecError with file:line:column."""
+    """Parse one YAML document safely; errors become SpecError with file:line:column.
+
+    Text longer than the input cap (8 MiB) is refused before it is parsed.
+    """
+    from convcost.core.io import MAX_INPUT_BYTES
+
+    if len(text) > MAX_INPUT_BYTES:
+        raise SpecError(f"{source}: {len(text):,} characters; convcost reads inputs of at most 8 MiB ({MAX_INPUT_BYTES:,} bytes)")
     import yaml
 
     from convcost.core.perf import paused_gc
@@ -279,10 +338,10 @@ def load_yaml(text: str, source: str) -> Any:
             return _Builder(loader, source).build()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = f"{_loc(source, mark)}: " if mark is not None else f"{source}: "
-        raise SpecError(f"{where}YAML syntax error: {exc.problem or exc.context or 'invalid YAML'}") from None
+        where = f"{_loc(source, _pos(mark))}: " if mark is not None else f"{source}: "
+        raise SpecError(f"{where}YAML syntax error: {_problem(exc.problem or exc.context or 'invalid YAML')}") from None
     except yaml.YAMLError as exc:
-        raise SpecError(f"{source}: YAML error: {' '.join(str(exc).split())}") from None
+        raise SpecError(f"{source}: YAML error: {_problem(exc)}") from None
     finally:
         loader.dispose()
 

@@ -59,14 +59,18 @@ class OpDef:
     required: tuple[str, ...] = ()
     inputs: int = 1
     """1, or MANY for two or more."""
-    auto_name: str = "layer"
-    """Prefix of the name an unnamed layer gets (followed by its index)."""
+    auto_name: str = ""
+    """Prefix of the name an unnamed layer gets (followed by its index); default: the type."""
     factorizable: bool = False
     """True when factorizations replace this op in the what-if (``conv``)."""
     summary: str = ""
     """One line for the README's table of types."""
     type_keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     """Per-type key subsets where the types of one family take different keys."""
+    required_of: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per-type required keys, where they differ from ``required``."""
+    auto_names: Mapping[str, str] = field(default_factory=dict)
+    """Per-type name prefixes, where they differ from ``auto_name``."""
 
     def keys_of(self, kind: str) -> Mapping[str, Key]:
         """The keys ``kind`` takes."""
@@ -75,9 +79,21 @@ class OpDef:
             return self.keys
         return {k: self.keys[k] for k in subset}
 
+    def required_keys(self, kind: str) -> tuple[str, ...]:
+        """The keys ``kind`` needs."""
+        return self.required_of.get(kind, self.required)
+
+    def name_prefix(self, kind: str) -> str:
+        """The prefix of an unnamed ``kind`` layer's name."""
+        return self.auto_names.get(kind, self.auto_name or kind)
+
 
 OPS: dict[str, OpDef] = {}
 """Every registered type name -> its OpDef, in registration order."""
+
+INTERNAL_OPS: dict[str, OpDef] = {}
+"""Types a front end makes but no model file may write (``onnx``: a node of an ONNX file that
+carries its own cost): the walk finds them here; the grammar, the schema and the help do not."""
 
 
 def register(op: OpDef) -> OpDef:

@@ -1,0 +1,440 @@
+"""Bytes moved, arithmetic intensity and roofline time, exactly.
+
+The model, stated once (the README's "Time on a device" and every caption repeat it):
+
+- ``bytes = a x B x (input elements + output elements) + w x weight elements``: every tensor
+  crosses memory once, there is no fusion between layers and no im2col workspace, and the
+  weights (biases included) are read once per batch. ``a`` and ``w`` are the activation and
+  weight dtype sizes, ``B`` the batch.
+- ``FLOPs = 2 x B x mults`` (a multiply-accumulate is two floating-point operations).
+- ``intensity = FLOPs / bytes`` (FLOP per byte).
+- ``time = max(FLOPs / peak, bytes / bandwidth)`` with the peak of the activation dtype, the
+  precision the arithmetic runs in; ``compute``-bound when the first term is the larger
+  (a tie counts as compute), else ``memory``-bound. A network's time is the sum over its layers.
+
+A factorized layer is one layer per stage: its intermediate tensor is written and read back.
+
+Times are :class:`fractions.Fraction` seconds, exact; ``fractions`` is imported only when a
+time is asked for (a device was given), so the JSON path without ``--device`` stays light.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from convcost.core.cost import ZERO, Cost
+from convcost.errors import ConvcostError
+
+if TYPE_CHECKING:
+    from fractions import Fraction
+
+    from convcost.analysis.devices import Device
+    from convcost.analysis.memory import Memory
+    from convcost.analysis.network import Alternative, ModelReport
+    from convcost.core.shapes import Conv
+    from convcost.factorize import LayerReport, MethodResult
+
+DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
+"""Bytes per element of each storage dtype (``--dtype``, ``--weight-dtype``)."""
+
+DTYPES = tuple(DTYPE_BYTES)
+
+MAX_BATCH = 1_000_000
+"""The largest ``--batch`` accepted (figures stay exact at any size; this bounds the digits shown)."""
+
+
+class Precision(NamedTuple):
+    """How the tensors are stored, and how many inputs go through at once."""
+
+    dtype: str = "fp32"
+    """The activation dtype; also the precision the arithmetic runs in (which peak applies)."""
+    weight_dtype: str = "fp32"
+    batch: int = 1
+
+    @property
+    def act_bytes(self) -> int:
+        """Bytes per activation element (``a``)."""
+        return DTYPE_BYTES[self.dtype]
+
+    @property
+    def weight_bytes(self) -> int:
+        """Bytes per weight element (``w``)."""
+        return DTYPE_BYTES[self.weight_dtype]
+
+
+FP32 = Precision()
+
+
+def parse_dtype(value: object, what: str) -> str:
+    """One of :data:`DTYPES` (any case)."""
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text is None or text not in DTYPE_BYTES:
+        from convcost.core.shapes import shown
+
+        raise ConvcostError(f"{what}: expected one of {', '.join(DTYPES)}, got {shown(value)}")
+    return text
+
+
+def precision(dtype: str | None = None, weight_dtype: str | None = None, batch: str | int | None = None) -> Precision:
+    """A Precision from the flags' text: ``--dtype`` sets both dtypes, ``--weight-dtype`` the weights alone."""
+    from convcost.core.shapes import parse_int
+
+    act = parse_dtype(dtype, "--dtype") if dtype is not None else "fp32"
+    weights = parse_dtype(weight_dtype, "--weight-dtype") if weight_dtype is not None else act
+    size = parse_int(batch, "--batch") if batch is not None else 1
+    if size > MAX_BATCH:
+        raise ConvcostError(f"--batch: expected a whole number from 1 to {MAX_BATCH:,}, got {batch}")
+    return Precision(act, weights, size)
+
+
+def batched(cost: Cost, batch: int) -> Cost:
+    """A batch-1 cost for ``batch`` inputs: mults and activation elements scale, weights do not."""
+    if batch == 1:
+        return cost
+    return cost._replace(mults=cost.mults * batch, input_elems=cost.input_elems * batch, output_elems=cost.output_elems * batch)
+
+
+def conv_cost(conv: Conv) -> Cost:
+    """The batch-1 cost record of one convolution (a factorization's stage): its tensors read and written once."""
+    inp, out = conv.inp, conv.out
+    return Cost(conv.mults, conv.params, inp.h * inp.w * inp.c, out.h * out.w * out.c, conv.params)
+
+
+class Traffic(NamedTuple):
+    """FLOPs and bytes of one layer (or stage, or sum), exact."""
+
+    flops: int
+    bytes: int
+
+    @property
+    def intensity(self) -> float | None:
+        """FLOP per byte, the float nearest the exact ratio (int / int is correctly rounded); None for 0 bytes."""
+        return self.flops / self.bytes if self.bytes else None
+
+
+def traffic(cost: Cost, prec: Precision = FP32) -> Traffic:
+    """FLOPs and bytes of a cost counted at the batch (``batched``): ``2 x mults`` and
+    ``a x (input + output elements) + w x weight elements``."""
+    return Traffic(2 * cost.mults, prec.act_bytes * (cost.input_elems + cost.output_elems) + prec.weight_bytes * cost.weight_elems)
+
+
+def add_traffic(items: Iterable[Traffic]) -> Traffic:
+    """The sum of several layers' traffic (a factorized layer's stages, a network)."""
+    total_flops = total_bytes = 0
+    for t in items:
+        total_flops += t.flops
+        total_bytes += t.bytes
+    return Traffic(total_flops, total_bytes)
+
+
+COMPUTE = "compute"
+MEMORY = "memory"
+
+
+class Timing(NamedTuple):
+    """A roofline time: seconds as an exact fraction, and which roof it sits under."""
+
+    seconds: Fraction
+    bound: str
+    """``compute`` or ``memory`` (``mixed`` for a sum whose parts differ)."""
+
+
+def roofline_time(t: Traffic, peak: Fraction, bandwidth: Fraction) -> Timing:
+    """``max(FLOPs / peak, bytes / bandwidth)``; peak in FLOP/s, bandwidth in B/s (both > 0)."""
+    from fractions import Fraction
+
+    compute = Fraction(t.flops) / peak
+    memory = Fraction(t.bytes) / bandwidth
+    if t.flops and compute >= memory:
+        return Timing(compute, COMPUTE)
+    return Timing(memory, MEMORY)
+
+
+def add_timings(items: Sequence[Timing]) -> Timing:
+    """Layers run one after another: times add; the bound is theirs if they agree, else ``mixed``."""
+    from fractions import Fraction
+
+    bounds = {t.bound for t in items}
+    bound = bounds.pop() if len(bounds) == 1 else "mixed"
+    return Timing(sum((t.seconds for t in items), Fraction(0)), bound)
+
+
+def ridge(peak: Fraction, bandwidth: Fraction) -> Fraction:
+    """The intensity at which the two roofs meet: ``peak / bandwidth`` FLOP per byte."""
+    return peak / bandwidth
+
+
+def attainable(intensity: Fraction, peak: Fraction, bandwidth: Fraction) -> Fraction:
+    """The roofline itself: ``min(peak, intensity x bandwidth)`` FLOP/s."""
+    return min(peak, intensity * bandwidth)
+
+
+# --- layers and networks ----------------------------------------------------------------
+
+
+class Setup(NamedTuple):
+    """What the figures are computed for: the precision and batch, and the device (None: bytes and intensity only)."""
+
+    precision: Precision = FP32
+    device: Device | None = None
+
+    @property
+    def peak(self) -> Fraction:
+        """The device's peak for the activation dtype."""
+        assert self.device is not None
+        return self.device.peak(self.precision.dtype)
+
+
+class Figures(NamedTuple):
+    """A layer's roofline figures; a factorized layer's are its stages' sums, each stage its own layer."""
+
+    traffic: Traffic
+    timing: Timing | None
+    """None without a device."""
+    stages: tuple[Figures, ...] = ()
+
+
+def figures(costs: Sequence[Cost], setup: Setup) -> Figures:
+    """Figures of a layer made of ``costs`` (one per stage, counted at the batch)."""
+    parts = []
+    for cost in costs:
+        t = traffic(cost, setup.precision)
+        timing = roofline_time(t, setup.peak, setup.device.bandwidth) if setup.device is not None else None
+        parts.append(Figures(t, timing))
+    if len(parts) == 1:
+        return parts[0]
+    return combine(parts, keep=True)
+
+
+def combine(parts: Sequence[Figures], keep: bool = False) -> Figures:
+    """Layers run one after another: traffic and time add (``keep``: remember them as stages)."""
+    timings = [p.timing for p in parts if p.timing is not None]
+    timing = add_timings(timings) if timings and len(timings) == len(parts) else None
+    return Figures(add_traffic(p.traffic for p in parts), timing, tuple(parts) if keep else ())
+
+
+def stage_costs(result: MethodResult, whole: Cost | None, batch: int) -> list[Cost]:
+    """The costs of a factorization's stages at ``batch``; weights the stages do not hold
+    (a layer's batch norm, in ``whole``) are read with the last stage."""
+    costs = [batched(conv_cost(s.conv), batch) for s in result.stages]
+    if whole is not None and costs:
+        extra = whole.weight_elems - sum(c.weight_elems for c in costs)
+        last = costs[-1]
+        costs[-1] = last._replace(params=last.params + extra, weight_elems=last.weight_elems + extra)
+    return costs
+
+
+def layer_figures(report: LayerReport, setup: Setup) -> LayerFigures:
+    """Per cost model of ``convcost layer``: its figures (None where it does not apply)."""
+    batch = setup.precision.batch
+    results = tuple(figures(stage_costs(r, None, batch), setup) if r.applicable else None for r in report.results)
+    return LayerFigures(setup, results, figures(stage_costs(report.baseline, None, batch), setup))
+
+
+class ModelFigures(NamedTuple):
+    """A network's roofline: per shown layer, the merges the file implies, the total, the what-if, memory."""
+
+    setup: Setup
+    rows: tuple[Figures, ...]
+    """One per ``ModelReport.layers`` (of the ``variant`` when one is shown)."""
+    base_rows: tuple[Figures, ...]
+    """One per layer of the network as written."""
+    merges: Figures
+    """Residual additions and branch concatenations the file implies (graph nodes, not table rows)."""
+    merge_count: int
+    base: Figures
+    """The network as written."""
+    total: Figures
+    """The network as shown (``base``, or the variant's)."""
+    whatif: tuple[Figures, ...]
+    """The network under each ``ModelReport.whatif`` entry."""
+    memory: Memory
+
+
+class _Memo:
+    """Figures of identical costs (and of shared what-if alternatives) computed once: the walk
+    shares one record per distinct layer, so a 100,000-layer network has a few hundred."""
+
+    def __init__(self, setup: Setup, batch: int) -> None:
+        self.setup = setup
+        self.batch = batch
+        self.costs: dict[Cost, Figures] = {}
+        self.alts: dict[int, tuple[Alternative, Figures]] = {}
+
+    def cost(self, cost: Cost) -> Figures:
+        found = self.costs.get(cost)
+        if found is None:
+            found = self.costs[cost] = figures([cost], self.setup)
+        return found
+
+    def alt(self, alt: Alternative) -> Figures:
+        found = self.alts.get(id(alt))
+        if found is None:
+            split = self.setup.device is not None  # a time needs each stage; bytes add up over them
+            fig = figures(stage_costs(alt.result, alt.cost, self.batch), self.setup) if split else self.cost(alt.cost)
+            found = self.alts[id(alt)] = (alt, fig)  # keeps alt alive, so its id stays its own
+        return found[1]
+
+
+def _replaced(total: Figures, parts: Sequence[Figures], old: Sequence[Figures], new: Sequence[Figures]) -> Figures:
+    """``total`` (the sum of ``parts``) with the ``old`` parts swapped for ``new`` ones, in time linear in the swaps."""
+    t = total.traffic
+    flops = t.flops - sum(f.traffic.flops for f in old) + sum(f.traffic.flops for f in new)
+    nbytes = t.bytes - sum(f.traffic.bytes for f in old) + sum(f.traffic.bytes for f in new)
+    timing = None
+    if total.timing is not None:
+        seconds = total.timing.seconds - sum(f.timing.seconds for f in old if f.timing) + sum(f.timing.seconds for f in new if f.timing)
+        counts: dict[str, int] = {}
+        for f in parts:
+            if f.timing is not None:
+                counts[f.timing.bound] = counts.get(f.timing.bound, 0) + 1
+        for f in old:
+            if f.timing is not None:
+                counts[f.timing.bound] -= 1
+        for f in new:
+            if f.timing is not None:
+                counts[f.timing.bound] = counts.get(f.timing.bound, 0) + 1
+        bounds = [b for b, n in counts.items() if n > 0]
+        timing = Timing(seconds, bounds[0] if len(bounds) == 1 else "mixed")
+    return Figures(Traffic(flops, nbytes), timing)
+
+
+def model_figures(base: ModelReport, setup: Setup, variant: str | None = None, as_shown: bool = False) -> ModelFigures:
+    """Figures for every layer of the model as written (``base``, no ``--method``), of the
+    ``variant`` shown, of each what-if, and its peak memory. Costs come counted at ``base.batch``.
+
+    ``as_shown``: ``base`` is a report costed with ``--method`` and the model as written is not at
+    hand (the Python API's ``to_json``): its rows are taken as they are and no what-if is given.
+    Bytes add up over a factorized layer's stages, so they stay exact; a time would not (it is a
+    maximum per stage), so call it so only without a device."""
+    from convcost.analysis.memory import Memory, peak_memory
+    from convcost.factorize import FACTORIZATIONS
+
+    alone = as_shown and base.variant is not None
+    batch = base.batch
+    graph = base.graph
+    memo = _Memo(setup, batch)
+    hidden = [row for row in base.nodes if graph is not None and row.node >= 0 and graph.nodes[row.node].hidden]
+    merges = combine([memo.cost(row.cost) for row in hidden]) if hidden else figures([ZERO], setup)
+    rows = [memo.cost(row.cost) for row in base.layers]
+    parts = [*rows, merges]
+    total = combine(parts)
+    swaps: list[tuple[list[int], list[Figures]]] = []  # per factorization: the rows it changes, and their new figures
+    if not alone:
+        changed: list[tuple[list[int], list[Figures]]] = [([], []) for _ in FACTORIZATIONS]
+        for k, row in enumerate(base.layers):
+            for i, alt in enumerate(row.alternatives):
+                if alt is not None:
+                    changed[i][0].append(k)
+                    changed[i][1].append(memo.alt(alt))
+        swaps = changed
+    whatif = tuple(_replaced(total, parts, [rows[k] for k in where], new) for where, new in swaps)
+    shown, shown_total = rows, total
+    if not alone and variant is not None and variant != "standard":
+        where, new = swaps[FACTORIZATIONS.index(variant)]
+        shown = list(rows)
+        for k, fig in zip(where, new, strict=True):
+            shown[k] = fig
+        shown_total = whatif[FACTORIZATIONS.index(variant)]
+    memory_prec = setup.precision._replace(batch=batch)
+    weights = sum(row.cost.weight_elems for row in base.nodes)
+    memory = peak_memory(graph, weights, memory_prec) if graph is not None else Memory(0, -1, memory_prec.weight_bytes * weights)
+    return ModelFigures(setup, tuple(shown), tuple(rows), merges, len(hidden), total, shown_total, whatif, memory)
+
+
+# --- JSON -----------------------------------------------------------------------------------
+# Exact integers stay integers (FLOPs, bytes). Intensity, seconds and percentages are the float
+# nearest the exact fraction (int / int and float(Fraction) round once, correctly); never NaN or
+# Infinity: an undefined ratio is null.
+
+
+def figures_dict(fig: Figures) -> dict[str, Any]:
+    """``{"bytes", "intensity"}``, and ``"bound"``, ``"time_s"`` when there is a device."""
+    data: dict[str, Any] = {"bytes": fig.traffic.bytes, "intensity": fig.traffic.intensity}
+    if fig.timing is not None:
+        data["bound"] = fig.timing.bound
+        data["time_s"] = float(fig.timing.seconds)
+    return data
+
+
+def reduction(base: Timing | None, value: Timing | None) -> float | None:
+    """``100 x (base - value) / base`` for two times (None without a device or for a zero base)."""
+    if base is None or value is None or not base.seconds:
+        return None
+    return float(100 * (base.seconds - value.seconds) / base.seconds)
+
+
+def setup_dict(setup: Setup, total: Figures) -> dict[str, Any]:
+    """The model-level ``"roofline"`` object: what the figures assume, and the total."""
+    p = setup.precision
+    data = {"dtype": p.dtype, "weight_dtype": p.weight_dtype, "batch": p.batch, "flops": total.traffic.flops}
+    return {**data, **figures_dict(total)}
+
+
+def device_dict(setup: Setup) -> dict[str, Any]:
+    """``"device"``: its key and name, the peak in use, bandwidth, ridge point and source."""
+    from convcost.analysis.devices import exact_number
+
+    device = setup.device
+    assert device is not None
+    peak = setup.peak
+    return {
+        "key": device.key,
+        "name": device.name,
+        "dtype": setup.precision.dtype,
+        "peak_flops": exact_number(peak),
+        "bandwidth_bytes_per_s": exact_number(device.bandwidth),
+        "ridge_flops_per_byte": float(ridge(peak, device.bandwidth)),
+        "source": device.source,
+    }
+
+
+def extend_layer_dict(data: dict[str, Any], lf: LayerFigures) -> dict[str, Any]:
+    """Add the roofline keys to ``convcost layer``'s JSON: per method and per stage (time saved
+    against the standard layer, as mults saved is), and the setup."""
+    base, setup = lf.baseline, lf.setup
+    for entry, fig in zip(data["methods"], lf.figures, strict=True):
+        if fig is None:
+            entry.update({"bytes": None, "intensity": None})
+            continue
+        entry.update(figures_dict(fig))
+        if fig.timing is not None:
+            entry["time_reduction_pct"] = reduction(base.timing, fig.timing)
+        for stage, part in zip(entry["stages"], fig.stages or (fig,), strict=True):
+            stage.update(figures_dict(part))
+    p = setup.precision
+    data["roofline"] = {"dtype": p.dtype, "weight_dtype": p.weight_dtype, "batch": p.batch}
+    if setup.device is not None:
+        data["device"] = device_dict(setup)
+    return data
+
+
+def extend_model_dict(data: dict[str, Any], report: ModelReport, mf: ModelFigures) -> dict[str, Any]:
+    """Add the roofline keys to ``convcost model``'s JSON: per layer, the total, the what-if, memory."""
+    from convcost.analysis.memory import memory_dict
+
+    for entry, fig in zip(data["layers"], mf.rows, strict=True):
+        entry.update(figures_dict(fig))
+    roofline = setup_dict(mf.setup, mf.total)
+    roofline["merges"] = {"count": mf.merge_count, **figures_dict(mf.merges)}
+    data["roofline"] = roofline
+    for entry, fig in zip(data["whatif"], mf.whatif, strict=False):  # no what-if figures for a variant costed alone
+        entry.update({"bytes": fig.traffic.bytes, "intensity": fig.traffic.intensity})
+        if fig.timing is not None:
+            entry["time_s"] = float(fig.timing.seconds)
+            entry["time_reduction_pct"] = reduction(mf.base.timing, fig.timing)
+    names = [row.name for row in report.nodes]
+    data["memory"] = memory_dict(mf.memory, names)
+    if mf.setup.device is not None:
+        data["device"] = device_dict(mf.setup)
+    return data
+
+
+class LayerFigures(NamedTuple):
+    """``convcost layer``'s roofline: the setup, and per cost model its figures (None where it does not apply)."""
+
+    setup: Setup
+    figures: tuple[Figures | None, ...]
+    baseline: Figures
+    """The standard layer's (what time saved is measured against)."""

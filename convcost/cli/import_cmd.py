@@ -1,0 +1,39 @@
+"""``convcost import``: an ONNX file written as an editable model file."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("import")
+@click.argument("file", metavar="MODEL.onnx")
+@click.option("-o", "--output", metavar="SPEC.yaml", help="Write the model file here (default: standard output).")
+@click.option("--input", "input_dims", metavar="NxCxHxW|HxWxC", help="The input's shape, for a file whose input has dynamic dimensions.")
+@click.option(
+    "--skip-unknown", is_flag=True, help="Write ops no model-file type expresses as identity layers (the totals may then differ)."
+)
+def import_(file: str, output: str | None, input_dims: str | None, skip_unknown: bool) -> None:
+    """Write an ONNX network as a convcost model file with the same totals.
+
+    Layers are named after the ONNX nodes, with from: where the graph branches
+    and the keys most layers share in defaults:. Edit it, then compare:
+    convcost diff net.onnx proposal.yaml.
+
+    \b
+    Example:
+      convcost import resnet18.onnx -o resnet18.yaml
+    """
+    from convcost.errors import ConvcostError
+    from convcost.frontends import is_onnx
+    from convcost.frontends.onnx import load_onnx
+    from convcost.frontends.onnx_import import graph_to_model_file
+
+    if not is_onnx(file):
+        raise ConvcostError(f"{file}: convcost import reads an .onnx file")
+    text = graph_to_model_file(load_onnx(file, input_dims, all_ops=True), file, skip_unknown)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from convcost.core.io import write_atomic
+
+    write_atomic(output, text, (file,), "--output")

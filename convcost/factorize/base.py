@@ -1,0 +1,347 @@
+"""The records every factorization shares: a stage, a result, the options, and the
+:class:`Factorization` record each ``factorize/<name>.py`` module declares.
+
+Counting convention, everywhere: ``mults`` are multiply-accumulates, one per weight
+use (FLOPs = 2 x mults); additions and bias adds are not counted. ``params`` are
+weights, plus one bias per output channel of each stage when the layer has a bias.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, NamedTuple, Union
+
+from convcost.core.cost import reduction_pct, speedup
+from convcost.core.shapes import Conv, PaddingSpec, Pair, Shape, make_conv
+
+# --- stages and results --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One convolution of a cost model, e.g. ``depthwise 3x3``."""
+
+    name: str
+    conv: Conv
+
+    @property
+    def mults(self) -> int:
+        """Multiply-accumulates of this stage."""
+        return self.conv.mults
+
+    @property
+    def params(self) -> int:
+        """Weights (and biases) of this stage."""
+        return self.conv.params
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of a stage."""
+        c = self.conv
+        return {
+            "name": self.name,
+            "in": c.inp.as_list(),
+            "out": c.out.as_list(),
+            "mults": c.mults,
+            "params": c.params,
+            "k": list(c.k),
+            "stride": list(c.stride),
+            "padding": list(c.padding),
+            "dilation": list(c.dilation),
+            "groups": c.groups,
+        }
+
+
+Extra = Union[int, list[int], None]
+"""A model-specific JSON figure: a rank, a pair of ranks, or null."""
+
+
+@dataclass(frozen=True)
+class MethodResult:
+    """What one cost model makes of a layer: its stages, or why it does not apply."""
+
+    method: str
+    stages: tuple[Stage, ...] = ()
+    reason: str | None = None
+    extra: Mapping[str, Extra] = field(default_factory=dict)
+    """Model-specific figures for the JSON: ``rank`` and ``break_even_rank`` (low-rank), ``mid``
+    (spatial-separable), ``ranks`` (tucker2, ``[R3, R4]``), ``rank`` (cp), and each one's full rank."""
+    how: str | None = None
+    """How the rank was chosen, when it was not given (e.g. ``the largest reaching 4x fewer mults``)."""
+
+    @property
+    def applicable(self) -> bool:
+        """False when the model does not apply to this layer (see ``reason``)."""
+        return self.reason is None
+
+    @property
+    def mults(self) -> int | None:
+        """Total multiply-accumulates over the stages; None if not applicable."""
+        return sum(s.mults for s in self.stages) if self.applicable else None
+
+    @property
+    def params(self) -> int | None:
+        """Total parameters over the stages; None if not applicable."""
+        return sum(s.params for s in self.stages) if self.applicable else None
+
+
+# --- options ---------------------------------------------------------------------------
+
+
+class RankFraction(NamedTuple):
+    """``--rank 0.25``: ``num / den`` of each method's full rank, rounded down, at least 1."""
+
+    num: int
+    den: int
+    text: str
+    """As written, e.g. ``0.25``."""
+
+    def of(self, full: int) -> int:
+        """``max(1, floor(full * num / den))``."""
+        return max(1, full * self.num // self.den)
+
+
+class RankPair(NamedTuple):
+    """``--rank 64x32``: Tucker-2's two ranks, R3 (input side) and R4 (output side)."""
+
+    r3: int
+    r4: int
+
+    def __str__(self) -> str:
+        return f"{self.r3}x{self.r4}"
+
+
+Rank = Union[int, RankPair, RankFraction]
+"""A rank as given: a whole number, R3xR4 (tucker2), or a fraction of each full rank."""
+
+
+class Target(NamedTuple):
+    """``--target 4x`` (or ``75%``; ``--target-params``): the cost must be at most ``den/num`` of
+    the standard layer's, i.e. ``base * den >= cost * num`` with ``num > den``."""
+
+    num: int
+    den: int
+    figure: str
+    """``mults`` or ``params``."""
+    text: str
+    """As written, e.g. ``4x`` or ``75%``."""
+
+    def met(self, base: int, cost: int) -> bool:
+        """True when ``cost`` is at least this much below ``base`` (exact integers)."""
+        return base * self.den >= cost * self.num
+
+    def limit(self, base: int) -> int:
+        """The largest cost that meets the target: ``floor(base * den / num)``."""
+        return base * self.den // self.num
+
+    def __str__(self) -> str:
+        return f"{self.text} fewer {self.figure}"
+
+
+DEFAULT_TARGET = Target(4, 1, "mults", "4x")
+"""What tucker2 and cp are solved for when neither --rank nor --target is given."""
+
+
+class MethodOptions(NamedTuple):
+    """How the factorizations choose their ranks: ``rank`` (low-rank, tucker2, cp; a fraction also
+    sets spatial-separable's mid), ``mid`` (spatial-separable), ``targets`` (each rank the largest
+    that meets every target), ``capped`` (a model-wide rank: capped at each layer's full rank)."""
+
+    rank: Rank | None = None
+    mid: int | None = None
+    targets: tuple[Target, ...] = ()
+    capped: bool = False
+
+
+# --- the factorization record -------------------------------------------------------------
+
+Setting = Union[int, Pair, None]
+"""A factorization's free parameter once chosen: a rank, (R3, R4), or None when it has none."""
+
+
+class ClosedForm(NamedTuple):
+    """A closed-form mults ratio against the standard layer: the formula with its numbers
+    (``1/N + 1/(KH*KW) = 1/16 + 1/9``) and its exact value ``num / den``."""
+
+    text: str
+    num: int
+    den: int
+
+
+class RankParam(NamedTuple):
+    """The free parameter of a factorization (a rank, or spatial-separable's mid) and how it is chosen.
+
+    (It and Factorization are NamedTuples rather than frozen dataclasses: every command builds the
+    registry at start-up, and a NamedTuple class is several times cheaper to create.)"""
+
+    key: str
+    """Its JSON key and its word in notes: ``rank``, ``mid`` or ``ranks``."""
+    option: str
+    """The MethodOptions field that sets it explicitly: ``rank`` or ``mid``."""
+    full: Callable[[Conv], int | Pair]
+    """Its full value (what a --rank fraction is a fraction of; the model-wide cap)."""
+    full_text: str
+    """The full rank as a formula, e.g. ``min(KH*KW*C, N)``."""
+    default: Callable[[Conv], int] | None = None
+    """Its value without --rank or --target; None: the largest reaching DEFAULT_TARGET."""
+    default_text: str = ""
+    """The default as a formula, e.g. ``min(C, N)``."""
+    bounded: bool = True
+    """A target is searched for up to the full rank (cp: beyond it too; it only costs more there)."""
+    pair: bool = False
+    """Takes R3xR4 (tucker2); a bare R means R3 = R4 = R."""
+    too_big: Callable[[Conv, int], str] | None = None
+    """The error for a given value above the full rank (low-rank); None: such values are used as given."""
+    figures: Callable[[Conv], dict[str, Extra]] | None = None
+    """More JSON figures of the layer (low-rank's break-even rank), null when the model does not apply."""
+    figure_keys: tuple[str, ...] = ()
+
+
+def _no_reason(conv: Conv) -> str | None:
+    return None
+
+
+class Factorization(NamedTuple):
+    """One cost model, declared by its own module and listed in ``factorize.registry``.
+
+    Calling it on a resolved convolution and options gives its :class:`MethodResult`.
+    """
+
+    name: str
+    stages: Callable[[Conv, Any], tuple[Stage, ...]]
+    """The stages at a chosen setting (None when there is nothing to choose)."""
+    why_not: Callable[[Conv], str | None] = _no_reason
+    """Why the model does not apply to a layer; None when it does."""
+    param: RankParam | None = None
+    closed_form: Callable[[Conv, MethodResult], ClosedForm | None] | None = None
+    """The ratio against the standard layer in closed form, where there is one (``--explain``)."""
+    note_figures: Callable[[MethodResult], tuple[str, ...]] | None = None
+    """The model's figures shown beneath its name, its setting first (``rank 4``, ``break-even rank 13``)."""
+
+    def __call__(self, conv: Conv, options: MethodOptions) -> MethodResult:
+        from convcost.factorize.solve import build
+
+        return build(self, conv, options)
+
+    def note(self, result: MethodResult) -> str | None:
+        """The line shown beneath the model's name: its figures, how its rank was chosen, or why it does not apply."""
+        if not result.applicable:
+            return f"not applicable: {result.reason}"
+        if self.note_figures is None:
+            return None
+        setting, *others = self.note_figures(result)
+        if result.how:
+            setting += f", {result.how}"
+        return "; ".join([setting, *others])
+
+    def full_rank(self, conv: Conv) -> int | Pair | None:
+        """The full rank of this model on ``conv`` (None when it has no rank)."""
+        return None if self.param is None else self.param.full(conv)
+
+
+# --- shared pieces of the modules -------------------------------------------------------
+
+
+def kname(k: Pair) -> str:
+    """``(3, 5)`` -> ``3x5``."""
+    return f"{k[0]}x{k[1]}"
+
+
+def needs_groups_1(conv: Conv) -> str | None:
+    """The reason a model defined for groups = 1 does not apply to a grouped layer."""
+    if conv.groups == 1:
+        return None
+    if conv.groups == conv.inp.c:
+        return f"the layer is already depthwise (groups = {conv.groups} = C)"
+    return f"defined for groups = 1; this layer has groups = {conv.groups}"
+
+
+def needs_spatial_kernel(conv: Conv) -> str | None:
+    """groups 1 and a kernel larger than 1x1 (tucker2, cp)."""
+    if (why := needs_groups_1(conv)) is not None:
+        return why
+    if conv.k == (1, 1):
+        return "a 1x1 kernel has no spatial extent to decompose"
+    return None
+
+
+def fraction_sum(terms: list[tuple[int, int]]) -> tuple[int, int]:
+    """The exact sum of fractions ``a/b`` as one (numerator, denominator) pair (not reduced)."""
+    num, den = 0, 1
+    for a, b in terms:
+        num, den = num * b + a * den, den * b
+    return num, den
+
+
+# --- one layer ---------------------------------------------------------------------------
+
+
+class LayerSpec(NamedTuple):
+    """One convolution layer as the user gave it (before padding is resolved)."""
+
+    inp: Shape
+    out: int
+    k: Pair
+    stride: Pair = (1, 1)
+    padding: PaddingSpec = (0, 0, 0, 0)
+    dilation: Pair = (1, 1)
+    groups: int = 1
+    bias: bool = False
+    rank: Rank | None = None
+    mid: int | None = None
+    name: str | None = None
+    targets: tuple[Target, ...] = ()
+    """``--target`` / ``--target-params``: each method's rank the largest that meets them all."""
+
+    def conv(self) -> Conv:
+        """The resolved standard convolution."""
+        return make_conv(self.inp, self.out, self.k, self.stride, self.padding, self.dilation, self.groups, self.bias)
+
+
+def _pct(base: int | None, value: int | None) -> float | None:
+    return None if base is None or value is None else reduction_pct(base, value)
+
+
+@dataclass(frozen=True)
+class LayerReport:
+    """A layer and what each requested cost model makes of it; ``baseline`` is the standard layer."""
+
+    kind: ClassVar[str] = "layer"
+
+    spec: LayerSpec
+    conv: Conv
+    results: tuple[MethodResult, ...]
+    baseline: MethodResult
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form printed by ``convcost layer --format json``."""
+        c = self.conv
+        methods = []
+        for r in self.results:
+            entry: dict[str, Any] = {
+                "method": r.method,
+                "applicable": r.applicable,
+                "reason": r.reason,
+                "mults": r.mults,
+                "params": r.params,
+                "mults_reduction_pct": _pct(self.baseline.mults, r.mults),
+                "params_reduction_pct": _pct(self.baseline.params, r.params),
+                "speedup": None if r.mults is None else speedup(c.mults, r.mults),
+                "stages": [s.to_dict() for s in r.stages],
+            }
+            entry.update(r.extra)
+            methods.append(entry)
+        return {
+            "layer": {
+                "name": self.spec.name,
+                "in": c.inp.as_list(),
+                "out": c.out.as_list(),
+                "k": list(c.k),
+                "stride": list(c.stride),
+                "padding": list(c.padding),
+                "dilation": list(c.dilation),
+                "groups": c.groups,
+                "bias": c.bias,
+            },
+            "methods": methods,
+        }

@@ -1,0 +1,87 @@
+"""The factorization registry, and the entry points the commands and the network walk call.
+
+Adding a factorization: write ``factorize/<name>.py`` declaring ``FACTORIZATION`` (see
+:class:`~convcost.factorize.base.Factorization`), and list it in ``REGISTRY`` below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from convcost.core.shapes import Conv
+from convcost.errors import ConvcostError
+from convcost.factorize import cp, depthwise_separable, low_rank, spatial_separable, stacked_3x3, standard, tucker2
+from convcost.factorize.base import Extra, Factorization, LayerReport, LayerSpec, MethodOptions, MethodResult, Rank
+from convcost.factorize.solve import check_choice, describe_choice, rank_value
+
+REGISTRY: tuple[Factorization, ...] = (
+    standard.FACTORIZATION,
+    depthwise_separable.FACTORIZATION,
+    spatial_separable.FACTORIZATION,
+    low_rank.FACTORIZATION,
+    stacked_3x3.FACTORIZATION,
+    tucker2.FACTORIZATION,
+    cp.FACTORIZATION,
+)
+"""Every cost model, in display order."""
+
+METHODS: dict[str, Factorization] = {f.name: f for f in REGISTRY}
+"""Every cost model by name, in display order; each is called as ``METHODS[name](conv, options)``."""
+
+FACTORIZATIONS: tuple[str, ...] = tuple(name for name in METHODS if name != "standard")
+"""The models that factorize a standard layer (the what-if's rows)."""
+
+
+def cost_layer(spec: LayerSpec, methods: Sequence[str] | None = None) -> LayerReport:
+    """Run the named cost models (all of them by default) on one layer."""
+    check_choice(spec.rank, spec.mid, spec.targets)
+    conv = spec.conv()
+    options = MethodOptions(spec.rank, spec.mid, spec.targets)
+    names = list(dict.fromkeys(methods)) if methods else list(METHODS)
+    for name in names:
+        if name not in METHODS:
+            raise ConvcostError(f"unknown method {name!r}; expected one of {', '.join(METHODS)}")
+    baseline = standard.FACTORIZATION(conv, options)
+    results = tuple(baseline if name == "standard" else METHODS[name](conv, options) for name in names)
+    return LayerReport(spec, conv, results, baseline)
+
+
+def layer_options(conv: Conv, model: MethodOptions, layer_rank: Rank | None = None, layer_mid: int | None = None) -> MethodOptions:
+    """The options one layer of a network is factorized with: the layer's own ``rank``/``mid`` win
+    (a layer's own rank also wins over the model's targets); a model-wide rank is capped at each
+    method's full rank on this layer."""
+    rank: Rank | None
+    if layer_rank is not None:
+        rank, capped = layer_rank, False
+    else:
+        rank, capped = model.rank, model.rank is not None
+    mid = layer_mid if layer_mid is not None else model.mid
+    return MethodOptions(rank, mid, model.targets, capped)
+
+
+def apply(method: str, conv: Conv, options: MethodOptions) -> MethodResult:
+    """One named cost model on a resolved convolution (``as:`` in a model file)."""
+    return METHODS[method](conv, options)
+
+
+def alternatives(conv: Conv, options: MethodOptions) -> tuple[MethodResult, ...]:
+    """Every factorization of ``conv``, in FACTORIZATIONS order (the what-if of one layer)."""
+    return tuple(METHODS[name](conv, options) for name in FACTORIZATIONS)
+
+
+def chosen_ranks(results: Sequence[MethodResult | None]) -> dict[str, Extra] | None:
+    """The rank each factorization chose for one layer, by name (FACTORIZATIONS order; ``results``
+    in that order, None where it does not apply): ``rank``, ``mid`` or ``[R3, R4]``, null where the
+    model does not apply; models without a rank are left out. None when there are no results."""
+    if not results:
+        return None
+    return {
+        name: None if result is None else rank_value(result, METHODS[name])
+        for name, result in zip(FACTORIZATIONS, results, strict=True)
+        if METHODS[name].param is not None
+    }
+
+
+def whatif_caption(options: MethodOptions) -> str:
+    """The model what-if's caption: how each factorization's ranks are chosen under ``options``."""
+    return describe_choice(REGISTRY, options)

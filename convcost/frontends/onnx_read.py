@@ -1,0 +1,165 @@
+"""Reading an ONNX file without its weights: checks, and a protobuf scan that drops weight data.
+
+Only shapes matter for costs, so a large initializer (weights) keeps its name, type and
+dimensions and loses its data before anything is parsed: the file is memory-mapped, the
+protobuf wire format is walked field by field (headers only; weight bytes are skipped, never
+read), and a copy without the weight bytes is handed to ``onnx``. Peak memory is then a small
+fraction of the file's size whatever that is (a self-contained VGG-16 is 550 MB), and files
+past protobuf's 2 GB limit read all the same. Small initializers keep their data: shape
+inference needs the values of shape tensors, Resize scales and Pad amounts.
+
+A stripped initializer is marked as stored externally, exactly as in a file saved with
+external data whose weight file is absent, which is the other way weights are left out.
+Imports nothing from ``onnx``.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import stat
+
+from convcost.errors import ConvcostError
+
+KEEP_BYTES = 4096
+"""Initializers whose encoded size is at most this keep their data (shape tensors, scales)."""
+
+STRIPPED = b"convcost: weights not read"
+"""The external-data location written into a stripped initializer."""
+
+_MODEL_GRAPH = 7
+_MODEL_TRAINING_INFO = 20
+_GRAPH_INITIALIZER = 5
+_TENSOR_KEEP = frozenset({1, 2, 8})
+"""TensorProto fields kept when stripping: dims, data_type, name."""
+_TENSOR_EXTERNAL_DATA = 13
+_TENSOR_DATA_LOCATION = 14
+
+
+class _BadWireError(Exception):
+    """The bytes are not a well-formed protobuf message."""
+
+
+def _varint(buf: mmap.mmap | bytes, pos: int, end: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if pos >= end:
+            raise _BadWireError("a field runs past the end of the data")
+        byte = buf[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return result, pos
+        shift += 7
+        if shift > 63:
+            raise _BadWireError("a number is longer than 10 bytes")
+
+
+def _fields(buf: mmap.mmap | bytes, pos: int, end: int):  # type: ignore[no-untyped-def]
+    """Yield ``(field, wire type, start, value start, end)`` for each field of a message."""
+    while pos < end:
+        start = pos
+        tag, pos = _varint(buf, pos, end)
+        field, wire = tag >> 3, tag & 7
+        if field == 0:
+            raise _BadWireError("field number 0")
+        if wire == 0:
+            _, after = _varint(buf, pos, end)
+            value = pos
+        elif wire == 1:
+            value, after = pos, pos + 8
+        elif wire == 5:
+            value, after = pos, pos + 4
+        elif wire == 2:
+            length, value = _varint(buf, pos, end)
+            after = value + length
+        else:
+            raise _BadWireError(f"wire type {wire}")
+        if after > end:
+            raise _BadWireError("a field runs past the end of the data")
+        yield field, wire, start, value, after
+        pos = after
+
+
+def _encode_varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def _length_field(field: int, payload: bytes) -> bytes:
+    return _encode_varint(field << 3 | 2) + _encode_varint(len(payload)) + payload
+
+
+def _stripped_tensor(buf: mmap.mmap, start: int, end: int) -> bytes:
+    """A TensorProto with its dimensions, type and name, its data marked external and absent."""
+    out = bytearray()
+    for field, _, begin, _, after in _fields(buf, start, end):
+        if field in _TENSOR_KEEP:
+            out += buf[begin:after]
+    entry = _length_field(1, b"location") + _length_field(2, STRIPPED)
+    out += _length_field(_TENSOR_EXTERNAL_DATA, entry)
+    out += _encode_varint(_TENSOR_DATA_LOCATION << 3 | 0) + _encode_varint(1)
+    return bytes(out)
+
+
+def _graph(buf: mmap.mmap, start: int, end: int) -> bytes:
+    out = bytearray()
+    for field, wire, begin, value, after in _fields(buf, start, end):
+        if field == _GRAPH_INITIALIZER and wire == 2 and after - value > KEEP_BYTES:
+            out += _length_field(field, _stripped_tensor(buf, value, after))
+        else:
+            out += buf[begin:after]
+    return bytes(out)
+
+
+def _model(buf: mmap.mmap) -> bytes:
+    out = bytearray()
+    for field, wire, begin, value, after in _fields(buf, 0, len(buf)):
+        if field == _MODEL_GRAPH and wire == 2:
+            out += _length_field(field, _graph(buf, value, after))
+        elif field != _MODEL_TRAINING_INFO:
+            out += buf[begin:after]
+    return bytes(out)
+
+
+def check_file(path: str, what: str) -> int:
+    """The size of ``path`` after checking it is a regular file (``what``: the kind expected).
+
+    Directories, FIFOs and devices are refused without being opened; there is no size cap
+    (weights are skipped, not read).
+    """
+    try:
+        info = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise ConvcostError(f"{path}: no such file") from None
+    except ValueError:  # a NUL byte
+        raise ConvcostError(f"{path!r}: not a valid file name") from None
+    except OSError as exc:
+        raise ConvcostError(f"{path}: cannot be read ({exc.strerror})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ConvcostError(f"{path}: is a directory, expected {what}")
+    if not stat.S_ISREG(info.st_mode):
+        raise ConvcostError(f"{path}: not a regular file; convcost reads {what} only from a regular file")
+    if info.st_size == 0:
+        raise ConvcostError(f"{path}: the file is empty; expected {what}")
+    return info.st_size
+
+
+def model_bytes(path: str) -> bytes:
+    """The serialized ModelProto of ``path`` with the data of large initializers left out."""
+    check_file(path, "an ONNX model")
+    try:
+        with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+            return _model(buf)
+    except _BadWireError as exc:
+        raise ConvcostError(f"{path}: not an ONNX model, or a truncated one ({exc})") from None
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConvcostError(f"{path}: cannot be read ({reason})") from None

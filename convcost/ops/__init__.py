@@ -1,0 +1,19 @@
+"""The ops: one module per family, each registering its types, keys, shape inference and cost.
+
+Importing this package fills :data:`OPS`. Adding an op is one new module here plus its name
+in :data:`FAMILIES`.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from convcost.ops.registry import MANY, OPS, Evaluated, Key, OpDef, register
+
+FAMILIES = ("conv", "linear", "pool", "elementwise", "se", "merge")
+"""The op modules, in the order their types are listed (help, schema, README)."""
+
+for _family in FAMILIES:
+    importlib.import_module(f"convcost.ops.{_family}")
+
+__all__ = ["FAMILIES", "MANY", "OPS", "Evaluated", "Key", "OpDef", "register"]

@@ -1,0 +1,307 @@
+"""``convcost layer``: one layer under every cost model, as a table, CSV, Markdown, JSON, ``--explain``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import cache
+from math import gcd
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from convcost.core.shapes import Conv
+from convcost.factorize import METHODS, LayerReport, MethodResult, Stage
+from convcost.render.formats import json_text, visible
+from convcost.render.numbers import num, padding_text, pair_text, reduction_text, speedup_text
+
+if TYPE_CHECKING:
+    from convcost.analysis.budget import BudgetCheck
+    from convcost.analysis.roofline import LayerFigures
+    from convcost.render.columns import Column, Sheet
+    from convcost.render.table import Prose, TextTable
+
+CONVENTION = "mults = multiply-accumulates, one per weight use (FLOPs = 2 x mults); additions are not counted"
+
+
+class Line(NamedTuple):
+    """One row of the layer views: a method's total (``stage`` None) or one of its stages."""
+
+    report: LayerReport
+    result: MethodResult
+    data: dict[str, Any]
+    """The method's JSON entry (the CSV's percentages are the JSON's)."""
+    stage: Stage | None = None
+
+
+def _figures(line: Line) -> tuple[str, str, str, str, str]:
+    """mults, params, mults saved, speed-up, params saved of a method row; stage rows have the first two."""
+    if line.stage is not None:
+        return (num(line.stage.mults), num(line.stage.params), "", "", "")
+    base, result = line.report.baseline, line.result
+    if result.mults is None or result.params is None or base.mults is None or base.params is None:
+        return ("-", "-", "-", "-", "-")
+    return (
+        num(result.mults),
+        num(result.params),
+        reduction_text(base.mults, result.mults),
+        speedup_text(base.mults, result.mults),
+        reduction_text(base.params, result.params),
+    )
+
+
+def _output(line: Line) -> str:
+    if line.stage is not None:
+        return str(line.stage.conv.out)
+    return str(line.result.stages[-1].conv.out) if line.result.applicable and line.result.stages else "not applicable"
+
+
+def _csv_out(line: Line) -> str:
+    stages = line.result.stages
+    return str(line.stage.conv.out) if line.stage else str(stages[-1].conv.out) if stages else ""
+
+
+def _method_cell(line: Line) -> str:
+    return line.result.method if line.stage is None else ""
+
+
+def _stage_cell(line: Line) -> str:
+    return line.stage.name if line.stage is not None else _method_note(line.result) or ""
+
+
+def _total(line: Line, key: str) -> object:
+    return line.data[key] if line.stage is None else None
+
+
+@cache
+def method_columns() -> list[Column[Line]]:
+    """The layer views' columns: the table, Markdown and CSV all read this list. (Built on first
+    use: the JSON path never loads the column machinery.)"""
+    from convcost.render.columns import Column, Where, csv_only
+
+    return [
+        Column(
+            "method / stage",
+            lambda ln: ln.result.method if ln.stage is None else "  " + ln.stage.name,
+            csv="method",
+            value=lambda ln: ln.result.method,
+            where=Where.TABLE,
+        ),
+        Column("method", _method_cell, where=Where.MARKDOWN, strong=True),
+        Column("stage", _stage_cell, where=Where.MARKDOWN),
+        csv_only("row", lambda ln: "total" if ln.stage is None else "stage"),
+        csv_only("name", lambda ln: ln.stage.name if ln.stage else ""),
+        csv_only("in", lambda ln: str(ln.stage.conv.inp if ln.stage else ln.report.conv.inp)),
+        Column("output", _output, csv="out", value=_csv_out, drop=3),
+        Column(
+            "mults", lambda ln: _figures(ln)[0], right=True, csv="mults", value=lambda ln: ln.stage.mults if ln.stage else ln.data["mults"]
+        ),
+        Column(
+            "params",
+            lambda ln: _figures(ln)[1],
+            right=True,
+            csv="params",
+            value=lambda ln: ln.stage.params if ln.stage else ln.data["params"],
+            drop=2,
+        ),
+        Column(
+            "mults\nsaved",
+            lambda ln: _figures(ln)[2],
+            right=True,
+            csv="mults_reduction_pct",
+            value=lambda ln: _total(ln, "mults_reduction_pct"),
+            drop=1,
+        ),
+        Column("speed-up", lambda ln: _figures(ln)[3], right=True, drop=4),
+        Column(
+            "params\nsaved",
+            lambda ln: _figures(ln)[4],
+            right=True,
+            csv="params_reduction_pct",
+            value=lambda ln: _total(ln, "params_reduction_pct"),
+            drop=5,
+        ),
+        csv_only("applicable", lambda ln: _total(ln, "applicable")),
+        csv_only("reason", lambda ln: _total(ln, "reason")),
+    ]
+
+
+def _sheet(report: LayerReport, lf: LayerFigures | None = None) -> Sheet[Line]:
+    rows: list[Line] = []
+    for result, data in zip(report.results, report.to_dict()["methods"], strict=True):
+        rows.append(Line(report, result, data))
+        rows += [Line(report, result, data, stage) for stage in result.stages]
+    from convcost.render.columns import Sheet
+
+    columns = method_columns()
+    if lf is not None:  # the roofline columns, after the figures and before the CSV's applicable/reason
+        from convcost.render.roofline import layer_columns
+
+        at = next(i for i, c in enumerate(columns) if c.csv == "applicable")
+        columns = [*columns[:at], *layer_columns(lf, report.results), *columns[at:]]
+    return Sheet(
+        columns,
+        rows,
+        style=lambda ln: "strong" if ln.stage is None else "dim",
+        breaks=lambda ln: ln.stage is None,
+    )
+
+
+def _timed(roofline: Callable[[], LayerFigures] | None) -> LayerFigures | None:
+    """The roofline figures when they have a device (the table, CSV and Markdown show them only then)."""
+    if roofline is None:
+        return None
+    lf = roofline()
+    return lf if lf.setup.device is not None else None
+
+
+def _roofline_notes(lf: LayerFigures | None, sep: str = "\n") -> str:
+    if lf is None:
+        return ""
+    from convcost.render.roofline import notes
+
+    return sep + notes(lf.setup).replace("\n", sep)
+
+
+def layer_json(report: LayerReport, checks: Sequence[BudgetCheck] = (), roofline: Callable[[], LayerFigures] | None = None) -> str:
+    """``convcost layer --format json``: bytes and intensity per method and stage (fp32, batch 1
+    unless ``roofline`` says otherwise; with a device, bound and time too), and the budget
+    verdict when budgets were given."""
+    from convcost.analysis.roofline import Setup, extend_layer_dict, layer_figures
+    from convcost.render.views import with_budget
+
+    data = extend_layer_dict(report.to_dict(), roofline() if roofline is not None else layer_figures(report, Setup()))
+    return json_text(with_budget(data, checks), flat_depth=4)
+
+
+def layer_csv(report: LayerReport, roofline: Callable[[], LayerFigures] | None = None) -> str:
+    """``convcost layer --format csv``: a ``total`` row per method, then its ``stage`` rows."""
+    from convcost.render.columns import csv_sheet
+
+    return csv_sheet(_sheet(report, _timed(roofline)))
+
+
+def layer_markdown(report: LayerReport, roofline: Callable[[], LayerFigures] | None = None) -> str:
+    """``convcost layer --format markdown``: a GitHub table, one row per method and stage."""
+    from convcost.render.columns import markdown_sheet
+
+    lf = _timed(roofline)
+    title = f"**{_escape_md(_layer_title(report))}**\n\n"
+    return title + markdown_sheet(_sheet(report, lf)) + f"\n\n{_caption(report.conv.bias, ' ')}" + _roofline_notes(lf, " ")
+
+
+def _escape_md(text: str) -> str:
+    from convcost.render.formats import markdown_cell
+
+    return markdown_cell(text)
+
+
+def _layer_title(report: LayerReport) -> str:
+    c = report.conv
+    name = f"{visible(report.spec.name)}: " if report.spec.name else ""
+    parts = [f"{name}{c.inp} -> {c.out}", f"conv {c.k[0]}x{c.k[1]}", f"stride {pair_text(c.stride)}", f"padding {padding_text(c.padding)}"]
+    if c.dilation != (1, 1):
+        parts.append(f"dilation {pair_text(c.dilation)}")
+    if c.groups != 1:
+        parts.append(f"groups {c.groups}")
+    parts.append("bias" if c.bias else "no bias")
+    return ", ".join(parts)
+
+
+def _caption(bias: bool, sep: str = "\n") -> str:
+    counted = "bias parameters counted, bias adds not" if bias else "no bias (--no-bias)"
+    return f"{CONVENTION};{sep}{counted}."
+
+
+def _method_note(result: MethodResult) -> str | None:
+    """The model's own figures (its rank and how it was chosen) or why it does not apply, shown beneath its name."""
+    return METHODS[result.method].note(result)
+
+
+def layer_table(report: LayerReport, roofline: Callable[[], LayerFigures] | None = None) -> list[str | TextTable]:
+    """The default ``layer`` output: the layer, a table with one row per method and its stages
+    indented beneath, then notes (rank, mid, reasons for not applying) and the convention."""
+    from convcost.render.columns import text_table
+    from convcost.render.table import Prose
+
+    lf = _timed(roofline)
+    notes = [f"{r.method}: {note}" for r in report.results if (note := _method_note(r))]
+    caption = _caption(report.conv.bias) + _roofline_notes(lf)
+    return [Prose(_layer_title(report)), text_table(_sheet(report, lf)), Prose("\n".join(["", *notes, caption]))]
+
+
+def _factors(conv: Conv) -> tuple[list[int], list[int]]:
+    """The documents' factors of a stage's mults (Ho, Wo, KH, KW, C/G, N) and weights."""
+    kernel = [] if conv.k == (1, 1) else [conv.k[0], conv.k[1]]
+    per_group = [] if conv.inp.c // conv.groups == 1 else [conv.inp.c // conv.groups]
+    weights = kernel + per_group + [conv.out.c]
+    return [conv.out.h, conv.out.w, *weights], weights
+
+
+def _product(factors: list[int]) -> str:
+    return " x ".join(map(str, factors))
+
+
+def _stage_line(stage: Stage) -> str:
+    c = stage.conv
+    mults, weights = _factors(c)
+    params = _product(weights) + (f" + {c.out.c}" if c.bias else "")
+    shape = f"{c.inp} -> {c.out}"
+    return f"  {stage.name} ({shape}): {_product(mults)} = {num(c.mults)} mults; {params} = {num(c.params)} params"
+
+
+def _ratio(top: int, bottom: int) -> str:
+    d = gcd(top, bottom)
+    return f"{top // d}/{bottom // d}"
+
+
+def _closed_form(report: LayerReport, result: MethodResult) -> str | None:
+    """``mults / standard = ratio = the model's closed form``, where the model declares one."""
+    c = report.conv
+    closed = METHODS[result.method].closed_form
+    if result.mults is None or c.groups != 1 or closed is None or (form := closed(c, result)) is None:
+        return None
+    return f"{num(result.mults)} / {num(c.mults)} = {_ratio(result.mults, c.mults)} = {form.text}"
+
+
+def _versus(base: int, value: int) -> str:
+    """``82.6% fewer than standard`` or ``128.7% more than standard``."""
+    text = reduction_text(base, value)
+    return f"{text.lstrip('-')} more than standard" if text.startswith("-") else f"{text} fewer than standard"
+
+
+def _axis_line(axis: str, size: int, k: int, s: int, before: int, after: int, d: int, out: int) -> str:
+    return f"output {axis}: floor(({size} + {before} + {after} - {d} x ({k} - 1) - 1) / {s}) + 1 = {out}"
+
+
+def layer_explain(report: LayerReport) -> Prose:
+    """``--explain``: every stage's arithmetic in the documents' style, and closed-form ratios.
+    Prose: a terminal wraps it at spaces, so no number is ever broken."""
+    from convcost.render.table import Prose
+
+    c = report.conv
+    top, bottom, left, right = c.padding
+    lines = [
+        f"layer: {_layer_title(report)}",
+        _axis_line("height", c.inp.h, c.k[0], c.stride[0], top, bottom, c.dilation[0], c.out.h),
+        _axis_line("width", c.inp.w, c.k[1], c.stride[1], left, right, c.dilation[1], c.out.w),
+        f"counting: {CONVENTION}.",
+    ]
+    base = report.baseline
+    for result in report.results:
+        note = _method_note(result)
+        lines.append("")
+        lines.append(result.method + (f" ({note})" if note and result.applicable else ""))
+        if result.mults is None or result.params is None or base.mults is None or base.params is None:
+            lines.append(f"  not applicable: {result.reason}")
+            continue
+        lines += [_stage_line(stage) for stage in result.stages]
+        if len(result.stages) > 1:
+            msum = " + ".join(num(s.mults) for s in result.stages)
+            psum = " + ".join(num(s.params) for s in result.stages)
+            lines.append(
+                f"  total: {msum} = {num(result.mults)} mults ({_versus(base.mults, result.mults)}, "
+                f"speed-up {speedup_text(base.mults, result.mults)}); {psum} = {num(result.params)} params "
+                f"({_versus(base.params, result.params)})"
+            )
+        closed = _closed_form(report, result)
+        if closed:
+            lines.append(f"  ratio: {closed}")
+    return Prose("\n".join(lines))

@@ -1,0 +1,220 @@
+"""The roofline columns (bytes, intensity, bound, time, share of time, time saved) and notes,
+as column specs the layer and model views splice into theirs; the caption that states the model.
+
+Every figure is formatted from exact integers and fractions (``render.numbers``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from convcost.render.columns import Column
+from convcost.render.numbers import fraction_reduction_text, fraction_share_text, intensity_text, num, seconds_text
+
+if TYPE_CHECKING:
+    from convcost.analysis.network import LayerRow, ModelReport
+    from convcost.analysis.roofline import Figures, LayerFigures, ModelFigures, Setup
+    from convcost.factorize import MethodResult
+    from convcost.render.layer import Line
+    from convcost.render.model import Entry, Option
+
+R = TypeVar("R")
+
+ASSUMPTIONS = (
+    "bytes = a x B x (input + output elements) + w x weight elements: each tensor crosses memory once, "
+    "no fusion between layers, no im2col workspace, weights read once per batch; "
+    "time = max(FLOPs / peak, bytes / bandwidth), FLOPs = 2 x mults."
+)
+
+
+def setup_text(setup: Setup) -> str:
+    """``fp16 (weights int8), batch 8 on a100 (NVIDIA A100 80GB SXM): peak 312 TFLOP/s, 2.039 TB/s, ridge 153.0 FLOP/B``."""
+    from convcost.analysis.devices import rate_text
+    from convcost.analysis.roofline import ridge
+
+    p = setup.precision
+    dtypes = p.dtype if p.weight_dtype == p.dtype else f"{p.dtype} (weights {p.weight_dtype})"
+    text = f"{dtypes}, batch {p.batch}"
+    device = setup.device
+    if device is None:
+        return text
+    r = ridge(setup.peak, device.bandwidth)
+    return (
+        f"{text}, on {device.key} ({device.name}): peak {rate_text(setup.peak, 'FLOP/s')}, "
+        f"bandwidth {rate_text(device.bandwidth, 'B/s')}, ridge {intensity_text(r.numerator, r.denominator)} FLOP/B"
+    )
+
+
+def notes(setup: Setup) -> str:
+    """The caption lines under a table that shows roofline columns."""
+    return f"Roofline: {setup_text(setup)}.\n{ASSUMPTIONS}"
+
+
+def model_notes(mf: ModelFigures) -> str:
+    """The caption under the model table: the setup, the merges the file implies, the assumptions."""
+    text = f"Roofline: {setup_text(mf.setup)}."
+    merges, total = mf.merges, mf.total
+    if mf.merge_count and merges.timing is not None and total.timing is not None:
+        count = mf.merge_count
+        what = f"{count} residual addition{'s' if count != 1 else ''} and concatenation{'s' if count != 1 else ''}"
+        text += (
+            f"\nThe total includes the {what} the file implies (not rows above): {num(merges.traffic.bytes)} bytes, "
+            f"{seconds_text(merges.timing.seconds)} ({fraction_share_text(merges.timing.seconds, total.timing.seconds)} of the time)."
+        )
+    return f"{text}\n{ASSUMPTIONS}"
+
+
+def _timed(setup: Setup) -> bool:
+    return setup.device is not None
+
+
+def figure_columns(get: Callable[[R], Figures | None], setup: Setup, whole: Figures | None, drops: Sequence[int]) -> list[Column[R]]:
+    """bytes, intensity, bound, time and share of time, for rows whose figures ``get`` finds (None: blank cells)."""
+
+    def cell(fn: Callable[[Figures], str]) -> Callable[[R], str]:
+        def text(r: R) -> str:
+            fig = get(r)
+            return "" if fig is None else fn(fig)
+
+        return text
+
+    def value(fn: Callable[[Figures], object]) -> Callable[[R], object]:
+        def exact(r: R) -> object:
+            fig = get(r)
+            return None if fig is None else fn(fig)
+
+        return exact
+
+    columns: list[Column[R]] = [
+        Column(
+            "bytes", cell(lambda f: num(f.traffic.bytes)), right=True, csv="bytes", value=value(lambda f: f.traffic.bytes), drop=drops[0]
+        ),
+        Column(
+            "FLOP/B",
+            cell(lambda f: intensity_text(f.traffic.flops, f.traffic.bytes)),
+            right=True,
+            csv="intensity",
+            value=value(lambda f: f.traffic.intensity),
+            drop=drops[1],
+        ),
+    ]
+    if not _timed(setup):
+        return columns
+    total = whole.timing.seconds if whole is not None and whole.timing is not None else None
+    columns += [
+        Column("bound", cell(lambda f: f.timing.bound if f.timing else ""), csv="bound", drop=drops[2]),
+        Column(
+            "time",
+            cell(lambda f: seconds_text(f.timing.seconds) if f.timing else ""),
+            right=True,
+            csv="time_s",
+            value=value(lambda f: float(f.timing.seconds) if f.timing else None),
+            drop=drops[3],
+        ),
+    ]
+    if total is not None:
+        columns.append(
+            Column(
+                "share\nof time",
+                cell(lambda f: fraction_share_text(f.timing.seconds, total) if f.timing else ""),
+                right=True,
+                csv="time_share",
+                value=value(lambda f: float(100 * f.timing.seconds / total) if f.timing and total else 0.0),
+                drop=drops[4],
+            )
+        )
+    return columns
+
+
+# --- convcost model -------------------------------------------------------------------------
+
+
+def _figures_by_node(report: ModelReport, mf: ModelFigures) -> dict[int, Figures]:
+    return {row.node: fig for row, fig in zip(report.layers, mf.rows, strict=True)}
+
+
+def model_columns(report: ModelReport, mf: ModelFigures) -> list[Column[Entry]]:
+    """The per-layer table's roofline columns (a block row of ``--depth`` sums its layers)."""
+    from convcost.analysis.roofline import combine
+    from convcost.render.model import Total
+
+    by_node = _figures_by_node(report, mf)
+    blocks = {b.name: b for b in report.blocks}
+
+    def get(r: Entry) -> Figures | None:
+        if isinstance(r, Total):
+            return mf.total
+        row: LayerRow = r
+        if row.type == "block" and row.name in blocks:
+            b = blocks[row.name]
+            return combine([fig for node, fig in by_node.items() if b.first <= node <= b.last])
+        return by_node.get(row.node)
+
+    return figure_columns(get, mf.setup, mf.total, (7, 9, 8, 1, 1))
+
+
+def whatif_columns(report: ModelReport, mf: ModelFigures) -> list[Column[Option]]:
+    """The what-if table's bytes, time and time saved (to go next to mults saved)."""
+    from convcost.render.model import AsWritten
+
+    options = {id(w): fig for w, fig in zip(report.whatif, mf.whatif, strict=True)}
+
+    def get(w: Option) -> Figures:
+        return mf.base if isinstance(w, AsWritten) else options[id(w)]
+
+    columns = [c for c in figure_columns(get, mf.setup, None, (5, 6, 7, 2, 0)) if c.csv in ("bytes", "time_s")]
+    base = mf.base.timing
+    if base is not None:
+        columns.append(
+            Column(
+                "time\nsaved",
+                lambda w: "" if isinstance(w, AsWritten) else _saved(base.seconds, get(w)),
+                right=True,
+                csv="time_reduction_pct",
+                value=lambda w: None if isinstance(w, AsWritten) else _saved_pct(base.seconds, get(w)),
+                drop=1,
+            )
+        )
+    return columns
+
+
+def _saved(base: Any, fig: Figures) -> str:
+    return fraction_reduction_text(base, fig.timing.seconds) if fig.timing is not None else ""
+
+
+def _saved_pct(base: Any, fig: Figures) -> float | None:
+    return float(100 * (base - fig.timing.seconds) / base) if fig.timing is not None and base else None
+
+
+# --- convcost layer -------------------------------------------------------------------------
+
+
+def layer_columns(lf: LayerFigures, results: Sequence[MethodResult]) -> list[Column[Line]]:
+    """The layer table's roofline columns: per method (its stages summed) and per stage; time saved against the standard layer."""
+    index = {id(r): i for i, r in enumerate(results)}
+
+    def get(ln: Line) -> Figures | None:
+        fig = lf.figures[index[id(ln.result)]]
+        if fig is None or ln.stage is None:
+            return fig
+        parts = fig.stages or (fig,)
+        return parts[ln.result.stages.index(ln.stage)]
+
+    def total(ln: Line) -> Figures | None:
+        return None if ln.stage is not None else get(ln)
+
+    columns = figure_columns(get, lf.setup, None, (7, 9, 8, 0, 0))
+    base = lf.baseline.timing
+    if base is not None:
+        columns.append(
+            Column(
+                "time\nsaved",
+                lambda ln: "" if (fig := total(ln)) is None else _saved(base.seconds, fig),
+                right=True,
+                csv="time_reduction_pct",
+                value=lambda ln: None if (fig := total(ln)) is None else _saved_pct(base.seconds, fig),
+                drop=6,
+            )
+        )
+    return columns

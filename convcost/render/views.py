@@ -1,0 +1,58 @@
+"""Every output format of a result, by name, rendered only when asked for; budget lines."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from convcost.render.numbers import fixed, num
+
+if TYPE_CHECKING:
+    from convcost.analysis.budget import BudgetCheck
+    from convcost.analysis.diff import DiffReport
+    from convcost.analysis.network import ModelReport
+    from convcost.factorize import LayerReport
+    from convcost.render.console import Output
+
+View = Callable[[], "Output"]
+
+_RENDERERS = {
+    "layer": ("layer_json", "layer_csv", "layer_markdown", "layer_table"),
+    "model": ("model_json", "model_csv", "model_markdown", "model_tables"),
+    "diff": ("diff_json", "diff_csv", "diff_markdown", "diff_tables"),
+}
+"""Report kind -> its module under convcost.render and the function of each format."""
+
+
+def views(
+    report: LayerReport | ModelReport | DiffReport, checks: Sequence[BudgetCheck] = (), roofline: Callable[[], Any] | None = None
+) -> dict[str, View]:
+    """Each output format of a result, rendered only when asked for (so JSON never loads rich).
+
+    ``roofline`` (layer and model reports): computes the report's roofline figures when a view
+    needs them (JSON always shows bytes and intensity; the other views add their columns when
+    the figures have a device)."""
+    module = importlib.import_module(f"convcost.render.{report.kind}")  # by name: importing diff here would slow every layer command
+    json_, csv_, markdown_, table_ = (getattr(module, name) for name in _RENDERERS[report.kind])
+    extra = {} if roofline is None else {"roofline": roofline}
+    return {
+        "json": lambda: json_(report, checks, **extra),
+        "csv": lambda: csv_(report, **extra),
+        "markdown": lambda: markdown_(report, **extra),
+        "table": lambda: table_(report, **extra),
+    }
+
+
+def budget_lines(checks: Sequence[BudgetCheck]) -> list[str]:
+    """One stderr line per exceeded budget: ``mults 612,400,000 > 600M by 2.1%``."""
+    return [f"{c.figure} {c.value_text or num(int(c.value))} > {c.limit_text} by {fixed(*c.over_by(), 1)}%" for c in checks if not c.ok]
+
+
+def with_budget(data: dict[str, Any], checks: Sequence[BudgetCheck]) -> dict[str, Any]:
+    """Add the JSON verdict ``"budget"`` when budgets were given."""
+    if checks:
+        from convcost.analysis.budget import budget_dict
+
+        data["budget"] = budget_dict(tuple(checks))
+    return data

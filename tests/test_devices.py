@@ -1,0 +1,160 @@
+"""Devices: the built-in table, a user's table, custom peak=/bw= devices, and `convcost devices`."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import pytest
+from conftest import assert_user_error, run
+
+from convcost.analysis.devices import (
+    builtin_devices,
+    custom_device,
+    decimal_text,
+    find_device,
+    parse_duration,
+    parse_rate,
+    rate_text,
+)
+from convcost.errors import ConvcostError
+
+T, G = 10**12, 10**9
+
+
+def test_builtin_figures_are_the_datasheets() -> None:
+    """The issue's figures, exactly, in decimal units (1 GB/s = 10^9 B/s)."""
+    table = builtin_devices()
+    a100, h100, rtx = table["a100"], table["h100-sxm"], table["rtx4090"]
+    assert (a100.peak("fp16"), a100.peaks["tf32"], a100.peak("fp32"), a100.bandwidth) == (312 * T, 156 * T, Fraction(195, 10) * T, 2039 * G)
+    assert a100.memory == 80 * G
+    assert (h100.peak("fp16"), h100.peak("fp32"), h100.bandwidth) == (Fraction(9894, 10) * T, Fraction(669, 10) * T, 3350 * G)
+    assert (rtx.peak("fp16"), rtx.peak("fp32"), rtx.bandwidth) == (Fraction(1652, 10) * T, Fraction(826, 10) * T, 1008 * G)
+
+
+def test_every_builtin_device_has_a_source_and_the_required_ones_exist() -> None:
+    """a100, h100-sxm, rtx4090, jetson-orin-nano, rpi5, apple-m2; each with fp32 and fp16 peaks and an https source."""
+    table = builtin_devices()
+    assert {"a100", "h100-sxm", "rtx4090", "jetson-orin-nano", "rpi5", "apple-m2"} <= set(table)
+    for device in table.values():
+        assert device.source.startswith("https://"), device.key
+        assert device.peak("fp32") > 0
+        assert device.peak("fp16") >= device.peak("fp32")
+        assert device.bandwidth > 0
+
+
+def test_rpi5_figures_follow_from_the_clock_and_the_bus() -> None:
+    """Raspberry Pi 5: 4 cores x 2.4 GHz x 16 FP32 FLOP per cycle; 4267 MT/s x 4 bytes."""
+    rpi5 = builtin_devices()["rpi5"]
+    assert rpi5.peak("fp32") == 4 * Fraction(24, 10) * G * 16
+    assert rpi5.bandwidth == 4267 * 10**6 * 4
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("19.5T", Fraction(195, 10) * T), ("1555G", 1555 * G), ("2039e9", 2039 * G), ("100", Fraction(100)), ("0.5", Fraction(1, 2)),
+     (" 1.5 k", Fraction(1500))],
+)  # fmt: skip
+def test_rates_are_exact_decimals(text: str, value: Fraction) -> None:
+    """Figures are exact decimals with an SI suffix, never rounded through a float."""
+    assert parse_rate(text, "x", "FLOP/s") == value
+
+
+@pytest.mark.parametrize("text", ["", "T", "-1T", "0", "1.5X", "nan", "inf", "1e999", "1" * 61, "1,5T"])
+def test_bad_rates_are_refused(text: str) -> None:
+    """Anything but a positive decimal figure is one error naming the value."""
+    with pytest.raises(ConvcostError):
+        parse_rate(text, "peak", "FLOP/s")
+
+
+def test_custom_device_uses_one_peak_for_every_dtype() -> None:
+    """--device peak=19.5T,bw=1555G: the peak applies whatever the dtype."""
+    device = custom_device("peak=19.5T,bw=1555G")
+    assert device.peak("fp32") == device.peak("int8") == Fraction(195, 10) * T
+    assert device.bandwidth == 1555 * G
+
+
+def test_durations_are_exact() -> None:
+    """--max-time: 2ms, 150us, 1.5s, 800ns as exact seconds."""
+    assert parse_duration("2ms", "t") == (Fraction(2, 1000), "2ms")
+    assert parse_duration("150us", "t")[0] == Fraction(150, 10**6)
+    assert parse_duration("1.5s", "t")[0] == Fraction(3, 2)
+    assert parse_duration("800ns", "t")[0] == Fraction(8, 10**7)
+    for bad in ("2", "0ms", "2 hours", "-1s", "ms", "1e3s"):
+        with pytest.raises(ConvcostError, match="expected a time above 0 with a unit"):
+            parse_duration(bad, "--max-time")
+
+
+def test_display_text_is_exact_when_it_can_be() -> None:
+    """19.5T, 17.068 GB/s, 1,978.9T; four significant digits only where a decimal would not end."""
+    assert rate_text(Fraction(195, 10) * T) == "19.5T"
+    assert rate_text(Fraction(17068, 1000) * G, "B/s") == "17.068 GB/s"
+    assert rate_text(Fraction(19789, 10) * T) == "1,978.9T"
+    assert decimal_text(Fraction(1, 3)) == "0.3333"
+    assert decimal_text(Fraction(2000, 3)) == "666.7"
+
+
+# --- user tables ---------------------------------------------------------------------
+
+
+def test_user_table_adds_devices_and_wins_on_a_clash(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """--devices FILE.yaml: its devices are found by name, and replace a built-in of the same name."""
+    path = tmp_yaml("mine:\n  peak: {fp16: 100T}\n  bandwidth: 1T\na100:\n  peak: 1T\n  bandwidth: 1G\n")
+    assert find_device("mine", path).peak("fp16") == 100 * T
+    assert find_device("a100", path).peak("fp16") == T
+    assert find_device("rpi5", path).key == "rpi5"
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ("mine:\n  peak: {fp16: 1T}\n  bandwith: 1G\n", ["3:3: unknown key 'bandwith'; did you mean 'bandwidth'?"]),
+        ("mine:\n  peak: {fp64: 1T}\n  bandwidth: 1G\n", ["2:10: unknown dtype 'fp64'"]),
+        ("mine:\n  peak: {fp16: fast}\n  bandwidth: 1G\n", ["2:16: expected a figure in FLOP/s", "'fast'"]),
+        ("mine:\n  peak: 1T\n", ["device 'mine' has no 'bandwidth'"]),
+        ("mine: 3\n", ["expected a mapping with peak and bandwidth, got '3'"]),
+        ("- a\n- b\n", ["expected a mapping of device names"]),
+        ("", ["the file is empty"]),
+        ("bad name!:\n  peak: 1T\n  bandwidth: 1G\n", ["a device name is letters, digits"]),
+        ("mine:\n  peak: 1T\n  bandwidth: 1G\n  source: [1, 2]\n", ["4:11: expected text"]),
+    ],
+)
+def test_bad_user_tables_are_one_error_line(tmp_yaml, text: str, fragments: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Every mistake in a user's table: one Error line with file:line:col, exit 2."""
+    path = tmp_yaml(text, "devices.yaml")
+    assert_user_error(run("devices", "--devices", path), *fragments)
+
+
+def test_too_many_devices_are_refused(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """A table is bounded: more than 1,000 devices is an error, quickly."""
+    text = "".join(f"d{i}: {{peak: 1T, bandwidth: 1G}}\n" for i in range(1001))
+    assert_user_error(run("devices", "--devices", tmp_yaml(text)), "1,001 devices; at most 1,000")
+
+
+# --- convcost devices ----------------------------------------------------------------
+
+
+def test_devices_lists_every_device_with_its_source() -> None:
+    """`convcost devices`: a row per device, then each device's name and source."""
+    result = run("devices")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["device", "fp32", "tf32", "fp16", "bf16", "int8", "bandwidth", "memory"]
+    assert lines[1].split() == ["a100", "19.5T", "156T", "312T", "312T", "624T", "2.039", "TB/s", "80", "GB"]
+    for device in builtin_devices().values():
+        assert f"{device.key}: {device.name}" in lines
+        assert f"  {device.source}" in lines
+
+
+def test_devices_json_is_exact() -> None:
+    """--format json: figures as exact integers in FLOP/s and bytes/s."""
+    data = json.loads(run("devices", "--format", "json").stdout)
+    a100 = next(d for d in data["devices"] if d["key"] == "a100")
+    assert a100["peak_flops"]["fp32"] == 19_500_000_000_000
+    assert a100["bandwidth_bytes_per_s"] == 2_039_000_000_000
+
+
+def test_devices_markdown_links_sources() -> None:
+    """--format markdown: a GitHub table, one linked source per device."""
+    text = run("devices", "--format", "markdown").stdout
+    assert "| `a100` | 19.5T | 156T | 312T | 312T | 624T | 2.039 TB/s | 80 GB | [NVIDIA A100 80GB SXM](https://" in text

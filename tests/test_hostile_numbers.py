@@ -1,0 +1,203 @@
+"""Hostile input, numbers: every size means what its text says, in files as in flags.
+
+No YAML 1.1 resolver turns ``0x3``, ``064``, ``1:30`` or ``.inf`` into a number first; every
+refusal names file:line:column, the text as written and what was expected.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import assert_user_error, run, run_json
+from hypothesis import given
+from hypothesis import strategies as st
+
+from convcost.analysis.budget import parse_si
+from convcost.core.shapes import MAX_DIGITS, parse_bool, parse_int, parse_padding, parse_pair, parse_shape, shown
+from convcost.errors import ConvcostError
+from convcost.frontends.yaml import Plain, load_yaml
+
+LAYER = "in: 10x20x3\nk: 1x7\nout: 8\n"
+
+
+def _layer(tmp_yaml, line: str) -> str:  # type: ignore[no-untyped-def]
+    """A layer file with ``line`` replacing (or adding) its key, always as line 4."""
+    key = line.split(":", 1)[0]
+    kept = [row if not row.startswith(key + ":") else "# replaced" for row in LAYER.splitlines()]
+    return str(tmp_yaml("\n".join([*kept, line]) + "\n"))
+
+
+def test_padding_0x3_in_a_file_is_the_flag_s_0x3(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """`padding: 0x3` (the Inception 1x7 pattern) is PH=0, PW=3 as `--padding 0x3` is: 10x20x8 and 33,600 mults, not hex 3."""
+    from_file = run_json("layer", _layer(tmp_yaml, "padding: 0x3"))
+    from_flags = run_json("layer", "--in", "10x20x3", "--k", "1x7", "--out", "8", "--padding", "0x3")
+    assert from_file == from_flags
+    assert from_file["layer"]["out"] == [10, 20, 8]
+    assert from_file["layer"]["padding"] == [0, 0, 3, 3]
+    assert from_file["methods"][0]["mults"] == 10 * 20 * 8 * 3 * 1 * 7 == 33_600
+
+
+@pytest.mark.parametrize(
+    ("line", "fragments"),
+    [
+        ("out: 064", [":4:6:", "out: '064' has a leading zero", "ambiguous", "octal"]),
+        ("out: 020", [":4:6:", "'020' has a leading zero"]),
+        ("out: 1:30", [":4:6:", "expected a whole number >= 1, got '1:30'"]),
+        ("out: 0b101", [":4:6:", "got '0b101'"]),
+        ("out: 0x10", [":4:6:", "got '0x10'"]),
+        ("out: 0o17", [":4:6:", "got '0o17'"]),
+        ("out: 1_000", [":4:6:", "got '1_000'"]),
+        ("out: 8.0", [":4:6:", "got '8.0'"]),
+        ("out: 1e3", [":4:6:", "got '1e3'"]),
+        ("out: .inf", [":4:6:", "got '.inf'"]),
+        ("out: .nan", [":4:6:", "got '.nan'"]),
+        ("out: true", [":4:6:", "got 'true'"]),
+        ("out: ~", [":4:6:", "got nothing (null)"]),
+        ("out: null", [":4:6:", "got nothing (null)"]),
+        ("out:", [":4:5:", "got nothing (null)"]),
+        ("in: 028x28x8", [":4:5:", "expected HxWxC", "'028' has a leading zero"]),
+        ("k: 07", [":4:4:", "'07' has a leading zero"]),
+        ("stride: 0x2", [":4:9:", "whole numbers >= 1, got '0x2'"]),
+        ("padding: 0x-1", [":4:10:", "got '0x-1'"]),
+        ("padding: .inf", [":4:10:", "'same' or 'valid', got '.inf'"]),
+        ("groups: 0b1", [":4:9:", "got '0b1'"]),
+        ("bias: yes", [":4:7:", "expected true or false, got 'yes'", "yes/no/on/off are not accepted"]),
+        ("bias: maybe", [":4:7:", "expected true or false, got 'maybe'"]),
+        ("bias: 1", [":4:7:", "expected true or false, got '1'"]),
+        ("out: " + "9" * (MAX_DIGITS + 1), [":4:6:", f"at most {MAX_DIGITS} digits"]),
+    ],
+)
+def test_numbers_are_decided_on_their_text(tmp_yaml, line: str, fragments: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Hex, octal, binary, sexagesimal, underscores, floats, booleans, .inf, .nan, null: refused with file:line:col and the text."""
+    assert_user_error(run("layer", _layer(tmp_yaml, line)), *fragments)
+
+
+@pytest.mark.parametrize(
+    ("line", "tag"),
+    [("out: !!int abc", "!!int"), ("out: !!float abc", "!!float"), ("bias: !!bool maybe", "!!bool"),
+     ("out: !!timestamp 2001-13-45", "!!timestamp"), ("out: !!int 8", "!!int"), ("out: !!null", "!!null"),
+     ("out: !!binary aGVsbG8=", "!!binary"), ("out: !custom 8", "!custom")],
+)  # fmt: skip
+def test_explicit_tags_are_refused_with_their_place(tmp_yaml, line: str, tag: str) -> None:  # type: ignore[no-untyped-def]
+    """An explicit tag (but !!str) is one Error line with file:line:col naming the tag, never a traceback or exit 1."""
+    column = line.index("!") + 1
+    assert_user_error(run("layer", _layer(tmp_yaml, line)), f":4:{column}:", f"the tag {tag!r} is not allowed")
+
+
+def test_str_tag_keeps_the_text(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """`!!str 8` and a quoted '8' are the text 8, which is a size like any other."""
+    assert run_json("layer", _layer(tmp_yaml, "out: !!str 8"))["layer"]["out"] == [10, 14, 8]
+    assert run_json("layer", _layer(tmp_yaml, "out: '8'"))["layer"]["out"] == [10, 14, 8]
+
+
+def test_names_keep_their_source_text(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """`name: 064` is the name "064" (not 52), `name: 1e3` is "1e3", `name: 0x3` is "0x3"."""
+    for text in ("064", "1e3", "0x3", "1:30", "true"):
+        assert run_json("layer", _layer(tmp_yaml, f"name: {text}"))["layer"]["name"] == text
+
+
+def test_model_file_numbers_are_text_too(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """In a model file too: `input: 064x64x3` is refused, `padding: 0x3` is PH=0 PW=3, `repeat: 0x10` is refused."""
+    bad_input = tmp_yaml("input: 064x64x3\nlayers:\n  - {k: 3, out: 4}\n")
+    assert_user_error(run("model", bad_input), ":1:8:", "'064' has a leading zero")
+    padded = tmp_yaml("input: 10x20x3\nlayers:\n  - {k: 1x7, out: 8, padding: 0x3}\n")
+    assert run_json("model", padded)["totals"]["mults"] == 33_600
+    repeat = tmp_yaml("input: 8x8x3\nlayers:\n  - {repeat: 0x10, layers: [{k: 1, out: 3}]}\n")
+    assert_user_error(run("model", repeat), ":3:14:", "repeat", "got '0x10'")
+    budget = tmp_yaml("input: 8x8x3\nbudget: {max-mults: 1e9}\nlayers:\n  - {k: 1, out: 3}\n")
+    assert_user_error(run("model", budget), ":2:21:", "max-mults", "got '1e9'")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--in", "9" * (MAX_DIGITS + 1) + "x8x8", "--k", "3", "--out", "8"],
+        ["--in", "8x8x8", "--k", "3", "--out", "1" + "0" * MAX_DIGITS],
+        ["--in", "8x8x8", "--k", "3", "--out", "8", "--padding", "1" + "0" * 5000],
+        ["--in", "8x8x8", "--k", "3", "--out", "8", "--mid", "9" * 4301],
+        ["--in", "8x8x8", "--k", "3", "--out", "8", "--max-mults", "9" * 31],
+        ["--in", "8x8x8", "--k", "3", "--out", "8", "--max-params", "1" * 20 + "." + "1" * 11 + "k"],
+    ],
+)
+def test_flags_over_30_digits_are_refused(args: list[str]) -> None:
+    """Any integer flag with more than 30 digits (a 5,000-digit one too) is one Error line, exit 2."""
+    assert_user_error(run("layer", *args), f"at most {MAX_DIGITS} digits")
+
+
+def test_30_digit_sizes_stay_exact() -> None:
+    """The largest sizes accepted (30 digits) give exact integers and finite percentages in JSON."""
+    n = "9" * MAX_DIGITS
+    data = run_json("layer", "--in", f"{n}x{n}x{n}", "--k", "3", "--out", n)
+    assert data["methods"][0]["mults"] == (int(n) - 2) ** 2 * 9 * int(n) ** 2
+    result = run("layer", "--in", f"{n}x{n}x{n}", "--k", "3", "--out", n, "--max-mults", "1", "--format", "json")
+    assert result.exit_code == 1  # over budget, the one meaning of 1
+    assert "Infinity" not in result.stdout
+    assert "NaN" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("600M", 600_000_000), ("1.5G", 1_500_000_000), ("250k", 250_000), ("1000", 1000), ("0.5k", 500), ("7", 7)],
+)
+def test_budgets_accept_plain_si_forms(text: str, expected: int) -> None:
+    """Budgets: a whole number with an optional k/M/G/T, decided exactly."""
+    assert parse_si(text, "--max-mults") == (expected, text)
+
+
+@pytest.mark.parametrize("text", ["1.", ".5k", "0600M", "+5", "-5", "1e9", "1_000", "0x10", "600m", "1.2345k", "", "k", "6 00"])
+def test_budgets_refuse_odd_forms(text: str) -> None:
+    """Trailing dots, leading zeros, signs, exponents, underscores, hex, milli: refused."""
+    with pytest.raises(ConvcostError, match="--max-mults"):
+        parse_si(text, "--max-mults")
+
+
+@given(st.integers(0, 10**MAX_DIGITS - 1))
+def test_decimal_text_round_trips(number: int) -> None:
+    """Any decimal integer of at most 30 digits parses to itself, from text, YAML plain text and int."""
+    assert parse_int(str(number), "n", 0) == number
+    assert parse_int(Plain(str(number)), "n", 0) == number
+    assert parse_int(number, "n", 0) == number
+
+
+@given(st.integers(10**MAX_DIGITS, 10**200))
+def test_more_than_30_digits_is_refused(number: int) -> None:
+    """Any integer of 31 digits or more is refused, as text and as an int, with the limit named."""
+    for value in (number, str(number), -number):
+        with pytest.raises(ConvcostError, match=f"at most {MAX_DIGITS} digits"):
+            parse_int(value, "n")
+
+
+def test_parsers_decide_on_text() -> None:
+    """The parsers read the forms the flags take, from any text: 0x3 padding, 28x28x8, same, [1, 7]."""
+    assert parse_padding(Plain("0x3"), "p") == (0, 0, 3, 3)
+    assert parse_padding(Plain("same"), "p") == "same"
+    assert parse_shape(Plain("28x28x8"), "in") == (28, 28, 8)
+    assert parse_pair([Plain("1"), Plain("7")], "k") == (1, 7)
+    assert parse_bool(Plain("true"), "b") is True
+    assert parse_bool(Plain("False"), "b") is False
+    with pytest.raises(ConvcostError, match="expected N or AxB"):
+        parse_pair([Plain("3")], "k")
+    with pytest.raises(ConvcostError, match="expected HxWxC"):
+        parse_shape(list(range(10**6)), "in")  # refused by its length, before any item is read
+
+
+def test_plain_scalars_stay_text() -> None:
+    """The loader keeps plain scalars as their text (a str subclass); quoted ones as str; null forms as None."""
+    data = load_yaml("a: 0x3\nb: 064\nc: '064'\nd: ~\ne:\nf: 1:30\ng: .inf\nh: true\n", "t")
+    assert data == {"a": "0x3", "b": "064", "c": "064", "d": None, "e": None, "f": "1:30", "g": ".inf", "h": "true"}
+    assert type(data["a"]) is Plain
+    assert type(data["c"]) is str
+    assert data["b"] in ("064", "x")  # compares as the text
+
+
+def test_shown_is_bounded_and_quotes_text() -> None:
+    """Error messages quote at most 60 characters of any value, built without writing the value out."""
+    assert shown("abc") == "'abc'"
+    assert shown(None) == "nothing (null)"
+    assert shown(10**5000).startswith("a whole number of about 5,001 digits")
+    nested: list[object] = [1]
+    for _ in range(10_000):
+        nested = [nested, nested]  # 2**10,000 leaves if written out
+    text = shown(nested)
+    assert len(text) == 60
+    assert text.endswith("...")
+    assert len(shown("x" * 10**7)) == 60

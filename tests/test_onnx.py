@@ -1,0 +1,456 @@
+"""``convcost model FILE.onnx``: the counting rule on graphs built with onnx.helper, a real
+exported network, dynamic inputs, unknown ops, the rows, and bad files."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import ROOT, assert_user_error, run, run_json
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from onnx import helper
+from onnx_cases import CASES, case_file, conv_out, init, save
+
+from convcost.frontends.onnx import matmul_mults
+from convcost.ops.onnx_generic import TensorShape
+
+DATA = ROOT / "tests" / "data"
+
+
+def totals(path: str, *args: str) -> tuple[int, int]:
+    data = run_json("model", path, *args)
+    return data["totals"]["mults"], data["totals"]["params"]
+
+
+def rows(path: str, *args: str) -> dict[str, dict[str, Any]]:
+    return {row["name"]: row for row in run_json("model", path, "--all-ops", *args)["layers"]}
+
+
+# --- the counting rule ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_case_totals(tmp_path: Path, name: str) -> None:
+    """Every test graph's mults and params equal the hand formula written beside it."""
+    case = CASES[name]
+    assert totals(case_file(tmp_path, name)) == (case.mults, case.params)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in CASES if n.startswith("conv_") and n != "conv_transpose"))
+def test_conv_padding_modes_are_conv_layers(tmp_path: Path, name: str) -> None:
+    """A Conv in any padding mode is a conv row with the output size of the hand formula, and a what-if candidate."""
+    expected = {
+        "conv_explicit_pads": (conv_out(17, 3, 2, 1), conv_out(15, 3, 2, 3)),
+        "conv_same_upper": (-(-17 // 2), -(-15 // 2)),
+        "conv_same_lower": (-(-17 // 2), -(-15 // 2)),
+        "conv_valid": (conv_out(17, 3, 1, 0), conv_out(15, 3, 1, 0)),
+        "conv_dilated": (conv_out(17, 3, 1, 4, 2), conv_out(15, 3, 1, 4, 2)),
+    }[name]
+    data = run_json("model", case_file(tmp_path, name))
+    (row,) = data["layers"]
+    assert (row["type"], row["out"]) == ("conv", [*expected, 8])
+    assert row["mults"] == expected[0] * expected[1] * 8 * 3 * 3 * 3
+    assert all(w["layers_changed"] == 1 for w in data["whatif"] if w["method"] != "stacked-3x3")
+
+
+def test_grouped_and_depthwise_are_not_factorized(tmp_path: Path) -> None:
+    """Grouped and depthwise convolutions are conv rows with their groups, left out of the what-if."""
+    data = run_json("model", case_file(tmp_path, "grouped_and_depthwise"))
+    assert [(r["name"], r["mults"], r["params"]) for r in data["layers"]] == [
+        ("grouped", 10 * 10 * 8 * 2 * 9, 8 * 2 * 9 + 8),
+        ("depthwise", 10 * 10 * 8 * 9, 8 * 9),
+    ]
+    assert all(w["layers_changed"] == 0 for w in data["whatif"])
+
+
+def test_conv_transpose_rows(tmp_path: Path) -> None:
+    """ConvTranspose with output_padding and with auto_pad: deconv rows, input elements x C_out/group x KH x KW."""
+    found = rows(case_file(tmp_path, "conv_transpose"))
+    assert (found["up1"]["type"], found["up1"]["out"], found["up1"]["mults"]) == ("deconv", [14, 14, 4], 7 * 7 * 8 * 4 * 9)
+    assert (found["up2"]["type"], found["up2"]["out"], found["up2"]["mults"]) == ("deconv", [28, 28, 8], 14 * 14 * 8 * 4 * 9)
+
+
+def test_gemm_is_linear_and_trans_a_is_costed(tmp_path: Path) -> None:
+    """Gemm with transB and a bias is a linear row; with transA it is a Gemm row costed M x N x K."""
+    fc = rows(case_file(tmp_path, "gemm_trans_b"))["fc"]
+    assert (fc["type"], fc["out"], fc["mults"], fc["params"]) == ("linear", [1, 1, 10], 640, 650)
+    fc = rows(case_file(tmp_path, "gemm_trans_a"))["fc"]
+    assert (fc["type"], fc["mults"], fc["params"]) == ("Gemm", 640, 640)
+
+
+def test_matmul_ranks(tmp_path: Path) -> None:
+    """MatMul 2-D (a linear row), 3-D and 4-D with broadcast batch dimensions (a 4-D tensor
+    shows channels last, as every NCHW tensor: 1x3x5x16 is 5x16x3)."""
+    found = rows(case_file(tmp_path, "matmul_broadcast"))
+    assert (found["mm2d"]["type"], found["mm2d"]["mults"]) == ("linear", 32 * 16)
+    assert (found["mm3d"]["type"], found["mm3d"]["out"], found["mm3d"]["mults"]) == ("MatMul", [5, 16], 5 * 32 * 16)
+    assert (found["mm4d"]["out"], found["mm4d"]["mults"]) == ([5, 16, 3], 3 * 5 * 32 * 16)
+
+
+def test_attention_matmuls_of_two_activations_count(tmp_path: Path) -> None:
+    """Q K^T and A V count, though neither operand is a weight; they have no params."""
+    found = rows(case_file(tmp_path, "attention"))
+    assert (found["scores"]["mults"], found["scores"]["params"]) == (6 * 6 * 16, 0)
+    assert (found["mix"]["mults"], found["mix"]["params"]) == (6 * 16 * 6, 0)
+    assert found["q"]["params"] == 256
+
+
+def test_batchnorm_running_statistics_are_not_params(tmp_path: Path) -> None:
+    """BatchNormalization: scale and shift are 2C params; mean (through Identity) and variance are not."""
+    found = rows(case_file(tmp_path, "batchnorm"))
+    assert (found["bn"]["type"], found["bn"]["params"]) == ("batchnorm", 16)
+    assert found["mean_copy"]["params"] == 0
+
+
+def test_shared_initializers_count_once(tmp_path: Path) -> None:
+    """A weight two nodes share counts on the first; a running statistic that also feeds an Add is a param."""
+    found = rows(case_file(tmp_path, "shared_conv"))
+    assert (found["first"]["params"], found["second"]["params"]) == (144, 0)
+    assert found["first"]["type"] == "conv"
+    found = rows(case_file(tmp_path, "batchnorm_shared"))
+    assert (found["bn1"]["params"], found["bn2"]["params"]) == (24, 0)  # the variance is counted on its first user
+    assert sum(r["params"] for r in found.values()) == 24
+
+
+def test_integer_initializers_are_not_params(tmp_path: Path) -> None:
+    """An int64 shape tensor is not a param; a float one of the same size is."""
+    nodes = [helper.make_node("Reshape", ["x", "shape"], ["y"], name="reshape"), helper.make_node("Add", ["y", "b"], ["z"], name="bias")]
+    inits = [init("shape", [2], np.int64, [1, 48]), init("b", [48])]
+    path = save(tmp_path / "r.onnx", nodes, [("x", [1, 3, 4, 4])], ["z"], inits)
+    assert totals(path) == (0, 48)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    batch_a=st.lists(st.integers(1, 3), max_size=3),
+    batch_b=st.lists(st.integers(1, 3), max_size=3),
+    m=st.integers(1, 4),
+    k=st.integers(1, 4),
+    n=st.integers(1, 4),
+    vector_a=st.booleans(),
+    vector_b=st.booleans(),
+)
+def test_matmul_mults_match_numpy(batch_a: list[int], batch_b: list[int], m: int, k: int, n: int, vector_a: bool, vector_b: bool) -> None:
+    """MatMul mults = elements of numpy's matmul result x K, for any broadcastable operands."""
+    a = [k] if vector_a else [*batch_a, m, k]
+    b = [k] if vector_b else [*batch_b, k, n]
+    try:
+        out = np.matmul(np.zeros(a), np.zeros(b))
+    except ValueError:
+        return  # not broadcastable
+    assert matmul_mults(a, b) == int(np.prod(out.shape)) * k
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    h=st.integers(3, 20),
+    w=st.integers(3, 20),
+    k=st.integers(1, 3),
+    stride=st.integers(1, 3),
+    pads=st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 2), st.integers(0, 2)),
+    dilation=st.integers(1, 2),
+)
+def test_conv_mults_match_the_hand_formula(
+    tmp_path_factory: pytest.TempPathFactory, h: int, w: int, k: int, stride: int, pads: tuple[int, int, int, int], dilation: int
+) -> None:
+    """Any Conv's mults and output size follow Ho*Wo*N*C*KH*KW with PyTorch's output-size formula."""
+    ho, wo = conv_out(h, k, stride, pads[0] + pads[2], dilation), conv_out(w, k, stride, pads[1] + pads[3], dilation)
+    if ho < 1 or wo < 1:
+        return
+    node = helper.make_node("Conv", ["x", "w"], ["y"], name="c", strides=[stride] * 2, pads=list(pads), dilations=[dilation] * 2)
+    path = save(tmp_path_factory.mktemp("conv") / "c.onnx", [node], [("x", [1, 2, h, w])], ["y"], [init("w", [3, 2, k, k])])
+    (row,) = run_json("model", path)["layers"]
+    assert (row["out"], row["mults"]) == ([ho, wo, 3], ho * wo * 3 * 2 * k * k)
+
+
+def test_what_if_equals_the_yaml_layer(tmp_path: Path, tmp_yaml: Any) -> None:
+    """An ONNX Conv's what-if figures are those of the same conv written in a model file."""
+    onnx_data = run_json("model", case_file(tmp_path, "conv_dilated"))
+    yaml_data = run_json("model", tmp_yaml("input: 17x15x3\nlayers:\n  - {type: conv, k: 3, out: 8, padding: 2, dilation: 2}\n"))
+    assert onnx_data["whatif"] == yaml_data["whatif"]
+    assert onnx_data["totals"] == yaml_data["totals"]
+
+
+# --- a real network -------------------------------------------------------------------
+
+
+def test_real_resnet18_without_its_weights() -> None:
+    """torchvision's ResNet-18 exported at 224 (batch norms kept, weights stored externally and not shipped).
+
+    Expected, derived independently of convcost: mults 1,814,073,344 = torch.utils.flop_counter's
+    FlopCounterMode total for torchvision.models.resnet18() on a 1x3x224x224 input, divided by 2
+    (torchvision publishes 1.81 GFLOPS, which are multiply-accumulates); params 11,689,512 =
+    sum(p.numel() for p in model.parameters()) (torchvision publishes 11,689,512); the 20 batch
+    norms' running means and variances (9,600 values) are buffers, not parameters.
+    """
+    path = str(DATA / "resnet18.onnx")
+    assert not (DATA / "resnet18.onnx.data").exists()
+    data = run_json("model", path)
+    assert (data["totals"]["mults"], data["totals"]["params"]) == (1_814_073_344, 11_689_512)
+    types = [row["type"] for row in data["layers"]]
+    assert (types.count("conv"), types.count("batchnorm"), types.count("linear"), len(types)) == (20, 20, 1, 41)
+    assert data["input"] == [224, 224, 3]
+    assert data["output"] == [1, 1, 1000]
+    changed = {w["method"]: w["layers_changed"] for w in data["whatif"]}
+    assert changed["depthwise-separable"] == 17  # the 7x7 stem and the 16 3x3 convolutions
+    assert data["notes"][0] == "28 other nodes: 0 mults (--all-ops lists them)"
+
+
+def test_real_resnet18_blocks() -> None:
+    """Blocks come from the node-name paths: layer1..layer4 at the top, layer1.0 inside layer1."""
+    data = run_json("model", str(DATA / "resnet18.onnx"))
+    top = {b["name"]: b for b in data["blocks"] if b["depth"] == 0}
+    assert list(top) == ["layer1", "layer2", "layer3", "layer4"]
+    assert top["layer1"]["mults"] == 4 * 115_605_504
+    assert {b["name"] for b in data["blocks"] if b["depth"] == 1} >= {"layer1.0", "layer4.1"}
+
+
+def test_rows_and_caption() -> None:
+    """The table: conv rows named after the nodes, zero-cost nodes in one line, the counting rule stated."""
+    result = run("model", str(DATA / "resnet18.onnx"))
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "/layer1/layer1.0/conv1/Conv" in out
+    assert "28 other nodes: 0 mults (--all-ops lists them)" in out
+    assert "Conv: output elements x C_in/group x KH x KW" in out
+    assert "/relu/Relu" not in out
+    assert "/relu/Relu" in run("model", str(DATA / "resnet18.onnx"), "--all-ops").stdout
+
+
+def test_budget_on_onnx() -> None:
+    """Budgets apply to an ONNX model as to a YAML one: exit 1 over budget."""
+    result = run("model", str(DATA / "resnet18.onnx"), "--max-mults", "1G")
+    assert result.exit_code == 1
+    assert "1,814,073,344" in result.stdout
+
+
+def test_diff_onnx_with_yaml(tmp_path: Path) -> None:
+    """diff takes an ONNX file on either side; an imported copy differs only where edited."""
+    onnx_path = str(DATA / "resnet18.onnx")
+    spec = tmp_path / "r18.yaml"
+    assert run("import", onnx_path, "-o", str(spec)).exit_code == 0
+    text = spec.read_text().replace('"/fc/Gemm"\n    type: linear\n    out: 1000', '"/fc/Gemm"\n    type: linear\n    out: 100')
+    spec.write_text(text)
+    data = run_json("diff", onnx_path, str(spec))
+    assert data["proposed"]["mults"] == 1_814_073_344 - 512 * 900
+    changed = [row for row in data["layers"] if row["status"] != "unchanged"]
+    assert [row["base"]["name"] for row in changed] == ["/fc/Gemm"]
+    reverse = run_json("diff", str(spec), onnx_path)
+    assert reverse["base"]["mults"] == data["proposed"]["mults"]
+
+
+# --- inputs ---------------------------------------------------------------------------
+
+
+def _dynamic(tmp_path: Path, dims: list[int | str]) -> str:
+    node = helper.make_node("Conv", ["image", "w"], ["y"], name="conv", pads=[1, 1, 1, 1])
+    return save(tmp_path / "dyn.onnx", [node], [("image", dims)], ["y"], [init("w", [4, 3, 3, 3])])
+
+
+def test_dynamic_dimension_needs_input(tmp_path: Path) -> None:
+    """A dynamic dimension without --input: the error names the input and the dimension."""
+    path = _dynamic(tmp_path, [1, 3, "height", "width"])
+    assert_user_error(run("model", path), "input 'image' has dynamic dimension 'height'; give --input")
+
+
+def test_dynamic_batch_with_input(tmp_path: Path) -> None:
+    """--input NxCxHxW sets a dynamic batch: mults scale with it, params do not, shapes stay per sample."""
+    path = _dynamic(tmp_path, ["N", 3, 8, 8])
+    assert_user_error(run("model", path), "input 'image' has dynamic dimension 'N'")
+    one = run_json("model", path, "--input", "1x3x8x8")
+    four = run_json("model", path, "--input", "4x3x8x8")
+    assert one["totals"] == {"mults": 8 * 8 * 4 * 27, "params": 108}
+    assert four["totals"] == {"mults": 4 * 8 * 8 * 4 * 27, "params": 108}
+    assert four["layers"][0]["out"] == [8, 8, 4]
+    assert run_json("model", path, "--input", "8x8x3")["totals"] == one["totals"]
+    assert "batch 4: mults and activations count the whole batch" in run("model", path, "--input", "4x3x8x8").stdout
+
+
+def test_input_errors(tmp_path: Path, tmp_yaml: Any) -> None:
+    """--input that contradicts the file, is malformed, or is given for a YAML model: one error line."""
+    path = _dynamic(tmp_path, ["N", 3, 8, 8])
+    assert_user_error(run("model", path, "--input", "1x4x8x8"), "fixes the channels of input 'image' at 3, not 4")
+    assert_user_error(run("model", path, "--input", "1x3x8x8x1"), "has 4 dimensions; expected NxCxHxW")
+    assert_user_error(run("model", path, "--input", "big"), "--input", "'big'")
+    spec = tmp_yaml("input: 8x8x3\nlayers:\n  - {type: relu}\n")
+    assert_user_error(run("model", spec, "--input", "1x3x8x8"), "only an .onnx model takes --input")
+
+
+# --- unknown ops and unknown shapes ---------------------------------------------------
+
+
+def test_unknown_op_is_listed_not_an_error(tmp_path: Path) -> None:
+    """An op convcost does not know is costed 0 and listed under the table."""
+    path = case_file(tmp_path, "unknown_op")
+    result = run("model", path)
+    assert result.exit_code == 0
+    assert "not costed: 3 x CustomOp" in result.stdout
+    assert "not costed: 3 x CustomOp" in run_json("model", path)["notes"]
+
+
+def test_unknown_shape_where_a_cost_needs_it(tmp_path: Path) -> None:
+    """A Conv after an op whose output shape is unknown: the error names the node and the tensor."""
+    nodes = [helper.make_node("CustomOp", ["x"], ["u"], name="custom"), helper.make_node("Conv", ["u", "w"], ["y"], name="conv_after")]
+    path = save(tmp_path / "u.onnx", nodes, [("x", [1, 2, 4, 4])], ["y"], [init("w", [2, 2, 1, 1])])
+    assert_user_error(run("model", path), "node 'conv_after' (Conv)", "tensor 'u'")
+
+
+# --- files ----------------------------------------------------------------------------
+
+
+def _bytes(tmp_path: Path, data: bytes, name: str = "bad.onnx") -> str:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return str(path)
+
+
+def test_bad_files(tmp_path: Path) -> None:
+    """Not ONNX, truncated, a directory, empty, missing: one clear line, exit 2."""
+    real = (DATA / "resnet18.onnx").read_bytes()
+    assert_user_error(run("model", _bytes(tmp_path, b"input: 8x8x3\nlayers: []\n")), "not an ONNX model")
+    assert_user_error(run("model", _bytes(tmp_path, real[: len(real) // 2], "cut.onnx")), "cut.onnx", "truncated")
+    folder = tmp_path / "dir.onnx"
+    folder.mkdir()
+    assert_user_error(run("model", str(folder)), "is a directory")
+    assert_user_error(run("model", _bytes(tmp_path, b"", "empty.onnx")), "empty.onnx: the file is empty")
+    assert_user_error(run("model", str(tmp_path / "missing.onnx")), "missing.onnx: no such file")
+    assert_user_error(run("model", _bytes(tmp_path, b"\x08\x07", "nograph.onnx")), "nograph.onnx: not an ONNX model (it has no graph)")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    """A FIFO named .onnx is refused before it is opened."""
+    fifo = tmp_path / "pipe.onnx"
+    os.mkfifo(fifo)
+    assert_user_error(run("model", str(fifo)), "not a regular file")
+
+
+def test_no_graph_input(tmp_path: Path) -> None:
+    """A graph whose every input is a constant has nothing to cost."""
+    nodes = [helper.make_node("Relu", ["c"], ["y"], name="relu")]
+    path = save(tmp_path / "c.onnx", nodes, [], ["y"], [init("c", [1, 3, 4, 4])])
+    assert_user_error(run("model", path), "the graph has no input")
+
+
+def test_opset_too_new(tmp_path: Path) -> None:
+    """An opset newer than the installed onnx knows: the error says which and what to do."""
+    path = save(tmp_path / "new.onnx", [helper.make_node("Relu", ["x"], ["y"])], [("x", [1, 3, 4, 4])], ["y"], opset=99)
+    assert_user_error(run("model", path), "opset 99 is newer than the installed onnx", "pip install -U onnx")
+
+
+def test_cycle(tmp_path: Path) -> None:
+    """Two nodes that read each other's outputs: a cycle, named."""
+    nodes = [
+        helper.make_node("Add", ["x", "b"], ["a"], name="first"),
+        helper.make_node("Relu", ["a"], ["b"], name="second"),
+    ]
+    path = save(tmp_path / "cycle.onnx", nodes, [("x", [1, 3, 4, 4])], ["b"])
+    assert_user_error(run("model", path), "the graph has a cycle through node")
+
+
+def test_nodes_out_of_order_are_sorted(tmp_path: Path) -> None:
+    """A file whose nodes are not in execution order is costed in execution order."""
+    nodes = [helper.make_node("Conv", ["r", "w"], ["y"], name="conv"), helper.make_node("Relu", ["x"], ["r"], name="relu")]
+    path = save(tmp_path / "order.onnx", nodes, [("x", [1, 2, 4, 4])], ["y"], [init("w", [2, 2, 1, 1])])
+    assert list(rows(path)) == ["relu", "conv"]
+
+
+def test_missing_onnx_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the onnx package: the install line, exit 2."""
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    assert_user_error(run("model", str(DATA / "resnet18.onnx")), "reading .onnx files needs the onnx package: pip install 'convcost[onnx]'")
+
+
+def test_weights_embedded_are_skipped(tmp_path: Path) -> None:
+    """A self-contained file's weights are not read: a 16 MB weight costs by its dimensions."""
+    node = helper.make_node("Gemm", ["x", "w"], ["y"], name="fc")
+    weight = init("w", [2048, 2048])
+    path = save(tmp_path / "big.onnx", [node], [("x", [1, 2048])], ["y"], [weight])
+    assert Path(path).stat().st_size > 16 * 2**20
+    assert totals(path) == (2048 * 2048, 2048 * 2048)
+
+
+def test_tensor_shape_text_and_equality() -> None:
+    """A non-image tensor shows its dimensions and counts its elements as h*w*c."""
+    shape = TensorShape((197, 768))
+    assert (str(shape), shape.as_list(), shape.h * shape.w * shape.c) == ("197x768", [197, 768], 197 * 768)
+    assert shape == TensorShape((197, 768))
+    assert shape != TensorShape((768, 197))
+    assert hash(shape) == hash(TensorShape((197, 768)))
+    assert str(TensorShape(())) == "scalar"
+    assert str(TensorShape((-1, 4))) == "?x4"
+
+
+def test_hostile_values(tmp_path: Path) -> None:
+    """A 5,000-digit --input size, a negative initializer dimension, a graph with no nodes: one error line each."""
+    path = _dynamic(tmp_path, ["N", 3, 8, 8])
+    assert_user_error(run("model", path, "--input", "1x3x8x" + "9" * 5000), "--input: expected NxCxHxW")
+    weight = init("w", [4, 3, 3, 3])
+    del weight.dims[:]
+    weight.dims.extend([-4, 3, 3, 3])
+    node = helper.make_node("Conv", ["x", "w"], ["y"], name="conv")
+    bad = save(tmp_path / "neg.onnx", [node], [("x", [1, 3, 8, 8])], ["y"], [weight])
+    assert_user_error(run("model", bad), "initializer 'w' has a negative dimension")
+    empty = save(tmp_path / "empty_graph.onnx", [], [("x", [1, 3, 8, 8])], ["x"])
+    assert_user_error(run("model", empty), "the graph has no nodes")
+
+
+def test_yaml_models_do_not_import_onnx() -> None:
+    """onnx (and numpy) load only when an .onnx file is read; a YAML model and import --help never load them."""
+    import subprocess
+
+    probe = (
+        "import sys\n"
+        "from convcost.cli import cli\n"
+        "for args in ({args!r}):\n"
+        "    try:\n"
+        "        cli(args, prog_name='convcost')\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(sorted({{m.split('.')[0] for m in sys.modules}} & {{'onnx', 'numpy'}}), file=sys.stderr)\n"
+    )
+    yaml_runs = (["model", str(ROOT / "layer_specs" / "resnet50.yaml"), "--format", "json"], ["import", "--help"])
+    onnx_runs = (["model", str(DATA / "resnet18.onnx"), "--format", "json"],)
+    for runs, expected in ((yaml_runs, "[]"), (onnx_runs, "['numpy', 'onnx']")):
+        result = subprocess.run([sys.executable, "-c", probe.format(args=runs)], capture_output=True, text=True, check=True)
+        assert result.stderr.strip().splitlines()[-1] == expected
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    op=st.sampled_from(["Conv", "ConvTranspose", "MaxPool", "AveragePool"]),
+    size=st.tuples(st.integers(4, 12), st.integers(4, 12)),
+    k=st.integers(1, 3),
+    stride=st.integers(1, 3),
+    mode=st.sampled_from(["NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID"]),
+    pads=st.tuples(st.integers(0, 2), st.integers(0, 2), st.integers(0, 2), st.integers(0, 2)),
+    ceil=st.booleans(),
+)
+def test_windows_lower_to_their_model_file_types(
+    tmp_path_factory: pytest.TempPathFactory, op: str, size: tuple[int, int], k: int, stride: int, mode: str,
+    pads: tuple[int, int, int, int], ceil: bool,
+) -> None:  # fmt: skip
+    """Conv, ConvTranspose and pools in any padding mode (pools in ceil mode too) become conv, deconv,
+    maxpool and avgpool nodes whose output is ONNX's own shape inference's, so the what-if sees the real layers."""
+    from convcost.frontends.onnx import load_onnx
+
+    attrs: dict[str, Any] = {"strides": [stride, stride]}
+    if mode == "NOTSET":
+        attrs["pads"] = [min(p, k - 1) for p in pads]
+    else:
+        attrs["auto_pad"] = mode
+    inputs, inits = ["x", "w"], [init("w", [4, 2, k, k])]
+    if op.endswith("Pool"):
+        inputs, inits = ["x"], []
+        attrs.update({"kernel_shape": [k, k], "ceil_mode": int(ceil)})
+    node = helper.make_node(op, inputs, ["y"], name="n", **attrs)
+    channels = 4 if op == "ConvTranspose" else 2
+    path = save(tmp_path_factory.mktemp("w") / "w.onnx", [node], [("x", [1, channels, *size])], ["y"], inits)
+    graph = load_onnx(path, all_ops=True)
+    expected = {"Conv": "conv", "ConvTranspose": "deconv", "MaxPool": "maxpool", "AveragePool": "avgpool"}[op]
+    assert graph.nodes[0].op == expected, (attrs, graph.shapes[0])
