@@ -95,10 +95,14 @@ def _field(key: str, value: object) -> object:
     """A value in the form its key's parser reads: sizes as lists, a rank pair as ``R3xR4`` text, ints plain."""
     if key in _SIZES:
         return _plain(value)
+    if key == "rank":
+        from convcost.factorize import RankFraction, RankPair
+
+        if isinstance(value, RankFraction):
+            return value.text
+        if isinstance(value, RankPair):
+            return f"{value.r3}x{value.r4}"
     if key == "rank" and isinstance(value, (tuple, list)):
-        text = getattr(value, "text", None)  # a RankFraction: as written
-        if isinstance(text, str):
-            return text
         items = [_scalar(item) for item in value]
         if all(isinstance(item, int) and not isinstance(item, bool) and abs(item) < 10**MAX_DIGITS for item in items):
             return "x".join(map(str, items))

@@ -16,14 +16,12 @@ from convcost.analysis.roofline import (
     Traffic,
     add_timings,
     attainable,
-    batched,
-    conv_cost,
     precision,
     ridge,
     roofline_time,
     traffic,
 )
-from convcost.core.cost import Cost
+from convcost.core.cost import Cost, batched, conv_cost
 from convcost.core.shapes import Shape, make_conv
 from convcost.errors import ConvcostError
 
@@ -506,3 +504,19 @@ def test_readme_embeds_the_roofline_picture() -> None:
     svg = (root / "docs" / "roofline_mobilenet_v1_a100.svg").read_text(encoding="utf-8")
     assert ET.fromstring(svg).tag == "{http://www.w3.org/2000/svg}svg"  # noqa: S314 (our own file)
     assert "dw_pw2.dw4" in svg
+
+
+def test_as_layer_time_is_the_sum_of_its_stages(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """A layer built with as: is one roofline layer per stage: time = sum of each stage's max(FLOPs/peak, bytes/bw)."""
+    from fractions import Fraction
+
+    text = "input: 56x56x256\nlayers:\n  - {name: sep, k: 3, out: 256, padding: 1, as: depthwise-separable}\n"
+    row = run_json("model", tmp_yaml(text), "--device", "a100")["layers"][0]  # fp32: the depthwise stage is
+    peak, bw = 195 * 10**11, 2039 * 10**9  # memory-bound, the pointwise one compute-bound
+    hw, c = 56 * 56, 256
+    stages = [(2 * hw * c * 9, 4 * (2 * hw * c) + 4 * 9 * c), (2 * hw * c * c, 4 * (2 * hw * c) + 4 * c * c)]
+    bounds = [Fraction(f, peak) >= Fraction(b, bw) for f, b in stages]
+    assert bounds == [False, True]
+    expected = sum(max(Fraction(f, peak), Fraction(b, bw)) for f, b in stages)
+    assert row["bytes"] == sum(b for _, b in stages)
+    assert row["time_s"] == float(expected)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
-from convcost.core.cost import ZERO, Cost, reduction_pct, total
+from convcost.core.cost import ZERO, Cost, batched, conv_cost, reduction_pct, total
 from convcost.core.graph import INPUT, Graph
 from convcost.core.perf import paused_gc
 from convcost.core.shapes import Shape
@@ -84,6 +84,8 @@ class LayerRow:
     """The graph node this row is (an index into ``ModelReport.graph.nodes``)."""
     reason: str | None = None
     """Why the what-if leaves this layer as it is, where its type might suggest otherwise."""
+    built: Alternative | None = None
+    """For a layer built with ``as:``, its factorization's stages and cost (counted at the batch)."""
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of a layer row."""
@@ -234,16 +236,8 @@ def _whatif(rows: tuple[LayerRow, ...], base: Cost) -> tuple[WhatIf, ...]:
 
 def _stage_cost(result: MethodResult, bn_params: int) -> Cost:
     """The cost of a factorized layer: its stages, plus the layer's batch norm."""
-    costs = [Cost(s.mults, s.params, s.conv.inp.h * s.conv.inp.w * s.conv.inp.c, s.conv.out.h * s.conv.out.w * s.conv.out.c, s.params)
-             for s in result.stages]  # fmt: skip
-    whole = total(costs)
+    whole = total(conv_cost(s.conv) for s in result.stages)
     return whole._replace(params=whole.params + bn_params, weight_elems=whole.weight_elems + bn_params)
-
-
-def _scaled(cost: Cost, batch: int) -> Cost:
-    if batch == 1:
-        return cost
-    return cost._replace(mults=cost.mults * batch, input_elems=cost.input_elems * batch, output_elems=cost.output_elems * batch)
 
 
 class _Walk:
@@ -286,15 +280,15 @@ class _Walk:
                     ) from None
                 if key is not None:
                     self.memo[key] = found
-            out, kernel, cost, method, alts, reason = found
+            out, kernel, cost, method, alts, reason, built = found
             if not node.hidden:
                 visible += 1
             kind = "shortcut" if node.shortcut else str(node.attrs.get("type", node.op)) if node.op == "onnx" else node.op
-            cost = _scaled(cost, batch)
+            cost = batched(cost, batch)
             mults, params = cost.mults, cost.params
             rows.append(
                 LayerRow(visible, node.name, node.named, kind, inputs[0] if inputs else graph.input, out, kernel, mults, params,
-                         method, alts, cost, i, reason)
+                         method, alts, cost, i, reason, built)
             )  # fmt: skip
         return rows
 
@@ -307,21 +301,23 @@ class _Walk:
         evaluated = definition.evaluate(op, attrs, inputs)
         cost, conv, method = evaluated.cost, evaluated.conv, attrs.get("as")
         if conv is None or not definition.factorizable:
-            return (evaluated.out, evaluated.kernel, cost, None, (), not_factorized_reason(op))
+            return (evaluated.out, evaluated.kernel, cost, None, (), not_factorized_reason(op), None)
         bn_params = 2 * conv.out.c if attrs.get("bn") else 0
         options = layer_options(conv, self.options, attrs.get("rank"), attrs.get("mid"))
+        built = None
         if method is not None and method != "standard":
             result = apply(method, conv, options)
             if result.mults is None:
                 raise ConvcostError(f"as: {method} does not apply: {result.reason}")
             cost = _stage_cost(result, bn_params)
+            built = Alternative(result, batched(cost, self.graph.batch))
         alts: tuple[Alternative | None, ...] = ()
         if op == "conv" and method is None and conv.groups == 1 and conv.k != (1, 1):
             alts = tuple(
-                None if r.mults is None else Alternative(r, _scaled(_stage_cost(r, bn_params), self.graph.batch))
+                None if r.mults is None else Alternative(r, batched(_stage_cost(r, bn_params), self.graph.batch))
                 for r in alternatives(conv, options)
             )
-        return (evaluated.out, evaluated.kernel, cost, method, alts, None)
+        return (evaluated.out, evaluated.kernel, cost, method, alts, None, built)
 
 
 def _block_totals(graph: Graph, nodes: list[LayerRow]) -> tuple[BlockTotal, ...]:

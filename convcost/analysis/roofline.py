@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from convcost.core.cost import ZERO, Cost
+from convcost.core.cost import ZERO, Cost, batched, conv_cost
 from convcost.errors import ConvcostError
 
 if TYPE_CHECKING:
@@ -32,7 +32,6 @@ if TYPE_CHECKING:
     from convcost.analysis.devices import Device
     from convcost.analysis.memory import Memory
     from convcost.analysis.network import Alternative, ModelReport
-    from convcost.core.shapes import Conv
     from convcost.factorize import LayerReport, MethodResult
 
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
@@ -86,19 +85,6 @@ def precision(dtype: str | None = None, weight_dtype: str | None = None, batch: 
     if size > MAX_BATCH:
         raise ConvcostError(f"--batch: expected a whole number from 1 to {MAX_BATCH:,}, got {batch}")
     return Precision(act, weights, size)
-
-
-def batched(cost: Cost, batch: int) -> Cost:
-    """A batch-1 cost for ``batch`` inputs: mults and activation elements scale, weights do not."""
-    if batch == 1:
-        return cost
-    return cost._replace(mults=cost.mults * batch, input_elems=cost.input_elems * batch, output_elems=cost.output_elems * batch)
-
-
-def conv_cost(conv: Conv) -> Cost:
-    """The batch-1 cost record of one convolution (a factorization's stage): its tensors read and written once."""
-    inp, out = conv.inp, conv.out
-    return Cost(conv.mults, conv.params, inp.h * inp.w * inp.c, out.h * out.w * out.c, conv.params)
 
 
 class Traffic(NamedTuple):
@@ -317,7 +303,7 @@ def model_figures(base: ModelReport, setup: Setup, variant: str | None = None, a
     memo = _Memo(setup, batch)
     hidden = [row for row in base.nodes if graph is not None and row.node >= 0 and graph.nodes[row.node].hidden]
     merges = combine([memo.cost(row.cost) for row in hidden]) if hidden else figures([ZERO], setup)
-    rows = [memo.cost(row.cost) for row in base.layers]
+    rows = [memo.alt(row.built) if row.built is not None else memo.cost(row.cost) for row in base.layers]
     parts = [*rows, merges]
     total = combine(parts)
     swaps: list[tuple[list[int], list[Figures]]] = []  # per factorization: the rows it changes, and their new figures

@@ -1,16 +1,17 @@
-"""``convcost devices``, and the device flags ``layer`` and ``model`` share.
+"""``convcost devices``, and the work behind the device flags of ``layer`` and ``model``.
 
-Nothing here reads the device table, or imports ``fractions``, unless a device is asked for:
-``convcost layer`` without ``--device`` starts as fast as before.
+Loaded only when a device flag is given (see ``cli/roofline.py``, which declares the flags) or
+``convcost devices`` runs: ``convcost layer`` without them starts as fast as before.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 import click
 
+from convcost.cli.roofline import NO_HOOKS, DeviceFlags, Hooks
 from convcost.errors import ConvcostError
 
 if TYPE_CHECKING:
@@ -20,68 +21,10 @@ if TYPE_CHECKING:
     from convcost.analysis.devices import Device
     from convcost.analysis.network import ModelReport
     from convcost.analysis.roofline import Figures, LayerFigures, ModelFigures, Precision, Setup
-    from convcost.core.graph import Graph
     from convcost.factorize import LayerReport
     from convcost.render.roofline_plot import PlotData
 
-F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
-
-DTYPE_CHOICES = ("fp32", "fp16", "bf16", "int8")
-
-
-def device_options(func: F) -> F:
-    """--device, --devices, --batch, --dtype, --weight-dtype, --max-time, --max-bytes and --plot."""
-    options = [
-        click.option(
-            "--plot",
-            metavar="FILE",
-            type=click.Path(),
-            help="Draw the roofline with a point per layer to FILE (.svg or .png; needs --device).",
-        ),
-        click.option("--max-bytes", metavar="N", help="Budget: exit 1 if bytes moved exceed N (e.g. 40M)."),
-        click.option("--max-time", metavar="T", help="Budget: exit 1 if the roofline time exceeds T (e.g. 2ms, 150us; needs --device)."),
-        click.option("--weight-dtype", metavar="DTYPE", help="Weight dtype, if not --dtype's: fp32, fp16, bf16 or int8."),
-        click.option("--dtype", metavar="DTYPE", help="Tensor dtype for bytes and the peak used: fp32, fp16, bf16, int8.  [default: fp32]"),
-        click.option(
-            "--batch",
-            metavar="B",
-            help="Batch: FLOPs, activation bytes and time scale with it, weights do not (model: mults too).  [default: 1]",
-        ),
-        click.option(
-            "--devices",
-            "devices_file",
-            metavar="FILE.yaml",
-            type=click.Path(),
-            help="Your own device table (see 'convcost devices --help').",
-        ),
-        click.option(
-            "--device",
-            metavar="NAME|peak=P,bw=B",
-            help="Add bytes, intensity, bound and time on this device ('convcost devices' lists them).",
-        ),
-    ]
-    for option in options:
-        func = option(func)
-    return func
-
-
-class DeviceFlags(NamedTuple):
-    """The device flags as given, before any is parsed."""
-
-    device: str | None = None
-    devices_file: str | None = None
-    batch: str | None = None
-    dtype: str | None = None
-    weight_dtype: str | None = None
-    max_time: str | None = None
-    max_bytes: str | None = None
-    plot: str | None = None
-
-    @classmethod
-    def pop(cls, flags: dict[str, Any]) -> DeviceFlags:
-        """Take the device flags out of a command's keyword arguments."""
-        return cls(*(flags.pop(name) for name in cls._fields))
 
 
 class Roofline(NamedTuple):
@@ -105,11 +48,8 @@ class Roofline(NamedTuple):
         return fmt == "json" or self.device is not None or self.max_bytes is not None
 
 
-def roofline_settings(flags: DeviceFlags) -> Roofline | None:
-    """Parse and check the device flags (one ``Error:`` line for any mistake); None when none was
-    given (nothing is imported then: the JSON views show bytes at fp32, batch 1 by themselves)."""
-    if all(value is None for value in flags):
-        return None
+def parse_settings(flags: DeviceFlags) -> Roofline:
+    """Parse and check the device flags (one ``Error:`` line for any mistake)."""
     from convcost.analysis.roofline import precision
 
     prec = precision(flags.dtype, flags.weight_dtype, flags.batch)
@@ -163,20 +103,11 @@ def _budget(settings: Roofline, total: Figures) -> tuple[BudgetCheck, ...]:
     return check_roofline_budget(settings.max_bytes, settings.max_time, total.traffic.bytes, seconds, shown)
 
 
-class ModelRoofline(NamedTuple):
-    """What ``convcost model`` needs of the roofline: the lazy figures for the views, budgets, the picture."""
-
-    view: Callable[[], ModelFigures] | None
-    checks: tuple[BudgetCheck, ...]
-    figure: Callable[[], str] | None = None
-    """The picture for an HTML export (with a device)."""
-
-
-def model_roofline(settings: Roofline | None, report: ModelReport, base: Callable[[], ModelReport], fmt: str, title: str) -> ModelRoofline:
+def model_hooks(settings: Roofline, report: ModelReport, base: Callable[[], ModelReport], fmt: str, title: str) -> Hooks:
     """Figures for ``report`` (``base``: the model as written, costed only when ``report`` is a ``--method`` variant),
     its roofline budgets, and the picture if ``--plot`` asked for one (written before anything is printed)."""
-    if settings is None or (not settings.figures_needed(fmt) and settings.plot is None):
-        return ModelRoofline(None, ())
+    if not settings.figures_needed(fmt) and settings.plot is None:
+        return NO_HOOKS
     from convcost.analysis.roofline import model_figures
 
     written = _lazy(base) if report.variant else (lambda: report)
@@ -190,7 +121,7 @@ def model_roofline(settings: Roofline | None, report: ModelReport, base: Callabl
         from convcost.render.roofline_plot import write_plot
 
         write_plot(settings.plot, plot_data())
-    return ModelRoofline(figures if settings.figures_needed(fmt) else None, checks, _figure(settings, plot_data))
+    return Hooks(figures if settings.figures_needed(fmt) else None, checks, _figure(settings, plot_data))
 
 
 def _model_plot_data(report: ModelReport, figures: ModelFigures, variant: str | None, title: str) -> PlotData:
@@ -210,15 +141,6 @@ def _figure(settings: Roofline, plot_data: Callable[[], PlotData]) -> Callable[[
         return svg_inline(plot_data())
 
     return draw
-
-
-def batched_graph(graph: Graph, settings: Roofline | None) -> Graph:
-    """The graph at ``--batch`` (mults and activations scale with it, weights do not)."""
-    if settings is None or settings.precision.batch == 1:
-        return graph
-    from dataclasses import replace
-
-    return replace(graph, batch=settings.precision.batch)
 
 
 # --- convcost devices -----------------------------------------------------------------
@@ -318,19 +240,10 @@ def devices(devices_file: str | None, fmt: str) -> None:
     click.echo(text)
 
 
-class LayerRoofline(NamedTuple):
-    """What ``convcost layer`` needs of the roofline: the lazy figures for the views, and budgets."""
-
-    view: Callable[[], LayerFigures] | None
-    checks: tuple[BudgetCheck, ...]
-    figure: Callable[[], str] | None = None
-    """The picture for an HTML export (with a device)."""
-
-
-def layer_roofline(settings: Roofline | None, report: LayerReport, fmt: str, title: str) -> LayerRoofline:
+def layer_hooks(settings: Roofline, report: LayerReport, fmt: str, title: str) -> Hooks:
     """Figures for each cost model of ``report``, budgets on the first one shown, and the picture if asked for."""
-    if settings is None or (not settings.figures_needed(fmt) and settings.plot is None):
-        return LayerRoofline(None, ())
+    if not settings.figures_needed(fmt) and settings.plot is None:
+        return NO_HOOKS
     from convcost.analysis.roofline import layer_figures
 
     figures = _lazy(lambda: layer_figures(report, settings.setup))
@@ -346,7 +259,7 @@ def layer_roofline(settings: Roofline | None, report: LayerReport, fmt: str, tit
         from convcost.render.roofline_plot import write_plot
 
         write_plot(settings.plot, plot_data())
-    return LayerRoofline(figures if settings.figures_needed(fmt) else None, checks, _figure(settings, plot_data))
+    return Hooks(figures if settings.figures_needed(fmt) else None, checks, _figure(settings, plot_data))
 
 
 def _layer_plot_data(report: LayerReport, lf: LayerFigures, title: str) -> PlotData:

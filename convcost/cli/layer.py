@@ -9,7 +9,7 @@ import click
 
 from convcost import render
 from convcost.cli.common import _finish, _format_option, _limits, _review_options
-from convcost.cli.devices import DeviceFlags, device_options, layer_roofline, roofline_settings
+from convcost.cli.roofline import DeviceFlags, device_options, layer_roofline, roofline_settings
 from convcost.errors import ConvcostError
 from convcost.factorize import METHODS, Target, cost_layer, parse_target
 from convcost.frontends.fields import Field, layer_spec, load_layer_fields

@@ -8,7 +8,7 @@ import click
 
 from convcost import render
 from convcost.cli.common import _finish, _format_option, _limits, _review_options
-from convcost.cli.devices import DeviceFlags, batched_graph, device_options, model_roofline, roofline_settings
+from convcost.cli.roofline import DeviceFlags, batched_graph, device_options, model_roofline, roofline_settings
 from convcost.factorize import FACTORIZATIONS
 
 

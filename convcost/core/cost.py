@@ -10,7 +10,10 @@ traffic needs: activation elements read and written, and weight elements read, e
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from convcost.core.shapes import Conv
 
 
 class Cost(NamedTuple):
@@ -51,6 +54,21 @@ class Cost(NamedTuple):
 
 
 ZERO = Cost()
+
+
+def conv_cost(conv: Conv, extra_params: int = 0) -> Cost:
+    """The batch-1 cost of one convolution: its input read and output written once, its weights
+    (and ``extra_params``, e.g. batch norm's 2 per channel) read once."""
+    inp, out = conv.inp, conv.out
+    params = conv.params + extra_params
+    return Cost(conv.mults, params, inp.h * inp.w * inp.c, out.h * out.w * out.c, params)
+
+
+def batched(cost: Cost, batch: int) -> Cost:
+    """A batch-1 cost for ``batch`` inputs: mults and activation elements scale, weights do not."""
+    if batch == 1:
+        return cost
+    return cost._replace(mults=cost.mults * batch, input_elems=cost.input_elems * batch, output_elems=cost.output_elems * batch)
 
 
 def total(costs: Iterable[Cost]) -> Cost:

@@ -88,24 +88,63 @@ class MethodResult:
 # --- options ---------------------------------------------------------------------------
 
 
-class RankFraction(NamedTuple):
+class _Record:
+    """An immutable record with ``__slots__``, compared and shown by its fields.
+
+    The option and registry records below are this rather than NamedTuples or dataclasses:
+    every command builds them at start-up, and creating a NamedTuple or dataclass *class*
+    costs a fraction of a millisecond each, this one microseconds.
+    """
+
+    __slots__: tuple[str, ...] = ()
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def _set(self, **values: Any) -> None:
+        for name, value in values.items():
+            object.__setattr__(self, name, value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Record) and type(other) is type(self) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._values()))
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__name__}({inner})"
+
+
+class RankFraction(_Record):
     """``--rank 0.25``: ``num / den`` of each method's full rank, rounded down, at least 1."""
 
+    __slots__ = ("den", "num", "text")
     num: int
     den: int
     text: str
     """As written, e.g. ``0.25``."""
+
+    def __init__(self, num: int, den: int, text: str) -> None:
+        self._set(num=num, den=den, text=text)
 
     def of(self, full: int) -> int:
         """``max(1, floor(full * num / den))``."""
         return max(1, full * self.num // self.den)
 
 
-class RankPair(NamedTuple):
+class RankPair(_Record):
     """``--rank 64x32``: Tucker-2's two ranks, R3 (input side) and R4 (output side)."""
 
+    __slots__ = ("r3", "r4")
     r3: int
     r4: int
+
+    def __init__(self, r3: int, r4: int) -> None:
+        self._set(r3=r3, r4=r4)
 
     def __str__(self) -> str:
         return f"{self.r3}x{self.r4}"
@@ -115,16 +154,20 @@ Rank = Union[int, RankPair, RankFraction]
 """A rank as given: a whole number, R3xR4 (tucker2), or a fraction of each full rank."""
 
 
-class Target(NamedTuple):
+class Target(_Record):
     """``--target 4x`` (or ``75%``; ``--target-params``): the cost must be at most ``den/num`` of
     the standard layer's, i.e. ``base * den >= cost * num`` with ``num > den``."""
 
+    __slots__ = ("den", "figure", "num", "text")
     num: int
     den: int
     figure: str
     """``mults`` or ``params``."""
     text: str
     """As written, e.g. ``4x`` or ``75%``."""
+
+    def __init__(self, num: int, den: int, figure: str, text: str) -> None:
+        self._set(num=num, den=den, figure=figure, text=text)
 
     def met(self, base: int, cost: int) -> bool:
         """True when ``cost`` is at least this much below ``base`` (exact integers)."""
@@ -159,20 +202,35 @@ Setting = Union[int, Pair, None]
 """A factorization's free parameter once chosen: a rank, (R3, R4), or None when it has none."""
 
 
-class ClosedForm(NamedTuple):
+class ClosedForm(_Record):
     """A closed-form mults ratio against the standard layer: the formula with its numbers
     (``1/N + 1/(KH*KW) = 1/16 + 1/9``) and its exact value ``num / den``."""
 
+    __slots__ = ("den", "num", "text")
     text: str
     num: int
     den: int
 
+    def __init__(self, text: str, num: int, den: int) -> None:
+        self._set(text=text, num=num, den=den)
 
-class RankParam(NamedTuple):
-    """The free parameter of a factorization (a rank, or spatial-separable's mid) and how it is chosen.
 
-    (It and Factorization are NamedTuples rather than frozen dataclasses: every command builds the
-    registry at start-up, and a NamedTuple class is several times cheaper to create.)"""
+class RankParam(_Record):
+    """The free parameter of a factorization (a rank, or spatial-separable's mid) and how it is chosen."""
+
+    __slots__ = (
+        "bounded",
+        "default",
+        "default_text",
+        "figure_keys",
+        "figures",
+        "full",
+        "full_text",
+        "key",
+        "option",
+        "pair",
+        "too_big",
+    )  # fmt: skip
 
     key: str
     """Its JSON key and its word in notes: ``rank``, ``mid`` or ``ranks``."""
@@ -182,41 +240,70 @@ class RankParam(NamedTuple):
     """Its full value (what a --rank fraction is a fraction of; the model-wide cap)."""
     full_text: str
     """The full rank as a formula, e.g. ``min(KH*KW*C, N)``."""
-    default: Callable[[Conv], int] | None = None
+    default: Callable[[Conv], int] | None
     """Its value without --rank or --target; None: the largest reaching DEFAULT_TARGET."""
-    default_text: str = ""
+    default_text: str
     """The default as a formula, e.g. ``min(C, N)``."""
-    bounded: bool = True
+    bounded: bool
     """A target is searched for up to the full rank (cp: beyond it too; it only costs more there)."""
-    pair: bool = False
+    pair: bool
     """Takes R3xR4 (tucker2); a bare R means R3 = R4 = R."""
-    too_big: Callable[[Conv, int], str] | None = None
+    too_big: Callable[[Conv, int], str] | None
     """The error for a given value above the full rank (low-rank); None: such values are used as given."""
-    figures: Callable[[Conv], dict[str, Extra]] | None = None
+    figures: Callable[[Conv], dict[str, Extra]] | None
     """More JSON figures of the layer (low-rank's break-even rank), null when the model does not apply."""
-    figure_keys: tuple[str, ...] = ()
+    figure_keys: tuple[str, ...]
+
+    def __init__(
+        self,
+        key: str,
+        option: str,
+        full: Callable[[Conv], int | Pair],
+        full_text: str,
+        default: Callable[[Conv], int] | None = None,
+        default_text: str = "",
+        bounded: bool = True,
+        pair: bool = False,
+        too_big: Callable[[Conv, int], str] | None = None,
+        figures: Callable[[Conv], dict[str, Extra]] | None = None,
+        figure_keys: tuple[str, ...] = (),
+    ) -> None:
+        self._set(key=key, option=option, full=full, full_text=full_text, default=default, default_text=default_text,
+                  bounded=bounded, pair=pair, too_big=too_big, figures=figures, figure_keys=figure_keys)  # fmt: skip
 
 
 def _no_reason(conv: Conv) -> str | None:
     return None
 
 
-class Factorization(NamedTuple):
+class Factorization(_Record):
     """One cost model, declared by its own module and listed in ``factorize.registry``.
 
     Calling it on a resolved convolution and options gives its :class:`MethodResult`.
     """
 
+    __slots__ = ("closed_form", "name", "note_figures", "param", "stages", "why_not")
     name: str
     stages: Callable[[Conv, Any], tuple[Stage, ...]]
     """The stages at a chosen setting (None when there is nothing to choose)."""
-    why_not: Callable[[Conv], str | None] = _no_reason
+    why_not: Callable[[Conv], str | None]
     """Why the model does not apply to a layer; None when it does."""
-    param: RankParam | None = None
-    closed_form: Callable[[Conv, MethodResult], ClosedForm | None] | None = None
+    param: RankParam | None
+    closed_form: Callable[[Conv, MethodResult], ClosedForm | None] | None
     """The ratio against the standard layer in closed form, where there is one (``--explain``)."""
-    note_figures: Callable[[MethodResult], tuple[str, ...]] | None = None
+    note_figures: Callable[[MethodResult], tuple[str, ...]] | None
     """The model's figures shown beneath its name, its setting first (``rank 4``, ``break-even rank 13``)."""
+
+    def __init__(
+        self,
+        name: str,
+        stages: Callable[[Conv, Any], tuple[Stage, ...]],
+        why_not: Callable[[Conv], str | None] = _no_reason,
+        param: RankParam | None = None,
+        closed_form: Callable[[Conv, MethodResult], ClosedForm | None] | None = None,
+        note_figures: Callable[[MethodResult], tuple[str, ...]] | None = None,
+    ) -> None:
+        self._set(name=name, stages=stages, why_not=why_not, param=param, closed_form=closed_form, note_figures=note_figures)
 
     def __call__(self, conv: Conv, options: MethodOptions) -> MethodResult:
         from convcost.factorize.solve import build

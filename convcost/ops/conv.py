@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from convcost.core.cost import Cost
+from convcost.core.cost import Cost, conv_cost
 from convcost.core.shapes import Conv, Shape, make_conv, parse_bool, parse_int, parse_padding, parse_pair, shown
 from convcost.errors import ConvcostError
 from convcost.factorize.solve import RANK_SCHEMA, parse_rank
@@ -58,13 +58,6 @@ def _conv(shape: Shape, n: int, k: tuple[int, int], v: Mapping[str, Any], groups
     )
 
 
-def conv_cost(conv: Conv, bn: bool) -> Cost:
-    """The cost record of a resolved convolution (with batch norm's 2 per channel when ``bn``)."""
-    params = conv.params + (2 * conv.out.c if bn else 0)
-    inp, out = conv.inp, conv.out
-    return Cost(conv.mults, params, inp.h * inp.w * inp.c, out.h * out.w * out.c, params)
-
-
 def evaluate(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) -> Evaluated:
     """``conv``, ``depthwise`` or ``pointwise`` on one input."""
     (shape,) = inputs
@@ -74,7 +67,7 @@ def evaluate(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) -> Evalua
         conv = _conv(shape, v["out"], (1, 1), v, groups=v.get("groups", 1))
     else:
         conv = _conv(shape, v["out"], v["k"], v, groups=v.get("groups", 1))
-    return Evaluated(conv.out, conv_cost(conv, bool(v.get("bn"))), kernel_text(conv.k, conv.stride), conv)
+    return Evaluated(conv.out, conv_cost(conv, 2 * conv.out.c if v.get("bn") else 0), kernel_text(conv.k, conv.stride), conv)
 
 
 register(
@@ -153,4 +146,4 @@ def not_factorized_reason(kind: str) -> str | None:
     return None
 
 
-__all__ = ["conv_cost", "deconv_size", "not_factorized_reason", "shown"]
+__all__ = ["deconv_size", "not_factorized_reason", "shown"]

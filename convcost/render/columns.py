@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from convcost.render.formats import csv_text, markdown_cell, markdown_table
@@ -29,25 +28,41 @@ class Where(enum.Flag):
     TEXT = TABLE | MARKDOWN
 
 
-@dataclass(frozen=True)
 class Column(Generic[R]):
-    """One column of a report section."""
+    """One column of a report section (immutable by convention; a plain class with slots, not a
+    dataclass, because building a dataclass costs a millisecond of start-up)."""
 
-    header: str
-    """Title in tables and Markdown; ``\\n`` splits it over two lines in tables."""
-    text: Callable[[R], str] | None
-    """The cell as people read it (``778,752``); None for a CSV-only column."""
-    right: bool = False
-    """Right-justified (figures)."""
-    csv: str = ""
-    """CSV header; empty: CSV leaves the column out."""
-    value: Callable[[R], object] | None = None
-    """The CSV cell (an exact int, a float percentage, a str, None for empty); default: ``text``."""
-    where: Where = Where.TEXT
-    drop: int = 0
-    """Narrow terminals leave out the columns with the highest ``drop`` first; 0: never left out."""
-    strong: bool = False
-    """Bold in Markdown on a row styled ``strong`` (a method's total, the model's total)."""
+    __slots__ = ("csv", "drop", "header", "right", "strong", "text", "value", "where")
+
+    def __init__(
+        self,
+        header: str,
+        text: Callable[[R], str] | None,
+        right: bool = False,
+        csv: str = "",
+        value: Callable[[R], object] | None = None,
+        where: Where = Where.TEXT,
+        drop: int = 0,
+        strong: bool = False,
+    ) -> None:
+        self.header = header
+        """Title in tables and Markdown; ``\\n`` splits it over two lines in tables."""
+        self.text = text
+        """The cell as people read it (``778,752``); None for a CSV-only column."""
+        self.right = right
+        """Right-justified (figures)."""
+        self.csv = csv
+        """CSV header; empty: CSV leaves the column out."""
+        self.value = value
+        """The CSV cell (an exact int, a float percentage, a str, None for empty); default: ``text``."""
+        self.where = where
+        self.drop = drop
+        """Narrow terminals leave out the columns with the highest ``drop`` first; 0: never left out."""
+        self.strong = strong
+        """Bold in Markdown on a row styled ``strong`` (a method's total, the model's total)."""
+
+    def __repr__(self) -> str:
+        return f"Column({self.header!r}, csv={self.csv!r})"
 
 
 def csv_only(key: str, value: Callable[[R], object]) -> Column[R]:
@@ -67,20 +82,31 @@ def _always(row: object) -> bool:
     return True
 
 
-@dataclass(frozen=True)
 class Sheet(Generic[R]):
-    """One section of a report: rows, columns, and how tables set them."""
+    """One section of a report: rows, columns, and how tables set them (immutable by convention)."""
 
-    columns: Sequence[Column[R]]
-    rows: Sequence[R]
-    title: str = ""
-    notes: str = ""
-    style: Callable[[R], str] = _plain
-    """``strong``, ``dim`` or ``""`` per row."""
-    breaks: Callable[[R], bool] = _never
-    """True where a row starts a new group (a blank line before it in tables)."""
-    in_csv: Callable[[R], bool] = _always
-    """False for rows that only the human views show (e.g. an ``as written`` reference row)."""
+    __slots__ = ("breaks", "columns", "in_csv", "notes", "rows", "style", "title")
+
+    def __init__(
+        self,
+        columns: Sequence[Column[R]],
+        rows: Sequence[R],
+        title: str = "",
+        notes: str = "",
+        style: Callable[[R], str] = _plain,
+        breaks: Callable[[R], bool] = _never,
+        in_csv: Callable[[R], bool] = _always,
+    ) -> None:
+        self.columns = columns
+        self.rows = rows
+        self.title = title
+        self.notes = notes
+        self.style = style
+        """``strong``, ``dim`` or ``""`` per row."""
+        self.breaks = breaks
+        """True where a row starts a new group (a blank line before it in tables)."""
+        self.in_csv = in_csv
+        """False for rows that only the human views show (e.g. an ``as written`` reference row)."""
 
     def shown(self, where: Where) -> list[Column[R]]:
         """The columns of one human view, in order."""

@@ -19,8 +19,6 @@ as much as their JSON, and rich is not needed for it.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
@@ -97,16 +95,28 @@ def _pad(text: str, width: int, right: bool) -> str:
     return fill + text if right else text + fill
 
 
-@dataclass(frozen=True)
 class TextTable:
-    """A table as plain text: header, cells, and what to leave out when a terminal is narrow."""
+    """A table as plain text: header, cells, and what to leave out when a terminal is narrow
+    (immutable by convention; a plain class with slots: a dataclass costs start-up)."""
 
-    headers: tuple[str, ...]
-    right: tuple[bool, ...]
-    drop: tuple[int, ...]
-    rows: Sequence[Row]
-    title: str = ""
-    notes: str = ""
+    __slots__ = ("_widths", "drop", "headers", "notes", "right", "rows", "title")
+
+    def __init__(
+        self,
+        headers: tuple[str, ...],
+        right: tuple[bool, ...],
+        drop: tuple[int, ...],
+        rows: Sequence[Row],
+        title: str = "",
+        notes: str = "",
+    ) -> None:
+        self.headers = headers
+        self.right = right
+        self.drop = drop
+        self.rows = rows
+        self.title = title
+        self.notes = notes
+        self._widths: list[int] | None = None
 
     def natural_width(self, keep: Sequence[int] | None = None) -> int:
         """The width of the natural layout (of only the columns ``keep``)."""
@@ -114,9 +124,14 @@ class TextTable:
         chosen = range(len(widths)) if keep is None else keep
         return sum(widths[i] for i in chosen) + len(GAP) * max(0, len(chosen) - 1)
 
-    @cached_property
+    @property
     def widths(self) -> list[int]:
-        """Each column's natural width: its widest header line or cell."""
+        """Each column's natural width: its widest header line or cell (computed once)."""
+        if self._widths is None:
+            self._widths = self._measure()
+        return self._widths
+
+    def _measure(self) -> list[int]:
         widths = [max((cell_width(part) for part in h.split("\n")), default=0) for h in self.headers]
         for i in range(len(widths)):
             column = [r.cells[i] for r in self.rows]

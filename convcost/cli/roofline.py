@@ -1,0 +1,129 @@
+"""The device flags of ``layer`` and ``model`` (--device, --dtype, --batch, budgets, --plot).
+
+Imported with those commands, so kept light: when none of the flags is given nothing else is
+imported (the JSON views then show bytes and intensity at fp32, batch 1 by themselves); the
+parsing and the work live in ``cli/devices.py``, loaded only when a flag asks for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from convcost.analysis.budget import BudgetCheck
+    from convcost.analysis.network import ModelReport
+    from convcost.cli.devices import Roofline
+    from convcost.core.graph import Graph
+    from convcost.factorize import LayerReport
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def device_options(func: F) -> F:
+    """--device, --devices, --batch, --dtype, --weight-dtype, --max-time, --max-bytes and --plot."""
+    options = [
+        click.option(
+            "--plot",
+            metavar="FILE",
+            type=click.Path(),
+            help="Draw the roofline with a point per layer to FILE (.svg or .png; needs --device).",
+        ),
+        click.option("--max-bytes", metavar="N", help="Budget: exit 1 if bytes moved exceed N (e.g. 40M)."),
+        click.option("--max-time", metavar="T", help="Budget: exit 1 if the roofline time exceeds T (e.g. 2ms, 150us; needs --device)."),
+        click.option("--weight-dtype", metavar="DTYPE", help="Weight dtype, if not --dtype's: fp32, fp16, bf16 or int8."),
+        click.option("--dtype", metavar="DTYPE", help="Tensor dtype for bytes and the peak used: fp32, fp16, bf16, int8.  [default: fp32]"),
+        click.option(
+            "--batch",
+            metavar="B",
+            help="Batch: FLOPs, activation bytes and time scale with it, weights do not (model: mults too).  [default: 1]",
+        ),
+        click.option(
+            "--devices",
+            "devices_file",
+            metavar="FILE.yaml",
+            type=click.Path(),
+            help="Your own device table (see 'convcost devices --help').",
+        ),
+        click.option(
+            "--device",
+            metavar="NAME|peak=P,bw=B",
+            help="Add bytes, intensity, bound and time on this device ('convcost devices' lists them).",
+        ),
+    ]
+    for option in options:
+        func = option(func)
+    return func
+
+
+class DeviceFlags(NamedTuple):
+    """The device flags as given, before any is parsed."""
+
+    device: str | None = None
+    devices_file: str | None = None
+    batch: str | None = None
+    dtype: str | None = None
+    weight_dtype: str | None = None
+    max_time: str | None = None
+    max_bytes: str | None = None
+    plot: str | None = None
+
+    @classmethod
+    def pop(cls, flags: dict[str, Any]) -> DeviceFlags:
+        """Take the device flags out of a command's keyword arguments."""
+        return cls(*(flags.pop(name) for name in cls._fields))
+
+
+class Hooks:
+    """What a command needs of the roofline: the lazy figures for its views, the roofline budgets,
+    and the picture an HTML export embeds (a plain class: defining it costs next to nothing)."""
+
+    __slots__ = ("checks", "figure", "view")
+
+    def __init__(
+        self, view: Callable[[], Any] | None = None, checks: tuple[BudgetCheck, ...] = (), figure: Callable[[], str] | None = None
+    ) -> None:
+        self.view = view
+        self.checks = checks
+        self.figure = figure
+
+
+NO_HOOKS = Hooks()
+
+
+def roofline_settings(flags: DeviceFlags) -> Roofline | None:
+    """The parsed device flags (one ``Error:`` line for any mistake); None when none was given."""
+    if all(value is None for value in flags):
+        return None
+    from convcost.cli.devices import parse_settings
+
+    return parse_settings(flags)
+
+
+def layer_roofline(settings: Roofline | None, report: LayerReport, fmt: str, title: str) -> Hooks:
+    """``convcost layer``'s figures, budgets and picture (nothing without a device flag)."""
+    if settings is None:
+        return NO_HOOKS
+    from convcost.cli.devices import layer_hooks
+
+    return layer_hooks(settings, report, fmt, title)
+
+
+def model_roofline(settings: Roofline | None, report: ModelReport, base: Callable[[], ModelReport], fmt: str, title: str) -> Hooks:
+    """``convcost model``'s figures, budgets and picture (nothing without a device flag)."""
+    if settings is None:
+        return NO_HOOKS
+    from convcost.cli.devices import model_hooks
+
+    return model_hooks(settings, report, base, fmt, title)
+
+
+def batched_graph(graph: Graph, settings: Roofline | None) -> Graph:
+    """The graph at ``--batch`` (mults and activations scale with it, weights do not)."""
+    if settings is None or settings.precision.batch == 1:
+        return graph
+    from dataclasses import replace
+
+    return replace(graph, batch=settings.precision.batch)
