@@ -202,3 +202,13 @@ def test_alias_bomb_is_refused_quickly(tmp_yaml) -> None:  # type: ignore[no-unt
     start = time.perf_counter()
     assert_user_error(run("model", tmp_yaml("\n".join(lines) + "\n")), "layers; at most 100,000")
     assert time.perf_counter() - start < 30  # generous: a hang, not speed, is what this catches
+
+
+def test_whatif_reference_row_stays_as_written_under_method() -> None:
+    """With --method, the per-layer rows are the variant's, but the what-if's "as written" row keeps the model as written."""
+    written = run_json("model", str(SPECS / "vgg16.yaml"))["totals"]
+    result = run("model", str(SPECS / "vgg16.yaml"), "--method", "depthwise-separable", "--format", "markdown")
+    assert result.exit_code == 0
+    row = next(line for line in result.stdout.splitlines() if line.startswith("| as written"))
+    assert f"{written['mults']:,}" in row
+    assert f"{written['params']:,}" in row

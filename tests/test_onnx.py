@@ -327,7 +327,7 @@ def test_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
     """A FIFO named .onnx is refused before it is opened."""
     fifo = tmp_path / "pipe.onnx"
     os.mkfifo(fifo)
-    assert_user_error(run("model", str(fifo)), "not a regular file")
+    assert_user_error(run("model", str(fifo)), "a FIFO (named pipe)", "only regular files")
 
 
 def test_no_graph_input(tmp_path: Path) -> None:

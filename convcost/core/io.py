@@ -105,13 +105,9 @@ def _read_stdin(kind: str) -> str:
     return _decode(data, STDIN_NAME, kind)
 
 
-def read_input(path: str, kind: str = "a YAML file") -> tuple[str, str]:
-    """The text of ``path`` (``-``: standard input) and the name to use in messages.
-
-    ``kind`` (``a YAML file``) words what was expected in an error.
-    """
-    if path == "-":
-        return _read_stdin(kind), STDIN_NAME
+def regular_file(path: str, kind: str) -> os.stat_result:
+    """``path``'s status after checking that it names a regular file, without opening it (a FIFO
+    would block, a device never end); ``kind`` (``a YAML file``) words what was expected."""
     try:
         info = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
@@ -124,6 +120,17 @@ def read_input(path: str, kind: str = "a YAML file") -> tuple[str, str]:
         raise ConvcostError(f"{path}: is a directory, expected {kind}")
     if not stat.S_ISREG(info.st_mode):
         raise ConvcostError(f"{path}: {_kind(info.st_mode)}; convcost reads only regular files and '-' (standard input)")
+    return info
+
+
+def read_input(path: str, kind: str = "a YAML file") -> tuple[str, str]:
+    """The text of ``path`` (``-``: standard input) and the name to use in messages.
+
+    ``kind`` (``a YAML file``) words what was expected in an error.
+    """
+    if path == "-":
+        return _read_stdin(kind), STDIN_NAME
+    info = regular_file(path, kind)
     if info.st_size > MAX_INPUT_BYTES:
         raise _too_big(path, info.st_size)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from convcost.core.shapes import (
     parse_bool,
@@ -11,11 +11,12 @@ from convcost.core.shapes import (
     parse_padding,
     parse_pair,
     parse_shape,
-    shown,
 )
 from convcost.errors import ConvcostError, SpecError
-from convcost.factorize import METHODS, LayerSpec, parse_rank
-from convcost.frontends.yaml import KeySet, LocDict, LocList, _describe, _did_you_mean, _suggest, load_mapping, load_yaml, read_text
+from convcost.factorize import LayerSpec, parse_rank
+
+if TYPE_CHECKING:
+    from convcost.frontends.yaml import KeySet, LocDict, LocList
 
 # --- fields -------------------------------------------------------------------------
 
@@ -23,26 +24,10 @@ from convcost.frontends.yaml import KeySet, LocDict, LocList, _describe, _did_yo
 def parse_name(value: object, what: object) -> str:
     """A layer or model name: a string, or a number written as one."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        from convcost.frontends.yaml import _describe
+
         raise ConvcostError(f"{what}: expected a name, got {_describe(value)}")
     return str(value)
-
-
-def parse_method(value: object, what: object) -> str:
-    """A cost model's name."""
-    if isinstance(value, str) and value in METHODS:
-        return value
-    raise ConvcostError(f"{what}: expected one of {', '.join(METHODS)}, got {shown(value)}")
-
-
-LAYER_TYPES = ("conv", "depthwise", "pointwise", "linear", "maxpool", "avgpool")
-
-
-def parse_type(value: object, what: object) -> str:
-    """A model layer's type."""
-    if isinstance(value, str) and value in LAYER_TYPES:
-        return value
-    hint = _did_you_mean(value, LAYER_TYPES) if isinstance(value, str) else ""
-    raise ConvcostError(f"{what}: unknown layer type {shown(value)}{hint} (expected one of {', '.join(LAYER_TYPES)})")
 
 
 FIELD_PARSERS: dict[str, Callable[[object, object], Any]] = {
@@ -57,14 +42,8 @@ FIELD_PARSERS: dict[str, Callable[[object, object], Any]] = {
     "rank": parse_rank,
     "mid": parse_int,
     "name": parse_name,
-    "type": parse_type,
-    "bn": parse_bool,
-    "as": parse_method,
-    "multiplier": parse_int,
-    "global": parse_bool,
-    "features": parse_int,
 }
-"""How each key of a layer is read, from a flag's text or a YAML value."""
+"""How each key of a layer file (and each ``layer`` flag) is read, from a flag's text or a YAML value."""
 
 LAYER_KEYS = frozenset({"in", "k", "out", "stride", "padding", "dilation", "groups", "bias", "rank", "mid", "name"})
 """The keys of a layer file (and the ``layer`` command's flags)."""
@@ -81,6 +60,8 @@ class Label:
         self.key = key
 
     def __str__(self) -> str:
+        from convcost.frontends.yaml import LocList
+
         if isinstance(self.data, LocList):
             return str(self.data.item_loc(self.key))
         return f"{self.data.where(self.key)}: {self.key}"
@@ -135,6 +116,8 @@ def file_fields(data: LocDict, allowed: KeySet) -> dict[str, Field]:
     fields: dict[str, Field] = {}
     for key, value in data.items():
         if not isinstance(key, str) or key not in allowed:
+            from convcost.frontends.yaml import _suggest
+
             raise SpecError(f"{data.key_loc(key)}: {_suggest(key, allowed)}")
         fields[key] = (value, Label(data, key))
     return fields
@@ -145,6 +128,7 @@ def load_kernel_rows(path: str) -> list[list[object]]:
 
     At most 64x64 entries (separable.MAX_SIZE), refused before the entries are copied.
     """
+    from convcost.frontends.yaml import LocDict, _describe, load_yaml, read_text
     from convcost.separable import MAX_SIZE, check_size, kernel_tokens, size_error
 
     if path.lower().endswith(".csv"):
@@ -174,5 +158,7 @@ def load_kernel_rows(path: str) -> list[list[object]]:
 
 def load_layer_fields(path: str) -> tuple[dict[str, Field], str]:
     """The raw fields of a layer file and its name for messages."""
+    from convcost.frontends.yaml import load_mapping
+
     data = load_mapping(path, "layer")
     return file_fields(data, LAYER_KEYS), data.loc.source

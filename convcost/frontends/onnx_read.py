@@ -16,8 +16,6 @@ Imports nothing from ``onnx``.
 from __future__ import annotations
 
 import mmap
-import os
-import stat
 
 from convcost.errors import ConvcostError
 
@@ -135,18 +133,9 @@ def check_file(path: str, what: str) -> int:
     Directories, FIFOs and devices are refused without being opened; there is no size cap
     (weights are skipped, not read).
     """
-    try:
-        info = os.stat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        raise ConvcostError(f"{path}: no such file") from None
-    except ValueError:  # a NUL byte
-        raise ConvcostError(f"{path!r}: not a valid file name") from None
-    except OSError as exc:
-        raise ConvcostError(f"{path}: cannot be read ({exc.strerror})") from None
-    if stat.S_ISDIR(info.st_mode):
-        raise ConvcostError(f"{path}: is a directory, expected {what}")
-    if not stat.S_ISREG(info.st_mode):
-        raise ConvcostError(f"{path}: not a regular file; convcost reads {what} only from a regular file")
+    from convcost.core.io import regular_file
+
+    info = regular_file(path, what)
     if info.st_size == 0:
         raise ConvcostError(f"{path}: the file is empty; expected {what}")
     return info.st_size

@@ -158,7 +158,8 @@ def _sheets(report: ModelReport, mf: ModelFigures | None = None) -> tuple[Sheet[
     rows = report.table_rows  # every layer, or with --depth the blocks below it as subtotal rows
     columns = layer_columns(report, total, rows)
     notes = f"Bars are scaled to the heaviest layer.\n{_convention(report)}"
-    reference = AsWritten(total.mults, total.params)
+    written = report.written if report.variant is not None else total  # under --method, the rows are the variant's
+    reference = AsWritten(written.mults, written.params)
     options = whatif_columns(reference)
     if mf is not None:  # the roofline columns: after the shares of mults; time saved next to mults saved
         from convcost.render import roofline
