@@ -244,17 +244,14 @@ def _yaml_ready(data: object) -> object:
 def _load_mapping(data: Mapping[Any, object]) -> ModelSpec:
     """A model from a dict shaped like a model file: written out with yaml.safe_dump and read back, so the
     file's rules (and its messages, located in ``<dict>``) apply unchanged."""
-    import yaml
-
     from convcost.frontends.model_file import load_model_text
+    from convcost.frontends.yaml import dump_yaml
 
     try:
-        text = yaml.safe_dump(_yaml_ready(data), sort_keys=False, allow_unicode=True)
+        ready = _yaml_ready(data)
     except RecursionError:
         raise ConvcostError("model: the mapping is nested too deeply") from None
-    except yaml.YAMLError as exc:
-        culprit = exc.args[1] if len(exc.args) > 1 else exc
-        raise ConvcostError(f"model: expected a mapping of strings, numbers, lists and mappings, got {_describe(culprit)}") from None
+    text = dump_yaml(ready, "model")
     return load_model_text(text, "<dict>")
 
 

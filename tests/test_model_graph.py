@@ -309,3 +309,44 @@ def test_readme_type_table_lists_every_registered_type() -> None:
     first_cells = [line.split("|")[1] for line in table.splitlines() if line.startswith("  | `")]
     listed = {name for cell in first_cells for name in re.findall(r"`([a-z0-9]+)`", cell)}
     assert listed == set(OPS)
+
+
+# --- hostile graphs (the independent attack's cases) ------------------------------------------
+
+
+def test_a_layer_may_not_take_the_name_input(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """'input' means the model input in from:; a layer named so is refused instead of silently taking it over."""
+    text = "input: 8x8x4\nlayers:\n  - {name: input, k: 3, out: 16}\n  - {name: x, k: 1, out: 2, from: input}\n"
+    assert_user_error(run("model", tmp_yaml(text)), "3:12", "'input' is reserved")
+
+
+def test_aliased_from_lists_count_toward_the_work_cap(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """A 10,000-name from: list aliased 1,000 times is refused at once, not costed for minutes."""
+    names = ", ".join(["input"] * 10_000)
+    text = f"input: 8x8x3\nlayers:\n  - {{type: concat, from: &L [{names}]}}\n" + "  - {type: concat, from: *L}\n" * 999
+    assert_user_error(run("model", tmp_yaml(text)), "at most 200,000")
+
+
+def test_long_names_are_refused_before_expansion(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """A 2 MB block name repeated 10,000 times is refused by its length; nested prefixes are capped too."""
+    text = "input: 8x8x3\nlayers:\n  - name: " + "A" * 2_000_000 + "\n    repeat: 10000\n    layers: [{type: relu}]\n"
+    assert_user_error(run("model", tmp_yaml(text)), "name:", "at most 1,000")
+    nested = "input: 8x8x3\nlayers:\n" + "".join(f"{'  ' * i}  - name: {'B' * 300}\n{'  ' * i}    layers:\n" for i in range(4))
+    nested += "  " * 4 + "  - {type: relu}\n"
+    assert_user_error(run("model", tmp_yaml(nested, "n.yaml")), "full name", "at most 1,000")
+
+
+def test_output_errors_say_output_and_empty_blocks_say_empty(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """output: names its own key in errors; a model of empty blocks is 'no layers', not an output error."""
+    assert_user_error(run("model", tmp_yaml("input: 8x8x3\nlayers:\n  - {k: 1, out: 2}\noutput: nope\n")), "output: unknown layer 'nope'")
+    assert_user_error(run("model", tmp_yaml("input: 8x8x3\nlayers:\n  - {repeat: 2, layers: []}\n", "e.yaml")), "no layers")
+
+
+@pytest.mark.parametrize(("layer", "fragments"), [
+    ("{k: 3, out: 8, as: standard, rank: 2}", ["rank:", "built as standard"]),
+    ("{k: 3, out: 8, as: tucker2, mid: 3}", ["mid:", "built as tucker2", "rank:"]),
+    ("{k: 3, out: 8, as: spatial-separable, rank: 3}", ["rank:", "takes mid:"]),
+])  # fmt: skip
+def test_as_layers_refuse_keys_their_method_ignores(tmp_yaml, layer: str, fragments: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """as: with a rank or mid the chosen factorization does not use is an error, not silently ignored."""
+    assert_user_error(run("model", tmp_yaml(f"input: 8x8x8\nlayers:\n  - {layer}\n")), "3:5", *fragments)

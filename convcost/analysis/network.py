@@ -305,6 +305,8 @@ class _Walk:
         bn_params = 2 * conv.out.c if attrs.get("bn") else 0
         options = layer_options(conv, self.options, attrs.get("rank"), attrs.get("mid"))
         built = None
+        if method is not None:
+            _check_as_keys(method, attrs)
         if method is not None and method != "standard":
             result = apply(method, conv, options)
             if result.mults is None:
@@ -318,6 +320,17 @@ class _Walk:
                 for r in alternatives(conv, options)
             )
         return (evaluated.out, evaluated.kernel, cost, method, alts, None, built)
+
+
+def _check_as_keys(method: str, attrs: Any) -> None:
+    """A layer built with ``as:`` takes ``rank``/``mid`` only where that factorization uses it."""
+    from convcost.factorize import METHODS
+
+    param = METHODS[method].param
+    for key in ("rank", "mid"):
+        if key in attrs and (param is None or param.option != key):
+            uses = f"which takes {param.option}: instead" if param is not None else "which takes neither rank: nor mid:"
+            raise ConvcostError(f"{key}: the layer is built as {method}, {uses}")
 
 
 def _block_totals(graph: Graph, nodes: list[LayerRow]) -> tuple[BlockTotal, ...]:

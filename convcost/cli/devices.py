@@ -35,6 +35,8 @@ class Roofline(NamedTuple):
     max_time: tuple[Fraction, str] | None = None
     max_bytes: tuple[int, str] | None = None
     plot: str | None = None
+    inputs: tuple[str, ...] = ()
+    """Every file the command reads (the picture may overwrite none of them)."""
 
     @property
     def setup(self) -> Setup:
@@ -48,8 +50,9 @@ class Roofline(NamedTuple):
         return fmt == "json" or self.device is not None or self.max_bytes is not None
 
 
-def parse_settings(flags: DeviceFlags) -> Roofline:
-    """Parse and check the device flags (one ``Error:`` line for any mistake)."""
+def parse_settings(flags: DeviceFlags, inputs: tuple[str, ...] = (), export: str | None = None) -> Roofline:
+    """Parse and check the device flags (one ``Error:`` line for any mistake); ``inputs`` and
+    ``export`` (see :func:`check_plot_target`) are what ``--plot`` must not overwrite."""
     from convcost.analysis.roofline import precision
 
     prec = precision(flags.dtype, flags.weight_dtype, flags.batch)
@@ -61,9 +64,7 @@ def parse_settings(flags: DeviceFlags) -> Roofline:
     if flags.plot is not None:
         if flags.device is None:
             raise click.UsageError("--plot needs --device (the roofline is the device's)")
-        from convcost.render.roofline_plot import check_plot_path
-
-        check_plot_path(flags.plot)
+        check_plot_target(flags.plot, inputs, export)
     if flags.device is not None:
         from convcost.analysis.devices import find_device
 
@@ -78,7 +79,23 @@ def parse_settings(flags: DeviceFlags) -> Roofline:
         from convcost.analysis.budget import parse_si
 
         max_bytes = parse_si(flags.max_bytes, "--max-bytes")
-    return Roofline(device, prec, max_time, max_bytes, flags.plot)
+    return Roofline(device, prec, max_time, max_bytes, flags.plot, inputs)
+
+
+def check_plot_target(plot: str, inputs: tuple[str, ...], export: str | None) -> None:
+    """Refuse a ``--plot`` file before anything is computed: a suffix other than .svg or .png, a
+    directory path, one of the ``inputs``, or the ``--export`` target (the two would overwrite
+    each other). An ``--export`` that would be refused later is refused now, before the picture
+    is written."""
+    from convcost.core.io import check_target, same_target
+    from convcost.render.roofline_plot import check_plot_path
+
+    check_plot_path(plot)
+    check_target(plot, inputs, "--plot")
+    if export is not None:
+        if same_target(plot, export):
+            raise ConvcostError(f"--plot: cannot write {plot!r} (it is the --export file too; give each its own file)")
+        check_target(export, inputs)
 
 
 def _lazy(compute: Callable[[], T]) -> Callable[[], T]:
@@ -120,7 +137,7 @@ def model_hooks(settings: Roofline, report: ModelReport, base: Callable[[], Mode
     if settings.plot is not None:
         from convcost.render.roofline_plot import write_plot
 
-        write_plot(settings.plot, plot_data())
+        write_plot(settings.plot, plot_data(), settings.inputs)
     return Hooks(figures if settings.figures_needed(fmt) else None, checks, _figure(settings, plot_data))
 
 
@@ -258,7 +275,7 @@ def layer_hooks(settings: Roofline, report: LayerReport, fmt: str, title: str) -
     if settings.plot is not None:
         from convcost.render.roofline_plot import write_plot
 
-        write_plot(settings.plot, plot_data())
+        write_plot(settings.plot, plot_data(), settings.inputs)
     return Hooks(figures if settings.figures_needed(fmt) else None, checks, _figure(settings, plot_data))
 
 

@@ -75,6 +75,11 @@ class DeviceFlags(NamedTuple):
         """Take the device flags out of a command's keyword arguments."""
         return cls(*(flags.pop(name) for name in cls._fields))
 
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The files the flags read (``--devices``): inputs no ``--export`` or ``--plot`` may overwrite."""
+        return () if self.devices_file is None else (self.devices_file,)
+
 
 class Hooks:
     """What a command needs of the roofline: the lazy figures for its views, the roofline budgets,
@@ -93,13 +98,16 @@ class Hooks:
 NO_HOOKS = Hooks()
 
 
-def roofline_settings(flags: DeviceFlags) -> Roofline | None:
-    """The parsed device flags (one ``Error:`` line for any mistake); None when none was given."""
+def roofline_settings(flags: DeviceFlags, inputs: tuple[str, ...] = (), export: str | None = None) -> Roofline | None:
+    """The parsed device flags (one ``Error:`` line for any mistake); None when none was given.
+
+    ``inputs`` are every file the command reads and ``export`` its ``--export`` target: ``--plot``
+    may overwrite neither."""
     if all(value is None for value in flags):
         return None
     from convcost.cli.devices import parse_settings
 
-    return parse_settings(flags)
+    return parse_settings(flags, inputs, export)
 
 
 def layer_roofline(settings: Roofline | None, report: LayerReport, fmt: str, title: str) -> Hooks:

@@ -172,13 +172,9 @@ def _refuse(what: str, path: str, why: str) -> ConvcostError:
     return ConvcostError(f"{what}: cannot write {path!r} ({why})")
 
 
-def write_atomic(path: str, text: str, inputs: Sequence[str] = (), what: str = "--export") -> None:
-    """Write ``text`` to ``path`` whole or not at all, never over one of ``inputs``.
-
-    The text goes to ``.convcost-XXXXXXXX.tmp`` beside the target (a short name, so any valid
-    final name works), which is renamed over the target; on any failure or interrupt the
-    temporary file is removed. Errors are ConvcostError naming ``what`` (``--export``).
-    """
+def check_target(path: str, inputs: Sequence[str] = (), what: str = "--export") -> os.stat_result | None:
+    """Refuse ``path`` as a file to write (a directory path, a directory, a device, one of
+    ``inputs``); its status when it exists. Errors are ConvcostError naming ``what``."""
     separators = (os.sep, os.altsep) if os.altsep else (os.sep,)
     if not path or path.endswith(separators):
         raise ConvcostError(f"{what}: expected a file name, got {path!r} (a directory path)")
@@ -199,11 +195,38 @@ def write_atomic(path: str, text: str, inputs: Sequence[str] = (), what: str = "
             if _identity(source) == (info.st_dev, info.st_ino):
                 shown = "standard input, an input" if source == "-" else f"the input {source!r}"
                 raise _refuse(what, path, f"it is {shown}; writing the report there would destroy it")
+    return info
+
+
+def same_target(first: str, second: str) -> bool:
+    """True when two output paths name the same file (the same path once resolved, or the same inode)."""
+    try:
+        if os.path.realpath(first) == os.path.realpath(second):
+            return True
+        a, b = os.stat(first), os.stat(second)
+    except (OSError, ValueError):
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def write_atomic(path: str, text: str | bytes, inputs: Sequence[str] = (), what: str = "--export") -> None:
+    """Write ``text`` (UTF-8 text, or bytes as they are) to ``path`` whole or not at all, never
+    over one of ``inputs``.
+
+    The text goes to ``.convcost-XXXXXXXX.tmp`` beside the target (a short name, so any valid
+    final name works), which is renamed over the target; on any failure or interrupt the
+    temporary file is removed. Errors are ConvcostError naming ``what`` (``--export``).
+    """
+    info = check_target(path, inputs, what)
     directory = os.path.dirname(path) or "."
     temp, fd = _create_temp(directory, what, path)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        if isinstance(text, bytes):
+            with os.fdopen(fd, "wb") as raw:
+                raw.write(text)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
         mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_umask()
         os.chmod(temp, mode)  # mkstemp-style files are owner-only; an export is an ordinary file
         os.replace(temp, path)

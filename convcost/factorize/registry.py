@@ -10,18 +10,24 @@ from collections.abc import Sequence
 
 from convcost.core.shapes import Conv
 from convcost.errors import ConvcostError
-from convcost.factorize import cp, depthwise_separable, low_rank, spatial_separable, stacked_3x3, standard, tucker2
 from convcost.factorize.base import Extra, Factorization, LayerReport, LayerSpec, MethodOptions, MethodResult, Rank
+from convcost.factorize.cp import FACTORIZATION as CP
+from convcost.factorize.depthwise_separable import FACTORIZATION as DEPTHWISE_SEPARABLE
+from convcost.factorize.low_rank import FACTORIZATION as LOW_RANK
 from convcost.factorize.solve import check_choice, describe_choice, rank_value
+from convcost.factorize.spatial_separable import FACTORIZATION as SPATIAL_SEPARABLE
+from convcost.factorize.stacked_3x3 import FACTORIZATION as STACKED_3X3
+from convcost.factorize.standard import FACTORIZATION as STANDARD
+from convcost.factorize.tucker2 import FACTORIZATION as TUCKER2
 
 REGISTRY: tuple[Factorization, ...] = (
-    standard.FACTORIZATION,
-    depthwise_separable.FACTORIZATION,
-    spatial_separable.FACTORIZATION,
-    low_rank.FACTORIZATION,
-    stacked_3x3.FACTORIZATION,
-    tucker2.FACTORIZATION,
-    cp.FACTORIZATION,
+    STANDARD,
+    DEPTHWISE_SEPARABLE,
+    SPATIAL_SEPARABLE,
+    LOW_RANK,
+    STACKED_3X3,
+    TUCKER2,
+    CP,
 )
 """Every cost model, in display order."""
 
@@ -41,7 +47,7 @@ def cost_layer(spec: LayerSpec, methods: Sequence[str] | None = None) -> LayerRe
     for name in names:
         if name not in METHODS:
             raise ConvcostError(f"unknown method {name!r}; expected one of {', '.join(METHODS)}")
-    baseline = standard.FACTORIZATION(conv, options)
+    baseline = STANDARD(conv, options)
     results = tuple(baseline if name == "standard" else METHODS[name](conv, options) for name in names)
     return LayerReport(spec, conv, results, baseline)
 

@@ -14,9 +14,9 @@ from typing import Any
 from convcost.core.graph import INPUT, Block, Graph, Node
 from convcost.core.shapes import Shape
 from convcost.errors import ConvcostError, SpecError
-from convcost.frontends.model_file import MAX_WORK, BlockNode, LayerNode, ModelSpec, Ref
+from convcost.frontends.model_file import MAX_NAME, MAX_WORK, BlockNode, LayerNode, ModelSpec, Ref
 from convcost.frontends.model_file import Node as SpecNode
-from convcost.frontends.yaml import Loc, LocDict, _did_you_mean
+from convcost.frontends.yaml import LocDict, _did_you_mean
 from convcost.ops import OPS, Evaluated
 from convcost.ops.merge import MergeMismatchError
 
@@ -93,16 +93,18 @@ class _Lowering:
             if found is None and name == "input":
                 tensors.append(INPUT)
                 continue
+            key = ref.key
             if not found:
                 if name == own:
-                    raise SpecError(f"{ref.loc}: from: {name!r} refers to the layer itself; expected an earlier layer or block")
+                    raise SpecError(f"{ref.loc}: {key}: {name!r} refers to the layer itself; expected an earlier layer or block")
                 if name in _written_names(self.spec.layers, set()):
-                    raise SpecError(f"{ref.loc}: from: {name!r} refers to a later layer; expected an earlier layer or block")
+                    later = "a later layer; expected an earlier layer or block" if key == "from" else "a layer that is never reached"
+                    raise SpecError(f"{ref.loc}: {key}: {name!r} refers to {later}")
                 known = [*sorted(_written_names(self.spec.layers, set())), "input"]
-                raise SpecError(f"{ref.loc}: from: unknown layer {name!r}{_did_you_mean(name, tuple(known))}")
+                raise SpecError(f"{ref.loc}: {key}: unknown layer {name!r}{_did_you_mean(name, tuple(known))}")
             if len(found) > 1:
                 raise SpecError(
-                    f"{ref.loc}: from: {name!r} names {len(found)} layers or blocks so far; a name used with from: must be unique"
+                    f"{ref.loc}: {key}: {name!r} names {len(found)} layers or blocks so far; a name used with {key}: must be unique"
                 )
             tensors.append(found[0])
         return tuple(tensors)
@@ -133,6 +135,8 @@ class _Lowering:
 
     def layer(self, node: LayerNode, tensor: int, prefix: str) -> int:
         name = prefix + (node.name if node.name is not None else f"{OPS[node.type].name_prefix(node.type)}{self.rows + 1}")
+        if len(name) > MAX_NAME:
+            raise SpecError(f"{node.loc}: the layer's full name, block names included, has {len(name):,} characters; at most {MAX_NAME:,}")
         inputs = self.resolve(node.source, node.name) if node.source is not None else (tensor,)
         try:
             if len(inputs) == 1:  # the common case, without the generic path's tuples
@@ -234,8 +238,9 @@ def lower(spec: ModelSpec) -> Graph:
     except RecursionError:
         raise SpecError(f"{spec.source}: blocks are nested too deeply") from None
     if output == INPUT:
-        loc = spec.output.loc if spec.output is not None else Loc(spec.source, 1, 1)
-        raise SpecError(f"{loc}: output: the model input cannot be the output; name a layer")
+        if spec.output is None:
+            raise SpecError(f"{spec.source}:1:1: the model has no layers: its blocks are empty")
+        raise SpecError(f"{spec.output.loc}: output: the model input cannot be the output; name a layer")
     return Graph(
         spec.source,
         spec.name,

@@ -20,7 +20,12 @@ MAX_LAYERS = 100_000
 """A model file that expands to more layers than this is refused."""
 MAX_WORK = 200_000
 """A model file whose expansion takes more steps than this (layers plus block passes, so that
-empty blocks repeated count too) is refused before anything is expanded."""
+empty blocks repeated count too, plus every name a ``from:`` list reads) is refused before
+anything is expanded."""
+MAX_NAME = 1_000
+"""The longest layer, block or model name, in characters, block prefixes included."""
+RESERVED = "input"
+"""The name ``from:`` uses for the model input: no layer or block may take it."""
 
 # --- the model file -----------------------------------------------------------------
 
@@ -52,6 +57,8 @@ class Ref(NamedTuple):
 
     names: tuple[str, ...]
     loc: Loc
+    key: str = "from"
+    """The key it was written under (``from`` or ``output``), for messages."""
 
 
 class LayerNode(NamedTuple):
@@ -130,16 +137,28 @@ def _ref(item: LocDict, key: str, many: bool) -> Ref:
     if isinstance(value, LocList):
         names = [parse_name(v, Label(value, i)) for i, v in enumerate(value)]
         if not many and len(names) == 1:
-            return Ref((names[0],), where)
+            return Ref((names[0],), where, key)
         if not many:
             raise SpecError(f"{where}: {key}: expected one layer name, got a list of {len(names)}")
         if len(names) < 2:
             raise SpecError(f"{where}: {key}: expected two or more layer names, got {len(names)}")
-        return Ref(tuple(names), where)
+        return Ref(tuple(names), where, key)
     name = parse_name(value, f"{where}: {key}")
     if many:
         raise SpecError(f"{where}: {key}: expected a list of two or more layer names, got {shown(value)}")
-    return Ref((name,), where)
+    return Ref((name,), where, key)
+
+
+def _name(item: LocDict) -> str | None:
+    """A layer's or block's ``name:``, checked: not the reserved ``input``, at most MAX_NAME characters."""
+    if "name" not in item:
+        return None
+    name = parse_name(item["name"], Label(item, "name"))
+    if name == RESERVED:
+        raise SpecError(f"{item.where('name')}: name: {RESERVED!r} is reserved for the model input (from: input); choose another name")
+    if len(name) > MAX_NAME:
+        raise SpecError(f"{item.where('name')}: name: {len(name):,} characters; at most {MAX_NAME:,} are allowed")
+    return name
 
 
 class _ModelParser:
@@ -151,6 +170,17 @@ class _ModelParser:
         self.memo: dict[int, Node] = {}  # aliases share one YAML object: parse it once
         self.parsed_defaults: dict[str, dict[str, Any]] = {}
         self.references: set[str] = set()
+        self.refs: dict[tuple[int, bool], Ref] = {}  # an aliased from: list is read once
+
+    def ref(self, item: LocDict, many: bool) -> Ref:
+        value = item["from"]
+        if not isinstance(value, LocList):
+            return _ref(item, "from", many)
+        found = self.refs.get((id(value), many))
+        if found is None:
+            found = self.refs[(id(value), many)] = _ref(item, "from", many)
+            self.references.update(found.names)
+        return found
 
     def defaults_for(self, kind: str, item: LocDict) -> dict[str, Any]:
         """The defaults a ``kind`` layer takes, parsed with that type's parsers (once per type)."""
@@ -189,9 +219,9 @@ class _ModelParser:
                 raise SpecError(f"{item.key_loc(key)}: in a block, {_suggest(key, BLOCK_KEYS)}")
         if "layers" in item and "branches" in item:
             raise SpecError(f"{item.loc}: a block takes either layers: or branches:, not both")
-        name = parse_name(item["name"], Label(item, "name")) if "name" in item else None
+        name = _name(item)
         repeat = parse_int(item["repeat"], Label(item, "repeat")) if "repeat" in item else 1
-        source = _ref(item, "from", many=False) if "from" in item else None
+        source = self.ref(item, many=False) if "from" in item else None
         if source is not None:
             self.references.update(source.names)
         residual = None
@@ -233,7 +263,7 @@ class _ModelParser:
             for key, value in self.defaults_for(kind, item).items():
                 if key not in values:
                     values[key] = value
-            name = parse_name(item["name"], Label(item, "name")) if "name" in item else None
+            name = _name(item)
         except SpecError:
             raise
         except ConvcostError as exc:
@@ -243,8 +273,8 @@ class _ModelParser:
                 if key not in values:
                     raise SpecError(f"{item.loc}: a {kind} layer needs the key {key!r}")
         many = op.inputs == MANY
-        source = _ref(item, "from", many) if "from" in item else None
-        if source is not None:
+        source = self.ref(item, many) if "from" in item else None
+        if source is not None and source.names and len(source.names) < 2:
             self.references.update(source.names)
         if many and source is None:
             raise SpecError(f"{item.loc}: a {kind} layer needs from: with two or more layer names (e.g. from: [a, b])")
@@ -267,7 +297,9 @@ def _size(node: Node) -> int:
 
 
 def _work(node: Node) -> int:
-    return 1 if isinstance(node, LayerNode) else node.work * node.repeat
+    if isinstance(node, LayerNode):
+        return 1 + (len(node.source.names) if node.source is not None else 0)
+    return node.work * node.repeat
 
 
 def load_model(path: str) -> ModelSpec:

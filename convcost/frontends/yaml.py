@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple, Union
 
 from convcost.core.shapes import shown
-from convcost.errors import SpecError
+from convcost.errors import ConvcostError, SpecError
 
 MAX_DEPTH = 200
 """The deepest nesting of lists and mappings read (a real model file nests a few levels)."""
@@ -360,3 +360,17 @@ def mapping_from_text(text: str, source: str, what: str) -> LocDict:
     if not isinstance(data, LocDict):
         raise SpecError(f"{source}:1:1: expected a {what} mapping of keys, got {_describe(data)}")
     return data
+
+
+def dump_yaml(data: object, what: str) -> str:
+    """``data`` (plain dicts, lists and scalars) as YAML text, for reading back with the file's rules;
+    ``what`` names it in an error."""
+    import yaml
+
+    try:
+        return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+    except RecursionError:
+        raise ConvcostError(f"{what}: the mapping is nested too deeply") from None
+    except yaml.YAMLError as exc:
+        culprit = exc.args[1] if len(exc.args) > 1 else exc
+        raise ConvcostError(f"{what}: expected a mapping of strings, numbers, lists and mappings, got {_describe(culprit)}") from None

@@ -139,7 +139,17 @@ def layer_plot_data(report: LayerReport, figures: Sequence[Figures | None], setu
     return _data(title, setup, points, [r.method for r in report.results], skipped)
 
 
+def _text(text: str) -> str:
+    """A name as the picture shows it: every non-printable character escaped (:func:`visible`), so
+    the SVG is well-formed XML and no glyph is missing for a control character. matplotlib reads no
+    ``$...$`` in it as mathematics (``text.parse_math`` is off while the picture is drawn)."""
+    from convcost.render.formats import visible
+
+    return visible(text)
+
+
 def _figure(data: PlotData) -> Figure:
+    """The picture (drawn by :func:`plot_bytes`, which turns off mathtext and warnings)."""
     from matplotlib.figure import Figure
 
     peak, bandwidth = float(data.peak), float(data.bandwidth)
@@ -161,36 +171,41 @@ def _figure(data: PlotData) -> Figure:
             marker=MARKERS[k % len(MARKERS)],
             s=28,
             alpha=0.75,
-            label=f"{series} ({len(chosen)})",
+            label=f"{_text(series)} ({len(chosen)})",
             zorder=3,
         )
     for i in data.labelled:
         p = data.points[i]
-        ax.annotate(p.label, (float(p.intensity), float(p.performance)), textcoords="offset points", xytext=(4, -10), fontsize=7)
+        ax.annotate(_text(p.label), (float(p.intensity), float(p.performance)), textcoords="offset points", xytext=(4, -10), fontsize=7)
     ax.set_xlim(low, high)
     ax.set_ylim(low * bandwidth / 2, peak * 3)
     ax.set_xlabel("arithmetic intensity (FLOP per byte)")
     ax.set_ylabel("attainable FLOP/s")
-    ax.set_title(f"{data.title}\n{data.device}", fontsize=10)
+    ax.set_title(f"{_text(data.title)}\n{_text(data.device)}", fontsize=10)
     ax.grid(True, which="major", linewidth=0.4, alpha=0.5)
     ax.legend(fontsize=8, loc="lower right")
-    fig.supxlabel(data.caption, fontsize=6.5, color="dimgrey")
+    fig.supxlabel(_text(data.caption), fontsize=6.5, color="dimgrey")
     return fig
 
 
 def plot_bytes(data: PlotData, suffix: str) -> bytes:
-    """The picture as SVG or PNG bytes (reproducible: no date, a fixed SVG id salt)."""
+    """The picture as SVG or PNG bytes (reproducible: no date, a fixed SVG id salt).
+
+    Text is never read as mathematics (a ``$`` in a name is a dollar sign, and a stray one cannot
+    fail the drawing), and matplotlib's warnings (a glyph missing from the font) are silenced: a
+    run that succeeds writes nothing to standard error."""
     import io
+    import warnings
 
     try:
         from matplotlib import rc_context
     except ImportError:
         raise ConvcostError(f"--plot: {MISSING}") from None
-    fig = _figure(data)
     out = io.BytesIO()
     metadata = {"Date": None} if suffix == ".svg" else {"Software": None}
-    with rc_context({"svg.hashsalt": "convcost", "svg.fonttype": "none"}):
-        fig.savefig(out, format=suffix[1:], metadata=metadata, dpi=120)
+    with warnings.catch_warnings(), rc_context({"svg.hashsalt": "convcost", "svg.fonttype": "none", "text.parse_math": False}):
+        warnings.simplefilter("ignore")
+        _figure(data).savefig(out, format=suffix[1:], metadata=metadata, dpi=120)
     return out.getvalue()
 
 
@@ -204,28 +219,12 @@ def check_plot_path(path: str) -> str:
     return suffix
 
 
-def write_plot(path: str, data: PlotData) -> None:
-    """Draw and write the picture whole or not at all."""
-    import os
-    import tempfile
-    from pathlib import Path
+def write_plot(path: str, data: PlotData, inputs: Sequence[str] = ()) -> None:
+    """Draw and write the picture whole or not at all, never over one of ``inputs`` (the safe
+    writer of exports: a ``.convcost-XXXXXXXX.tmp`` file renamed over the target)."""
+    from convcost.core.io import write_atomic
 
-    payload = plot_bytes(data, check_plot_path(path))
-    target = Path(path)
-    try:
-        fd, temp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise ConvcostError(f"--plot: cannot write {path!r} ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)
-        os.replace(temp, target)
-    except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
-        raise ConvcostError(f"--plot: cannot write {path!r} ({exc.strerror})") from None
+    write_atomic(path, plot_bytes(data, check_plot_path(path)), inputs, "--plot")
 
 
 MISSING = "the roofline picture needs matplotlib, which is not installed: pip install 'convcost[plot]'"
