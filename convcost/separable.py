@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from math import gcd, lcm
@@ -44,11 +45,11 @@ _DECIMAL = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _DIGIT_RUN = re.compile(r"[0-9]+")
 
 
-def _digits_error(where: str, token: object) -> ConvcostError:
+def _digits_error(where: object, token: object) -> ConvcostError:
     return ConvcostError(f"{where}: expected a number with at most {MAX_DIGITS} digits in each part, got {shown(token)}")
 
 
-def _whole_part(digits: str, where: str, token: object) -> int:
+def _whole_part(digits: str, where: object, token: object) -> int:
     if len(digits) > MAX_DIGITS:
         raise _digits_error(where, token)
     if len(digits) > 1 and digits[0] == "0":
@@ -56,8 +57,9 @@ def _whole_part(digits: str, where: str, token: object) -> int:
     return int(digits)
 
 
-def parse_entry(token: object, where: str) -> Number:
-    """``3``, ``-1``, ``1/16`` -> exact Fraction; ``0.25``, ``1e-3`` -> float (finite only)."""
+def parse_entry(token: object, where: object) -> Number:
+    """``3``, ``-1``, ``1/16`` -> exact Fraction; ``0.25``, ``1e-3`` -> float (finite only);
+    ``where`` (``row 2``, or a file location) names it in an error."""
     if isinstance(token, bool):
         raise ConvcostError(f"{where}: expected a number ({_EXAMPLES}), got {shown(token)}")
     if isinstance(token, int):
@@ -100,28 +102,71 @@ def size_error(what: str) -> ConvcostError:
     return ConvcostError(f"the kernel has more than {MAX_SIZE} {what}; at most {MAX_SIZE}x{MAX_SIZE} is accepted")
 
 
-def kernel_tokens(text: str) -> list[list[str]]:
+_SEPARATOR = re.compile(r"[;\n]")
+_ENTRY_OR_COMMA = re.compile(r",|[^\s,]+")
+_FORM = "entries split by spaces or commas, rows by ';' or new lines (e.g. '1 2 1; 2 4 2; 1 2 1')"
+
+
+def _row_texts(text: str) -> Iterator[str]:
+    """The text between row separators, one at a time (a huge text is split no further than read)."""
+    start = 0
+    for separator in _SEPARATOR.finditer(text):
+        yield text[start : separator.start()]
+        start = separator.end()
+    yield text[start:]
+
+
+def empty_entry(prefix: str, row: int, entry: int) -> ConvcostError:
+    """The error for an empty entry (``1,,2``, ``2,4,``): one wording for text and CSV kernels;
+    ``prefix`` (``file:3:5: `` or nothing) starts it."""
+    return ConvcostError(f"{prefix}row {row}: entry {entry} is empty (a comma with no number before or after it); expected a number")
+
+
+def empty_row(prefix: str, row: int) -> ConvcostError:
+    """The error for an empty row (``1 2;;2 4``): one wording for text and CSV kernels."""
+    return ConvcostError(f"{prefix}row {row} is empty; expected {_FORM}")
+
+
+def kernel_tokens(text: str, where: object = "") -> list[list[str]]:
     """``"1 2 1; 2 4 2"`` -> ``[["1", "2", "1"], ["2", "4", "2"]]``: rows split by ``;`` or new
-    lines, entries by spaces or commas; refused as soon as a size limit is crossed."""
+    lines, entries by spaces or commas. An empty row (``;;``) or an empty entry (``1,,2``) is
+    refused, not skipped; so is a kernel over the size limit, as soon as it is crossed.
+    ``where`` (a file location) starts every error."""
+    prefix = f"{where}: " if where else ""
+    body = text.strip()
+    if not body:
+        return []
     rows: list[list[str]] = []
-    for row_match in re.finditer(r"[^;\n]+", text):
-        row = row_match.group()
-        if not row.strip():
-            continue
+    for row in _row_texts(body):
         if len(rows) == MAX_SIZE:
             raise size_error("rows")
+        number = len(rows) + 1
         tokens: list[str] = []
-        for token in re.finditer(r"[^\s,]+", row):
+        after_comma = False
+        for match in _ENTRY_OR_COMMA.finditer(row):
+            piece = match.group()
+            if piece == ",":
+                if after_comma or not tokens:
+                    raise empty_entry(prefix, number, len(tokens) + 1)
+                after_comma = True
+                continue
             if len(tokens) == MAX_SIZE:
-                raise size_error(f"entries in row {len(rows) + 1}")
-            tokens.append(token.group())
+                raise size_error(f"entries in row {number}")
+            tokens.append(piece)
+            after_comma = False
+        if after_comma:
+            raise empty_entry(prefix, number, len(tokens) + 1)
+        if not tokens:
+            raise empty_row(prefix, number)
         rows.append(tokens)
     return rows
 
 
-def parse_kernel_text(text: str) -> list[list[Number]]:
-    """``"1 2 1; 2 4 2; 1 2 1"``: rows split by ``;`` (or new lines), entries by spaces or commas."""
-    return check_rows([[parse_entry(t, f"row {i + 1}") for t in row] for i, row in enumerate(kernel_tokens(text))])
+def parse_kernel_text(text: str, where: object = "") -> list[list[Number]]:
+    """``"1 2 1; 2 4 2; 1 2 1"``: rows split by ``;`` (or new lines), entries by spaces or commas;
+    ``where`` (a file location) starts every error."""
+    prefix = f"{where}: " if where else ""
+    return check_rows([[parse_entry(t, f"{prefix}row {i + 1}") for t in row] for i, row in enumerate(kernel_tokens(text, where))])
 
 
 def check_size(rows: list[Any]) -> None:

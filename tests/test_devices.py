@@ -158,3 +158,45 @@ def test_devices_markdown_links_sources() -> None:
     """--format markdown: a GitHub table, one linked source per device."""
     text = run("devices", "--format", "markdown").stdout
     assert "| `a100` | 19.5T | 156T | 312T | 312T | 624T | 2.039 TB/s | 80 GB | [NVIDIA A100 80GB SXM](https://" in text
+
+
+# --- names and sources from a user's table ---------------------------------------------
+
+HOSTILE = 'g: {peak: 1T, bandwidth: 1G, source: "javascript:alert(1)", name: "\\e[31mred<b>"}\n'
+
+
+def test_devices_text_escapes_names_and_sources(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """`convcost devices` shows a table's name, source and note with controls escaped (no raw ESC reaches a terminal)."""
+    path = tmp_yaml(HOSTILE.replace("}", ', note: "a\\u202eb"}'))
+    lines = run("devices", "--devices", path).stdout.splitlines()
+    assert lines[-3:] == ["g: \\x1b[31mred<b>", "  javascript:alert(1)", "  a\\u202eb"]
+
+
+def test_devices_markdown_escapes_names_and_links_only_web_addresses(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """--format markdown: the name is escaped (no HTML, no link of its own); a javascript: source is text, not a link."""
+    text = run("devices", "--devices", tmp_yaml(HOSTILE), "--format", "markdown").stdout
+    row = next(line for line in text.splitlines() if line.startswith("| `g` |"))
+    assert row.endswith("| \\\\x1b\\[31mred\\<b> (javascript:alert(1)) |")
+    assert "](" not in row
+    assert "\x1b" not in text
+
+
+@pytest.mark.parametrize(
+    ("name", "source", "expected"),
+    [
+        ("GPU", "https://example.com/a.pdf", "[GPU](https://example.com/a.pdf)"),
+        ("GPU", "HTTP://example.com/x", "[GPU](HTTP://example.com/x)"),
+        ("GPU", "", "GPU"),
+        ("GPU", "javascript:alert(1)", "GPU (javascript:alert(1))"),
+        ("GPU", "data:text/html,<b>x", "GPU (data:text/html,\\<b>x)"),
+        ("GPU", " https://example.com", "GPU ( https://example.com)"),
+        ("GPU", "https://e.com/a b", "GPU (https://e.com/a b)"),
+        ("x](javascript:alert(1)) [y", "https://e.com", "[x\\](javascript:alert(1)) \\[y](https://e.com)"),
+        ("GPU", "https://e.com/a)|<x>[1]\\\x1b", "[GPU](https://e.com/a%29%7C%3Cx%3E%5B1%5D%5C%1B)"),
+    ],
+)
+def test_source_markdown_links_only_http_addresses(name: str, source: str, expected: str) -> None:
+    """A source becomes a link only when it is an http(s) address, percent-encoded so it cannot end the link or the cell."""
+    from convcost.cli.devices import source_markdown
+
+    assert source_markdown(name, source) == expected

@@ -47,6 +47,26 @@ def test_closed_pipe_exits_141_quietly(args: list[str]) -> None:
     assert error == b""
 
 
+@pytest.mark.parametrize("fmt", ["table", "csv"])
+@pytest.mark.parametrize("unbuffered", [True, False])
+def test_closed_pipe_during_a_large_output_exits_141(tmp_path, fmt: str, unbuffered: bool) -> None:  # type: ignore[no-untyped-def]
+    """`convcost model big.yaml | head -1` (output far beyond a pipe's buffer): exit 141 and nothing on
+    stderr, with PYTHONUNBUFFERED too (there a partial write used to drop the rest silently and exit 0)."""
+    path = tmp_path / "big.yaml"
+    path.write_text("input: 8x8x4\nlayers:\n" + "  - {k: 1, out: 4}\n" * 5_000, encoding="utf-8")
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    command = [sys.executable, "-m", "convcost", "model", str(path), "--format", fmt]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    assert process.stdout is not None
+    assert process.stderr is not None
+    assert process.stdout.readline()  # `head -1`: one line, then the reader goes
+    process.stdout.close()
+    error = process.stderr.read()
+    assert (process.wait(timeout=30), error) == (141, b"")
+
+
 def test_ctrl_c_is_one_line_and_130() -> None:
     """SIGINT while convcost waits on stdin: `Error: interrupted`, exit 130, no traceback."""
     process = subprocess.Popen(

@@ -96,6 +96,54 @@ def test_read_input_names_things_plainly(tmp_path: Path) -> None:
         read_input("a\0b")
 
 
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("\x1b[2Jnofile.yaml", "\\x1b[2Jnofile.yaml"),
+        ("a\nb.yaml", "a\\nb.yaml"),
+        ("\u202egnp.yaml", "\\u202egnp.yaml"),
+        ("tab\there.yaml", "tab\\there.yaml"),
+    ],
+)
+def test_file_names_in_errors_are_escaped_not_dropped(name: str, shown: str) -> None:
+    """A missing file named `\\e[2Jnofile.yaml` is shown as `\\x1b[2Jnofile.yaml` (escaped, never dropped)."""
+    result = run("model", name)
+    assert_user_error(result)
+    assert result.stderr == f"Error: {shown}: no such file\n"
+
+
+def test_escaped_file_names_in_a_real_process_and_inside_files(tmp_path: Path) -> None:
+    """Through a real stderr (click strips colour codes there) and for an existing file's syntax error."""
+    result = run_process("model", "\x1b[2Jnofile.yaml")
+    assert (result.returncode, result.stdout) == (2, b"")
+    assert result.stderr == b"Error: \\x1b[2Jnofile.yaml: no such file\n"
+    bad = tmp_path / "\x1b[31mbad.yaml"
+    bad.write_text("input: [8\n", encoding="utf-8")
+    result = run_process("diff", str(bad), str(bad))
+    assert result.returncode == 2
+    assert result.stderr.decode().startswith(f"Error: {tmp_path}/\\x1b[31mbad.yaml:")
+    assert b"\x1b" not in result.stderr
+
+
+def test_diff_refuses_stdin_twice() -> None:
+    """`diff - -` would read standard input twice: one line saying so, before anything is read."""
+    text = "input: 8x8x3\nlayers: [{k: 3, out: 4}]\n"
+    result = run("diff", "-", "-", input=text)
+    assert_user_error(result)
+    assert result.stderr == (
+        "Error: BASE.yaml and PROPOSED.yaml are both '-': standard input can be read only once; give at least one as a file\n"
+    )
+
+
+def test_diff_reads_stdin_once_beside_a_file(tmp_path: Path) -> None:
+    """`diff - proposed.yaml` still reads the base from standard input."""
+    text = "input: 8x8x3\nlayers: [{k: 3, out: 4}]\n"
+    proposed = tmp_path / "p.yaml"
+    proposed.write_text(text.replace("out: 4", "out: 8"), encoding="utf-8")
+    result = run("diff", "-", str(proposed), "--format", "json", input=text)
+    assert result.exit_code == 0, result.stderr
+
+
 # --- exports ------------------------------------------------------------------------
 
 

@@ -6,6 +6,8 @@ refusal names file:line:column, the text as written and what was expected.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import assert_user_error, run, run_json
 from hypothesis import given
@@ -201,3 +203,188 @@ def test_shown_is_bounded_and_quotes_text() -> None:
     assert len(text) == 60
     assert text.endswith("...")
     assert len(shown("x" * 10**7)) == 60
+
+
+# --- the digit limit, in every number parser ---------------------------------------------------
+
+LAYER_FLAGS = ["layer", "--in", "28x28x8", "--k", "3", "--out", "16"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "shown_value"),
+    [
+        (["--target", "1." + "0" * 29 + "1x"], "1." + "0" * 29 + "1x"),
+        (["--target", "9" * 31 + "%"], "9" * 31 + "%"),
+        (["--target-params", "99." + "9" * 30 + "%"], "99." + "9" * 30 + "%"),
+        (["--rank", "0." + "9" * 31], "0." + "9" * 31),
+        (["--rank", "." + "1" * 31], "." + "1" * 31),
+        (["--device", "peak=" + "1" * 31 + "T,bw=1T"], "1" * 31 + "T"),
+        (["--device", "peak=1T,bw=1." + "1" * 30 + "G"], "1." + "1" * 30 + "G"),
+        (["--device", "a100", "--max-time", "9" * 31 + "s"], "9" * 31 + "s"),
+        (["--device", "a100", "--max-time", "0." + "0" * 30 + "1ms"], "0." + "0" * 30 + "1ms"),
+    ],
+)
+def test_numbers_over_the_digit_limit_say_so(flags: list[str], shown_value: str) -> None:
+    """--target, --rank, a --device rate and --max-time past 30 digits name the limit (not only "expected a time above 0")."""
+    result = run(*LAYER_FLAGS, *flags)
+    assert_user_error(result, f"got '{shown_value}': at most {MAX_DIGITS} digits are accepted")
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--target", "1." + "0" * 28 + "1x"],
+        ["--rank", "0." + "9" * 29],
+        ["--device", "peak=" + "1" * 30 + ",bw=1T"],
+        ["--device", "a100", "--max-time", "9" * 30 + "s"],
+    ],
+)
+def test_numbers_at_the_digit_limit_are_read(flags: list[str]) -> None:
+    """30 digits are still accepted by the same parsers."""
+    result = run(*LAYER_FLAGS, *flags, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+
+
+# --- spatial-separable's mid is bounded like low-rank's rank ----------------------------------------
+
+
+def test_mid_above_the_full_mid_is_refused_like_a_rank() -> None:
+    """--mid 25 on 28x28x8, k 3, out 16 (full mid min(3*8, 3*16) = 24) is refused, as --rank 17 is (full rank 16)."""
+    assert_user_error(
+        run(*LAYER_FLAGS, "--mid", "25"),
+        "mid 25 is above the full mid 24 = min(KH*C, KW*N) = min(3*8, 3*16); expected 1 to 24",
+    )
+    assert_user_error(run(*LAYER_FLAGS, "--mid", "100000"), "mid 100000 is above the full mid 24")
+    assert_user_error(run(*LAYER_FLAGS, "--rank", "17"), "rank 17 is above the full rank 16")
+    data = run_json(*LAYER_FLAGS, "--mid", "24", "--method", "spatial-separable")
+    assert data["methods"][0]["mid"] == 24
+    assert data["methods"][0]["mults"] == 26 * 28 * 3 * 8 * 24 + 26 * 26 * 3 * 24 * 16
+
+
+def test_a_layer_s_own_mid_above_its_full_mid_is_refused_with_its_place(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """`mid: 25` on a layer whose full mid is 24 is refused at the layer, as `rank: 17` is."""
+    path = tmp_yaml("input: 28x28x8\nlayers:\n  - {k: 3, out: 16, mid: 25}\n")
+    assert_user_error(run("model", path), ":3:5:", "mid 25 is above the full mid 24")
+
+
+def test_a_model_wide_mid_is_capped_at_each_layer_s_full_mid(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """`model --mid 100000` uses each layer's full mid (24, then min(3*16, 3*4) = 12), as --rank caps, and says so."""
+    path = tmp_yaml("input: 8x8x8\nlayers:\n  - {k: 3, out: 16, padding: 1}\n  - {k: 3, out: 4}\n")
+    data = run_json("model", path, "--mid", "100000")
+    assert [layer["ranks"]["spatial-separable"] for layer in data["layers"]] == [24, 12]
+    assert "  spatial-separable: mid 100000, capped at the layer's full mid" in run("model", path, "--mid", "100000").stdout
+    assert [layer["ranks"]["spatial-separable"] for layer in run_json("model", path, "--mid", "5")["layers"]] == [5, 5]
+
+
+# --- the schema refuses what the parsers refuse --------------------------------------------------
+
+_JSON_INT = re.compile(r"-?(0|[1-9][0-9]*)")
+_JSON_FLOAT = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+
+
+def _yaml12_json(value: object) -> object:
+    """A file as YAML 1.2's JSON schema resolves it (what editors using YAML 1.2 see, near enough):
+    plain `16` an integer, `true`/`false` booleans, `0.25` a float; `0x10`, `064`, `yes`, `1:30` text."""
+    if isinstance(value, dict):
+        return {key: _yaml12_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_yaml12_json(item) for item in value]
+    if type(value) is Plain:
+        text = str(value)
+        if _JSON_INT.fullmatch(text):
+            return int(text)
+        if text in ("true", "false"):
+            return text == "true"
+        if _JSON_FLOAT.fullmatch(text):
+            return float(text)
+        return text
+    return value
+
+
+def _file(where: str, text: str) -> str:
+    """A model file with ``text`` in a layer (replacing its keys), a block, the budget or the input."""
+    layer, block, budget, shape = "k: 3, out: 4, padding: 1", "", "", "8x8x3"
+    if where == "layer":
+        replaced = {pair.split(":")[0] for pair in text.split(", ")}
+        kept = [pair for pair in layer.split(", ") if pair.split(":")[0] not in replaced]
+        layer = ", ".join([*kept, text])
+    elif where == "block":
+        block = f"  - {{{text}, layers: [{{k: 1, out: 3}}]}}\n"
+    elif where == "budget":
+        budget = f"budget: {{{text}}}\n"
+    else:
+        shape = text
+    return f"input: {shape}\n{budget}layers:\n  - {{{layer}}}\n{block}"
+
+
+SCHEMA_CASES = [
+    ("layer", "out: 0x10", False),
+    ("layer", "out: 064", False),
+    ("layer", "out: '064'", False),
+    ("layer", "bias: yes", False),
+    ("layer", "bias: 'no'", False),
+    ("layer", "k: 1:30", False),
+    ("layer", "out: 1_000", False),
+    ("layer", "out: 0b101", False),
+    ("layer", "out: " + "1" * 31, False),
+    ("layer", "padding: 01", False),
+    ("layer", "padding: 1x1x1", False),
+    ("layer", "padding: [1, 1, 1]", False),
+    ("layer", "stride: '02'", False),
+    ("layer", "as: cp, rank: 064", False),
+    ("layer", "as: cp, rank: '0.0'", False),
+    ("layer", "as: cp, rank: '0." + "1" * 30 + "'", False),
+    ("block", "repeat: 0x10", False),
+    ("budget", "max-mults: 0600M", False),
+    ("budget", "max-mults: 1.2345k", False),
+    ("budget", "max-mults: 1.5", False),
+    ("budget", "max-mults: " + "1" * 28 + "k0", False),
+    ("budget", "max-mults: " + "1" * 31, False),
+    ("shape", "028x28x3", False),
+    ("layer", "out: 16", True),
+    ("layer", "out: '16'", True),
+    ("layer", "padding: 0x1", True),
+    ("layer", "padding: [0, 1, 1, 0]", True),
+    ("layer", "bias: true", True),
+    ("layer", "as: cp, rank: 0.25", True),
+    ("layer", "as: tucker2, rank: 2x3", True),
+    ("layer", "padding: same", True),
+    ("layer", "k: 1x3", True),
+    ("block", "repeat: 2", True),
+    ("budget", "max-mults: 1.5G", True),
+    ("budget", "max-mults: 0.5M", True),
+    ("budget", "max-mults: 100000.0", True),
+    ("budget", "max-mults: " + "9" * 30, True),
+    ("shape", "8x8x3", True),
+]
+
+
+@pytest.mark.parametrize(("where", "text", "valid"), SCHEMA_CASES)
+def test_schema_accepts_exactly_what_convcost_accepts(tmp_yaml, where: str, text: str, valid: bool) -> None:  # type: ignore[no-untyped-def]
+    """`convcost schema` (values read as YAML 1.2's JSON schema reads them) refuses `out: 0x10`, `"064"`,
+    `bias: yes`, 31 digits, ... exactly when `convcost model` refuses the file."""
+    import json
+
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(json.loads(run("schema").stdout))
+    source = _file(where, text)
+    result = run("model", tmp_yaml(source))
+    assert (result.exit_code == 0) is valid, (source, result.stderr)
+    errors = list(validator.iter_errors(_yaml12_json(load_yaml(source, "t"))))
+    assert (not errors) is valid, (source, errors[:1])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["out: '064'", "out: " + "1" * 31, "stride: '02'", "as: cp, rank: '0.0'", "padding: [1, 1, 1]"],
+)
+def test_schema_refuses_them_through_a_yaml_1_1_loader_too(text: str) -> None:
+    """Values that stay text (or too long) under YAML 1.1 are refused by the schema with PyYAML's safe_load as well."""
+    import json
+
+    import jsonschema
+    import yaml
+
+    validator = jsonschema.Draft202012Validator(json.loads(run("schema").stdout))
+    assert list(validator.iter_errors(yaml.safe_load(_file("layer", text)))), text

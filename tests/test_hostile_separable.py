@@ -93,7 +93,7 @@ def test_kernel_files_are_bounded(tmp_path: Path) -> None:
     csv.write_text("1," * 5000 + "1\n", encoding="utf-8")
     assert_user_error(run("separable", str(csv)), "more than 64 entries in row 1")
     yaml = tmp_path / "k.yaml"
-    yaml.write_text("row: &r [1, 2]\nkernel: [" + ", ".join(["*r"] * 65) + "]\n", encoding="utf-8")
+    yaml.write_text("kernel: [&r [1, 2], " + ", ".join(["*r"] * 64) + "]\n", encoding="utf-8")
     assert_user_error(run("separable", str(yaml)), "more than 64 rows")
     yaml.write_text("- [1, .inf]\n- [1, 2]\n", encoding="utf-8")
     assert_user_error(run("separable", str(yaml)), "got '.inf'")
@@ -140,3 +140,75 @@ def test_api_values_are_checked_too() -> None:
         parse_entry(Fraction(1, 10**40), "row 1")
     with pytest.raises(ConvcostError, match="finite"):
         separability([[Fraction(1), float("inf")]])
+
+
+# --- kernels as strict as model files ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kernel", "fragment"),
+    [
+        ("1 2;;2 4", "row 2 is empty"),
+        ("1 2; 2 4;", "row 3 is empty"),
+        ("1 2\n\n2 4", "row 2 is empty"),
+        ("1,,2; 3 4 5", "row 1: entry 2 is empty"),
+        (",1 2; 3 4", "row 1: entry 1 is empty"),
+        ("1 2; 3 4,", "row 2: entry 3 is empty"),
+    ],
+)
+def test_empty_rows_and_entries_are_refused(kernel: str, fragment: str) -> None:
+    """An empty row (`1 2;;2 4`) or an empty entry (`1,,2`) is refused, not skipped."""
+    assert_user_error(run("separable", kernel), fragment)
+
+
+def test_spaces_commas_and_a_final_new_line_still_read() -> None:
+    """`1, 2; 2, 4`, entries split by spaces or commas, and text ending in a new line read as before."""
+    for kernel in ("1, 2; 2, 4", "1,2;2,4", "1 2\n2 4\n", "  1 2 ; 2 4  "):
+        assert "kernel 2x2, rank 1" in run("separable", kernel).stdout, kernel
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ("kernel: [[1, 2], [2, 4]]\nfoo: 1\n", [":2:1:", "unknown key 'foo'", "(valid keys: kernel)"]),
+        ("kernl: [[1, 2], [2, 4]]\n", [":1:1:", "unknown key 'kernl'; did you mean 'kernel'?"]),
+        ("kernel:\n  - [1, 2]\n  - [2, x]\n", [":3:9:", "got 'x'"]),
+        ("- [1, 2]\n- []\n", [":2:3:", "row 2 is empty"]),
+        ("- [1, 2]\n- [1]\n", [":2:3:", "ragged kernel: row 2 has 1 entries, row 1 has 2"]),
+        ("- [1, 2]\n- 3\n", [":2:3:", "row 2: expected a list of numbers"]),
+        ('kernel: "1 2;;2 4"\n', [":1:9:", "row 2 is empty"]),
+        ('kernel: "1 2; 2 x"\n', [":1:9:", "row 2", "got 'x'"]),
+        ("kernel:\n", [":1:8:", "got nothing (null)"]),
+        ("{}\n", [":1:1:", "expected a mapping with the key 'kernel'"]),
+    ],
+)
+def test_yaml_kernel_files_are_strict_and_say_where(tmp_path: Path, text: str, fragments: list[str]) -> None:
+    """A YAML kernel file: unknown keys refused with a did-you-mean, every error at its file:line:col."""
+    path = tmp_path / "k.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert_user_error(run("separable", str(path)), f"{path}:", *fragments)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ("2,4,\n1,2,\n", [":1:5:", "row 1: entry 3 is empty"]),
+        ("2,,4\n", [":1:3:", "row 1: entry 2 is empty"]),
+        ("2,4\n\n1,2\n", [":2:1:", "row 2 is empty"]),
+        ("2, 4\n1,x\n", [":2:3:", "got 'x'"]),
+        ('"2",4\n1,"x"\n', [":2:", "got 'x'"]),
+        ("1,2\n1\n", [":2:1:", "ragged kernel: row 2 has 1 entries"]),
+    ],
+)
+def test_csv_kernel_files_are_strict_and_say_where(tmp_path: Path, text: str, fragments: list[str]) -> None:
+    """A CSV kernel file: an empty cell or an empty line is refused, every error at its file:line(:col)."""
+    path = tmp_path / "k.csv"
+    path.write_text(text, encoding="utf-8")
+    assert_user_error(run("separable", str(path)), f"{path}:", *fragments)
+
+
+def test_csv_kernel_with_a_final_blank_line_reads(tmp_path: Path) -> None:
+    """Blank lines at the end of a CSV file are not rows: `1,2 / 2,4 / (blank)` is the 2x2 kernel."""
+    path = tmp_path / "k.csv"
+    path.write_text("1, 2\n2, 4\n\n", encoding="utf-8")
+    assert "kernel 2x2, rank 1" in run("separable", str(path)).stdout

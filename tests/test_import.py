@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import ROOT, assert_user_error, run, run_json
@@ -107,10 +108,42 @@ def test_output_and_side_branches(tmp_path: Path) -> None:
     assert run_json("model", spec)["totals"] == run_json("model", path)["totals"] == {"mults": 25 * 3 * 18 + 25 * 4 * 2, "params": 54 + 8}
 
 
-def test_batch_is_stated(tmp_path: Path) -> None:
-    """A file costed at batch N: the model file costs one sample and says so."""
+def _batched(tmp_path: Path, batch: int | str) -> str:
+    """One 3x3 Conv, 3 -> 4 channels, pads 1, on an 8x8 image, at ``batch`` (a str: dynamic)."""
     node = helper.make_node("Conv", ["image", "w"], ["y"], name="conv", pads=[1, 1, 1, 1])
-    path = save(tmp_path / "dyn.onnx", [node], [("image", ["N", 3, 8, 8])], ["y"], [init("w", [4, 3, 3, 3])])
+    return save(tmp_path / f"batch{batch}.onnx", [node], [("image", [batch, 3, 8, 8])], ["y"], [init("w", [4, 3, 3, 3])])
+
+
+def test_batch_round_trip(tmp_path: Path) -> None:
+    """A file exported at batch 8: the model file says batch: 8 and costs the same batch; diff shows no change.
+
+    8 samples x 8x8 outputs x 4 filters x 3 channels x 3x3 = 55,296 mults; 4x3x3x3 = 108 params."""
+    onnx_path = _batched(tmp_path, 8)
+    spec = import_to(tmp_path, onnx_path)
+    text = Path(spec).read_text()
+    assert "\ninput: 8x8x3\nbatch: 8\nlayers:\n" in text
+    expected = {"mults": 8 * 8 * 8 * 4 * 3 * 9, "params": 108}
+    assert run_json("model", onnx_path)["totals"] == run_json("model", spec)["totals"] == expected
+    data = run_json("diff", onnx_path, spec)
+    assert data["base"]["mults"] == data["proposed"]["mults"] == expected["mults"]
+    assert all(row["status"] == "unchanged" for row in data["layers"])
+    result = run("diff", onnx_path, spec)
+    assert result.exit_code == 0
+    assert "mults   55,296    55,296       0      0.0%" in result.stdout
+
+
+def test_batch_from_input_is_written(tmp_path: Path) -> None:
+    """A dynamic batch set with --input: the model file states it; without --input, the dynamic dimension is named."""
+    path = _batched(tmp_path, "N")
     text = run("import", path, "--input", "4x3x8x8").stdout
-    assert "# The ONNX file's batch is 4; a model file costs one sample (convcost model --batch 4).\n" in text
+    assert "\ninput: 8x8x3\nbatch: 4\n" in text
+    assert "batch:" not in run("import", path, "--input", "1x3x8x8").stdout
     assert_user_error(run("import", path), "input 'image' has dynamic dimension 'N'")
+
+
+def test_batch_key_is_a_count(tmp_yaml: Any) -> None:
+    """The model file's batch: key: a whole number from 1 to 1,000,000, as the file writes it; mults scale, params do not."""
+    body = "input: 8x8x3\nbatch: {}\nlayers:\n  - {{k: 3, out: 4, padding: 1}}\n"
+    assert run_json("model", tmp_yaml(body.format(3)))["totals"] == {"mults": 3 * 64 * 4 * 27, "params": 108}
+    for bad, fragment in (("0", "expected a whole number >= 1"), ("0x3", "batch"), ("2.5", "batch"), ("1000001", "from 1 to 1,000,000")):
+        assert_user_error(run("model", tmp_yaml(body.format(bad))), ":2:", fragment)

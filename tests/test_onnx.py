@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import onnx
 import pytest
 from conftest import ROOT, assert_user_error, run, run_json
 from hypothesis import given, settings
@@ -81,6 +82,99 @@ def test_gemm_is_linear_and_trans_a_is_costed(tmp_path: Path) -> None:
     assert (fc["type"], fc["out"], fc["mults"], fc["params"]) == ("linear", [1, 1, 10], 640, 650)
     fc = rows(case_file(tmp_path, "gemm_trans_a"))["fc"]
     assert (fc["type"], fc["mults"], fc["params"]) == ("Gemm", 640, 640)
+
+
+def test_gemm_trans_a_first_dimension_is_not_a_batch(tmp_path: Path) -> None:
+    """Gemm with transA on a 6x4 input (K 6, M 4) and a 5x6 weight with transB (N 5): the 6 is not a batch.
+
+    mults 4 x 5 x 6 = 120; bytes at fp32 = 4 x (24 input + 20 output + 30 weight elements) = 296; the
+    input is shown whole (6x4), and a note says why the first dimension is not factored out."""
+    node = helper.make_node("Gemm", ["a", "w"], ["y"], name="fc", transA=1, transB=1)
+    path = save(tmp_path / "gemm.onnx", [node], [("a", [6, 4])], ["y"], [init("w", [5, 6])])
+    data = run_json("model", path, "--device", "a100")
+    (row,) = data["layers"]
+    assert (row["in"], row["out"], row["mults"], row["params"], row["bytes"]) == ([6, 4], [4, 5], 4 * 5 * 6, 30, 4 * (24 + 20 + 30))
+    assert data["roofline"]["bytes"] == 296
+    assert data["notes"][0] == (
+        "the input's first dimension (6) is not a batch all through the graph (tensor 'y' is 4x5): shapes are whole tensors"
+    )
+
+
+def test_reshape_across_the_batch_is_costed_whole(tmp_path: Path) -> None:
+    """A 4x6 input reshaped to 8x3 and multiplied by a 3x5 weight: 8 x 3 x 5 = 120 mults, counted whole (batch 1)."""
+    nodes = [helper.make_node("Reshape", ["x", "shape"], ["r"], name="fold"), helper.make_node("MatMul", ["r", "w"], ["y"], name="mm")]
+    inits = [init("shape", [2], np.int64, [8, 3]), init("w", [3, 5])]
+    path = save(tmp_path / "fold.onnx", nodes, [("x", [4, 6])], ["y"], inits)
+    data = run_json("model", path, "--device", "a100", "--all-ops")
+    assert data["totals"] == {"mults": 120, "params": 15}
+    assert data["input"] == [4, 6]
+    # fold reads 24 and writes 24; mm reads 24, writes 40, reads 15 weights; the int64 shape is 2 weight elements
+    assert data["roofline"]["bytes"] == 4 * (24 + 24 + 2 + 24 + 40 + 15)
+    assert "tensor 'r' is 8x3" in data["notes"][0]
+
+
+def test_second_input_without_the_batch(tmp_path: Path) -> None:
+    """A second input of 1x6 added to a 4x6 one: 4 is not a batch of every input, so the file is costed whole."""
+    nodes = [helper.make_node("Add", ["x", "b"], ["y"], name="plus")]
+    data = run_json("model", save(tmp_path / "two.onnx", nodes, [("x", [4, 6]), ("b", [1, 6])], ["y"]), "--all-ops")
+    assert data["input"] == [4, 6]
+    assert (
+        data["notes"][0]
+        == "the input's first dimension (4) is not a batch all through the graph (input 'b' is 1x6): shapes are whole tensors"
+    )
+
+
+@settings(max_examples=20, deadline=None)
+@given(batch=st.integers(1, 12), size=st.integers(3, 9), out=st.integers(1, 6))
+def test_batch_is_exact(tmp_path_factory: pytest.TempPathFactory, batch: int, size: int, out: int) -> None:
+    """At any batch N, a Conv -> Relu -> Add-a-constant graph's figures are the whole file's: mults N x HW x out x 27,
+    bytes 4 x (N x activations + weights), where a node of constants only counts once (not per sample)."""
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["c"], ["r"], name="relu"),
+        helper.make_node("Constant", [], ["k"], name="k", value=init("k", [1, out, 1, 1])),
+        helper.make_node("Add", ["r", "k"], ["y"], name="plus"),
+    ]
+    folder = tmp_path_factory.mktemp("b")
+    path = save(folder / "b.onnx", nodes, [("x", ["N", 3, size, size])], ["y"], [init("w", [out, 3, 3, 3])])
+    data = run_json("model", path, "--input", f"{batch}x3x{size}x{size}", "--device", "a100", "--all-ops")
+    image, feature = size * size * 3, size * size * out
+    assert data["totals"] == {"mults": batch * size * size * out * 27, "params": out * 27}
+    activations = (
+        (image + feature) + (feature + feature) + (feature + feature)
+    )  # conv, relu, plus (its constant input is not an activation)
+    assert data["roofline"]["bytes"] == 4 * (batch * activations + out * 27 + out)
+    assert [row["out"] for row in data["layers"] if row["name"] != "k"] == [[size, size, out]] * 3  # per sample
+
+
+def test_shape_arithmetic_keeps_the_batch(tmp_path: Path) -> None:
+    """A dynamic-batch export's flatten (Shape, Gather, Unsqueeze, Concat, Reshape) at --input 4x8x5x5: the shape
+    tensors are constants once the input is fixed, so the batch 4 is factored out and the Gemm is a linear layer.
+
+    Gemm: 4 samples x 200 features x 10 = 8,000 mults. Bytes at fp32, 4 x: per sample, Shape reads 200 and the Gemm
+    reads 200 and writes 10 (the flatten is a view: 0 bytes); once, the Gemm's 2,000 weights and the shape arithmetic's
+    tensors: Shape's 4 out, Gather's index and scalar out, Unsqueeze's axes and 1 out, Concat's -1 and 2 out."""
+    nodes = [
+        helper.make_node("Shape", ["x"], ["s"], name="shape"),
+        helper.make_node("Gather", ["s", "zero"], ["n"], name="batch_size", axis=0),
+        helper.make_node("Unsqueeze", ["n", "axes"], ["n1"], name="n1"),
+        helper.make_node("Concat", ["n1", "minus_one"], ["target"], name="target", axis=0),
+        helper.make_node("Reshape", ["x", "target"], ["f"], name="flatten"),
+        helper.make_node("Gemm", ["f", "w"], ["y"], name="fc", transB=1),
+    ]
+    inits = [
+        init("zero", [], np.int64, [0]),
+        init("axes", [1], np.int64, [0]),
+        init("minus_one", [1], np.int64, [-1]),
+        init("w", [10, 200]),
+    ]
+    path = save(tmp_path / "flatten.onnx", nodes, [("x", ["N", 8, 5, 5])], ["y"], inits)
+    data = run_json("model", path, "--input", "4x8x5x5", "--device", "a100", "--all-ops")
+    assert data["totals"] == {"mults": 4 * 200 * 10, "params": 2000}
+    assert not any("first dimension" in note for note in data["notes"])
+    found = {row["name"]: row for row in data["layers"]}
+    assert (found["fc"]["type"], found["fc"]["in"], found["fc"]["out"]) == ("linear", [1, 1, 200], [1, 1, 10])
+    assert data["roofline"]["bytes"] == 4 * (4 * (200 + 200 + 10) + 2000 + 4 + (1 + 1) + (1 + 1) + (1 + 2))
 
 
 def test_matmul_ranks(tmp_path: Path) -> None:
@@ -281,6 +375,44 @@ def test_input_errors(tmp_path: Path, tmp_yaml: Any) -> None:
     assert_user_error(run("model", spec, "--input", "1x3x8x8"), "only an .onnx model takes --input")
 
 
+def test_zero_and_negative_dimensions(tmp_path: Path) -> None:
+    """A dimension of 0 or -5 in the file is called what it is, not dynamic; --input may replace it."""
+    assert_user_error(
+        run("model", _dynamic(tmp_path, [1, 3, 0, 8])),
+        "input 'image' has a zero height (0); expected sizes of 1 or more, or give --input NxCxHxW",
+    )
+    path = _dynamic(tmp_path, [1, 3, 8, -5])
+    assert_user_error(run("model", path), "input 'image' has a negative width (-5); expected sizes of 1 or more")
+    assert totals(path, "--input", "1x3x8x8") == (8 * 8 * 4 * 27, 108)
+
+
+def test_diff_takes_input(tmp_path: Path, tmp_yaml: Any) -> None:
+    """diff --input sets an ONNX side's dynamic dimensions (YAML sides keep theirs); without it the error names the option."""
+    path = _dynamic(tmp_path, ["N", 3, 8, 8])
+    spec = tmp_yaml("input: 8x8x3\nbatch: 2\nlayers:\n  - {name: conv, k: 3, out: 4, padding: 1}\n")
+    assert_user_error(run("diff", path, spec), "input 'image' has dynamic dimension 'N'; give --input NxCxHxW")
+    data = run_json("diff", path, spec, "--input", "2x3x8x8")
+    assert data["base"]["mults"] == data["proposed"]["mults"] == 2 * 8 * 8 * 4 * 27
+    assert run_json("diff", spec, path, "--input", "8x8x3")["proposed"]["mults"] == 8 * 8 * 4 * 27
+    assert_user_error(run("diff", spec, spec, "--input", "1x3x8x8"), "--input 1x3x8x8: only an .onnx model takes --input")
+
+
+@pytest.mark.parametrize(
+    ("op", "weight", "group", "fragment"),
+    [
+        ("Conv", [4, 5, 3, 3], 1, "weight 'w' is 4x5x3x3, which takes 5 x group 1 = 5 input channels, but input 'image' has 3"),
+        ("Conv", [4, 1, 3, 3], 3, "weight 'w' is 4x1x3x3: its 4 output channels do not split into group 3"),
+        ("Conv", [3, 1, 3, 3], 0, "group 0; expected a whole number >= 1"),
+        ("ConvTranspose", [5, 4, 3, 3], 1, "weight 'w' is 5x4x3x3, which takes 5 input channels, but input 'image' has 3"),
+    ],
+)
+def test_invalid_convolutions_are_refused(tmp_path: Path, op: str, weight: list[int], group: int, fragment: str) -> None:
+    """A weight that does not fit the input's channels or the group: one error naming the node, never a figure."""
+    node = helper.make_node(op, ["image", "w"], ["y"], name="bad", group=group)
+    path = save(tmp_path / "bad.onnx", [node], [("image", [1, 3, 8, 8])], ["y"], [init("w", weight)])
+    assert_user_error(run("model", path), f"node 'bad' ({op})", fragment)
+
+
 # --- unknown ops and unknown shapes ---------------------------------------------------
 
 
@@ -398,6 +530,109 @@ def test_hostile_values(tmp_path: Path) -> None:
     assert_user_error(run("model", bad), "initializer 'w' has a negative dimension")
     empty = save(tmp_path / "empty_graph.onnx", [], [("x", [1, 3, 8, 8])], ["x"])
     assert_user_error(run("model", empty), "the graph has no nodes")
+
+
+def test_constant_tensors_are_not_read(tmp_path: Path) -> None:
+    """A Constant node holding a 16 MB weight is stripped like an initializer: its shape is known, its data never read."""
+    from convcost.frontends.onnx_read import model_bytes
+
+    nodes = [
+        helper.make_node("Constant", [], ["w"], name="weight", value=init("w_value", [2048, 2048])),
+        helper.make_node("MatMul", ["x", "w"], ["y"], name="mm"),
+    ]
+    path = save(tmp_path / "const.onnx", nodes, [("x", [1, 2048])], ["y"])
+    assert Path(path).stat().st_size > 16 * 2**20
+    assert len(model_bytes(path)) < 1024
+    data = run_json("model", path, "--all-ops", "--device", "a100")
+    assert data["totals"] == {"mults": 2048 * 2048, "params": 0}  # a Constant is not an initializer: no params
+    assert [(row["name"], row["bytes"]) for row in data["layers"]] == [("weight", 4 * 2048 * 2048), ("mm", 4 * (2048 + 2048))]
+
+
+def _write(path: Path, nodes: list[Any], subgraph: Any = None, copies: int = 1) -> str:
+    """A model of ``nodes`` (protos, repeated as they are: refused before they are checked); with ``subgraph``,
+    ``copies`` If nodes whose then-branch it is."""
+    graph = helper.make_graph([], "g", [helper.make_tensor_value_info("x", 1, [1, 3, 4, 4])], [helper.make_tensor_value_info("y", 1, None)])
+    graph.node.extend(nodes)
+    if subgraph is not None:
+        empty = helper.make_graph([], "empty", [], [])
+        graph.node.append(helper.make_node("Constant", [], ["c"], name="c", value=init("c", [], np.bool_, [True])))
+        graph.node.extend(helper.make_node("If", ["c"], [f"y{i}"], then_branch=subgraph, else_branch=empty) for i in range(copies))
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path.write_bytes(model.SerializeToString())
+    return str(path)
+
+
+def test_node_cap(tmp_path: Path) -> None:
+    """More than 100,000 nodes (a model file's layer cap), subgraphs included: one line, refused before the graph is
+    parsed (subgraphs inside small nodes, before shape inference)."""
+    import time
+
+    from convcost.frontends.model_file import MAX_LAYERS
+    from convcost.frontends.onnx_read import MAX_NODES, model_bytes
+
+    assert MAX_NODES == MAX_LAYERS == 100_000
+    relu = helper.make_node("Relu", ["x"], ["y"], name="relu")
+    model_bytes(_write(tmp_path / "cap.onnx", [relu] * MAX_NODES))  # at the cap: read
+    message = "the graph has more than 100,000 nodes (its subgraphs' included); at most 100,000 are costed"
+    path = _write(tmp_path / "over.onnx", [relu] * (MAX_NODES + 1))
+    start = time.perf_counter()
+    assert_user_error(run("model", path), f"over.onnx: {message}")
+    assert time.perf_counter() - start < 2
+    body = helper.make_graph([], "body", [], [])
+    body.node.extend([relu] * MAX_NODES)
+    assert_user_error(run("model", _write(tmp_path / "big_if.onnx", [], body)), f"big_if.onnx: {message}")
+    small = helper.make_graph([], "small", [], [])
+    small.node.extend([onnx.NodeProto()] * 1_800)  # 3,600 bytes: the scan copies such a node without walking it
+    assert_user_error(run("model", _write(tmp_path / "small_ifs.onnx", [], small, copies=56)), f"small_ifs.onnx: {message}")
+
+
+def test_long_node_name_is_grouped_in_linear_time(tmp_path: Path) -> None:
+    """A node named '/a' x 100,000 + '/Conv' (400 kB) is costed in well under a second; --depth groups at most
+    32 path components of at most 1,000 characters in all."""
+    import time
+
+    name = "/a" * 100_000 + "/Conv"
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["y"], name=name, pads=[1, 1, 1, 1]),
+        helper.make_node("Conv", ["y", "w"], ["z"], name=name + "2", pads=[1, 1, 1, 1]),
+    ]
+    path = save(tmp_path / "long.onnx", nodes, [("x", [1, 3, 8, 8])], ["z"], [init("w", [3, 3, 3, 3])])
+    start = time.perf_counter()
+    data = run_json("model", path)
+    assert time.perf_counter() - start < 2
+    assert [(b["name"], b["depth"]) for b in data["blocks"]] == [(".".join(["a"] * (d + 1)), d) for d in range(32)]
+
+
+def _naive_blocks(paths: list[tuple[str, ...]], hidden: list[bool]) -> list[tuple[tuple[str, ...], int, int, int]]:
+    """The definition, written directly: at each depth, every maximal run of two or more consecutive nodes
+    whose paths share a prefix that long, with at least one visible node."""
+    found = []
+    for depth in range(max((len(p) for p in paths), default=0)):
+        i = 0
+        while i < len(paths):
+            if len(paths[i]) <= depth:
+                i += 1
+                continue
+            j = i
+            while j + 1 < len(paths) and paths[j + 1][: depth + 1] == paths[i][: depth + 1]:
+                j += 1
+            if j > i and not all(hidden[i : j + 1]):
+                found.append((paths[i][: depth + 1], depth, i, j))
+            i = j + 1
+    return sorted(found, key=lambda b: (b[2], b[1]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.lists(st.sampled_from("ab"), max_size=4), st.booleans()), max_size=12))
+def test_blocks_match_their_definition(nodes: list[tuple[list[str], bool]]) -> None:
+    """The one-pass grouping by name paths finds exactly the blocks the definition names."""
+    from convcost.frontends.onnx import _block_name, _blocks, _name_path
+
+    names = ["/" + "/".join([*path, "Op"]) if path else "Op" for path, _ in nodes]
+    hidden = [flag for _, flag in nodes]
+    expected = [(_block_name(prefix), depth, i, j) for prefix, depth, i, j in _naive_blocks([_name_path(n) for n in names], hidden)]
+    assert [(b.name, b.depth, b.first, b.last) for b in _blocks(names, hidden)] == expected
 
 
 def test_yaml_models_do_not_import_onnx() -> None:

@@ -520,3 +520,195 @@ def test_as_layer_time_is_the_sum_of_its_stages(tmp_yaml) -> None:  # type: igno
     expected = sum(max(Fraction(f, peak), Fraction(b, bw)) for f, b in stages)
     assert row["bytes"] == sum(b for _, b in stages)
     assert row["time_s"] == float(expected)
+
+
+# --- files the device flags read and write; names from files in every medium -------------------
+
+HOSTILE_DEVICE = 'g: {peak: 1T, bandwidth: 1G, source: "javascript:alert(1)", name: "\\e[31mred<b>"}\n'
+"""A user's device table whose name and source are hostile (ESC, markup, a javascript: address)."""
+HOSTILE_MODEL = (
+    'name: "\\e[2J\\x00<x>&\\a"\ninput: 28x28x8\nlayers:\n'
+    '  - {type: conv, k: 3, out: 16, padding: 1, name: "\\e[2J\\x00<x>&\\a"}\n'
+    '  - {type: conv, k: 1, out: 32, name: "$\\\\frac{$ x"}\n'
+    "  - {type: conv, k: 1, out: 32, name: 日本語}\n"
+)
+"""Layer names with terminal controls, NUL, BEL, markup, a stray mathtext ``$`` and glyphs DejaVu Sans lacks."""
+SMALL_MODEL = "input: 28x28x8\nlayers:\n  - {type: conv, k: 3, out: 16, padding: 1}\n"
+
+
+@pytest.mark.parametrize("command", [("layer", "--in", "28x28x8", "--k", "3", "--out", "16"), ("model", "MODEL")])
+def test_export_refuses_the_devices_file(tmp_path, command: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    """--export over the --devices table is refused (it is an input): exit 2, one line, the table intact."""
+    table = tmp_path / "dev.txt"
+    table.write_text(HOSTILE_DEVICE, encoding="utf-8")
+    model = tmp_path / "in.yaml"
+    model.write_text(SMALL_MODEL, encoding="utf-8")
+    args = [str(model) if a == "MODEL" else a for a in command]
+    result = run(*args, "--devices", str(table), "--device", "g", "--export", str(table))
+    assert_user_error(result, f"--export: cannot write '{table}'", f"it is the input '{table}'", "would destroy it")
+    assert table.read_text(encoding="utf-8") == HOSTILE_DEVICE
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dev.txt", "in.yaml"]
+
+
+def test_export_names_the_devices_file_as_an_input(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An export made with --devices lists the table among its input files."""
+    table = tmp_path / "dev.yaml"
+    table.write_text("slow: {peak: 1G, bandwidth: 1G}\n", encoding="utf-8")
+    out = tmp_path / "r.txt"
+    assert run(*VGG_CONV3_2, "--devices", str(table), "--device", "slow", "--export", str(out)).exit_code == 0
+    assert f"input: {table}" in out.read_text(encoding="utf-8").splitlines()
+
+
+def test_plot_refuses_an_input_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """--plot over the model file (or the --devices table) is refused before anything is written."""
+    model = tmp_path / "p.svg"
+    model.write_text(SMALL_MODEL, encoding="utf-8")
+    assert_user_error(run("model", str(model), "--device", "a100", "--plot", str(model)), "--plot: cannot write", "it is the input")
+    assert model.read_text(encoding="utf-8") == SMALL_MODEL
+    table = tmp_path / "t.svg"
+    table.write_text("slow: {peak: 1G, bandwidth: 1G}\n", encoding="utf-8")
+    result = run(*VGG_CONV3_2, "--devices", str(table), "--device", "slow", "--plot", str(table))
+    assert_user_error(result, "--plot: cannot write", f"it is the input '{table}'")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.svg", "t.svg"]
+
+
+def test_plot_refuses_a_directory_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """--plot x.svg/ is a directory path: refused, and no x.svg is written."""
+    target = f"{tmp_path / 'x.svg'}/"
+    assert_user_error(run(*VGG_CONV3_2, *A100_FP16, "--plot", target), "--plot: expected a file name", "(a directory path)")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_plot_and_export_refuse_the_same_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """--plot and --export naming one file (as written, through ./, or a symbolic link) are refused; nothing is written."""
+    first = tmp_path / "a.svg"
+    link = tmp_path / "link.svg"
+    link.symlink_to(first)
+    for plot, export in ((first, first), (f"{tmp_path}/./a.svg", first), (link, first)):
+        result = run(*VGG_CONV3_2, *A100_FP16, "--plot", str(plot), "--export", str(export))
+        assert_user_error(result, "--plot: cannot write", "it is the --export file too")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.svg"]
+    assert not first.exists()
+
+
+def test_plot_refuses_an_export_that_would_be_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With --plot, an --export over an input is refused before the picture is written (whole run or nothing)."""
+    model = tmp_path / "in.yaml"
+    model.write_text(SMALL_MODEL, encoding="utf-8")
+    plot = tmp_path / "r.svg"
+    result = run("model", str(model), "--device", "a100", "--plot", str(plot), "--export", str(model))
+    assert_user_error(result, "--export: cannot write", "it is the input")
+    assert not plot.exists()
+
+
+def test_plot_is_written_through_a_convcost_temporary_file(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The picture goes to .convcost-XXXXXXXX.tmp beside the target, renamed over it; a failed rename leaves nothing."""
+    import os
+    import re
+
+    renames: list[str] = []
+    real_replace = os.replace
+
+    def replace(src: str, dst: str) -> None:
+        renames.append(os.path.basename(src))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    target = tmp_path / "r.png"
+    assert run(*VGG_CONV3_2, *A100_FP16, "--plot", str(target)).exit_code == 0
+    assert len(renames) == 1
+    assert re.fullmatch(r"\.convcost-[0-9a-f]{8}\.tmp", renames[0])
+    assert target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    def broken(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", broken)
+    assert_user_error(run(*VGG_CONV3_2, *A100_FP16, "--plot", str(tmp_path / "s.svg")), "--plot: cannot write", "No space left")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.png"]
+
+
+def test_roofline_caption_escapes_the_device_name(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A device name from --devices is escaped per medium in the Roofline caption: text, Markdown, HTML."""
+    table = tmp_path / "src.yaml"
+    table.write_text(HOSTILE_DEVICE, encoding="utf-8")
+    args = ("layer", "--in", "28x28x8", "--k", "3", "--out", "16", "--devices", str(table), "--device", "g")
+    text = run(*args).stdout
+    assert "\x1b" not in text
+    assert "Roofline: fp32, batch 1, on g (\\x1b[31mred<b>): peak 1 TFLOP/s" in text
+    markdown = run(*args, "--format", "markdown").stdout
+    assert "\x1b" not in markdown
+    assert "on g (\\\\x1b\\[31mred\\<b>): peak" in markdown
+    model = tmp_path / "in.yaml"
+    model.write_text(SMALL_MODEL, encoding="utf-8")
+    model_md = run("model", str(model), "--devices", str(table), "--device", "g", "--format", "markdown").stdout
+    assert "\x1b" not in model_md
+    assert "on g (\\\\x1b\\[31mred\\<b>): peak" in model_md
+    page = tmp_path / "r.html"
+    assert run(*args, "--export", str(page)).exit_code == 0
+    html = page.read_text(encoding="utf-8")
+    assert "\x1b" not in html
+    assert "<b>" not in html
+    assert "on g (\\x1b[31mred&lt;b&gt;)" in html
+
+
+def _hostile_plot_data():  # type: ignore[no-untyped-def]
+    from convcost.analysis.devices import device_entry
+    from convcost.analysis.network import cost_model
+    from convcost.analysis.roofline import Setup, model_figures
+    from convcost.frontends.model_file import load_model_text
+    from convcost.render.roofline_plot import model_plot_data
+
+    report = cost_model(load_model_text(HOSTILE_MODEL))
+    device = device_entry("g", {"peak": "1T", "bandwidth": "1G", "name": "\x1b[31mred<b>\x00"}, "test")
+    setup = Setup(Precision(), device)
+    return model_plot_data(report, model_figures(report, setup), None, f"convcost model: {report.name}")
+
+
+def test_plot_svg_of_hostile_names_is_valid_xml(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Names with ESC, NUL, BEL, markup and a stray $ reach the SVG escaped: it parses as XML, shows them as \\x1b."""
+    import xml.etree.ElementTree as ET
+
+    from convcost.render.roofline_plot import plot_bytes
+
+    svg = plot_bytes(_hostile_plot_data(), ".svg").decode("utf-8")
+    root = ET.fromstring(svg)  # noqa: S314 (our own file)
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text") if t.text]
+    assert "\\x1b[2J\\x00<x>&\\x07" in texts  # a labelled layer
+    assert "$\\frac{$ x" in texts  # a dollar sign, not mathematics
+    assert "convcost model: \\x1b[2J\\x00<x>&\\x07" in texts
+    assert "\\x1b[31mred<b>\\x00" in texts  # the device's name
+    path = tmp_path / "pe.svg"
+    model = tmp_path / "esc.yaml"
+    model.write_text(HOSTILE_MODEL, encoding="utf-8")
+    assert run("model", str(model), "--device", "a100", "--plot", str(path)).exit_code == 0
+    ET.parse(path)  # noqa: S314 (our own file)
+
+
+def test_drawing_hostile_names_raises_no_warning() -> None:
+    """Drawing names whose characters the font lacks (controls, CJK) warns nothing (the run's stderr stays empty)."""
+    import warnings
+
+    from convcost.render.roofline_plot import plot_bytes
+
+    data = _hostile_plot_data()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        plot_bytes(data, ".png")
+        plot_bytes(data, ".svg")
+    assert [str(w.message) for w in caught] == []
+
+
+def test_successful_plot_and_html_export_write_nothing_to_stderr(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A real process drawing hostile names (--plot and an .html export with --device): exit 0, stderr empty."""
+    from conftest import run_process
+
+    model = tmp_path / "esc.yaml"
+    model.write_text(HOSTILE_MODEL, encoding="utf-8")
+    table = tmp_path / "src.yaml"
+    table.write_text(HOSTILE_DEVICE, encoding="utf-8")
+    args = (str(model), "--devices", str(table), "--device", "g", "--plot", str(tmp_path / "p.svg"), "--export", str(tmp_path / "r.html"))
+    result = run_process("model", *args, "--format", "json")
+    assert result.returncode == 0
+    assert result.stderr == b""
+    assert b"<figure><svg" in (tmp_path / "r.html").read_bytes()

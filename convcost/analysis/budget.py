@@ -27,12 +27,12 @@ def parse_si(value: object, what: object) -> tuple[int, str]:
     digits; odd forms (``1.``, ``.5k``, a leading zero as in ``0600M``, signs, exponents,
     underscores) are refused.
     """
-    from convcost.core.shapes import MAX_DIGITS, leading_zero
+    from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, leading_zero
 
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ConvcostError(f"{what}: expected {_EXPECTED}, got {shown(value)}")
     if isinstance(value, int) and not -(10**MAX_DIGITS) < value < 10**MAX_DIGITS:
-        raise ConvcostError(f"{what}: expected {_EXPECTED}, got {shown(value)}: at most {MAX_DIGITS} digits are accepted")
+        raise ConvcostError(f"{what}: expected {_EXPECTED}, got {shown(value)}: {DIGITS_REASON}")
     text = str(value).strip()
     factor = _SCALE.get(text[-1:], 1)
     digits = text[:-1] if text[-1:] in _SCALE else text
@@ -40,7 +40,7 @@ def parse_si(value: object, what: object) -> tuple[int, str]:
     if not whole.isascii() or not whole.isdigit() or (dot and not (frac.isascii() and frac.isdigit())):
         raise ConvcostError(f"{what}: expected {_EXPECTED}, got {shown(value)}")
     if len(whole) + len(frac) > MAX_DIGITS:
-        raise ConvcostError(f"{what}: expected {_EXPECTED}, got {shown(value)}: at most {MAX_DIGITS} digits are accepted")
+        raise ConvcostError(f"{what}: expected {_EXPECTED}, got {shown(value)}: {DIGITS_REASON}")
     if len(whole) > 1 and whole[0] == "0":
         raise ConvcostError(f"{what}: {leading_zero(text)}")
     numerator = int(whole + frac) * factor

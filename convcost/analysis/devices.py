@@ -32,7 +32,7 @@ PEAK_DTYPES = (*DTYPES[:1], "tf32", *DTYPES[1:])
 """The dtypes a device may list a peak for (``tf32`` is shown for reference; no ``--dtype`` selects it)."""
 
 SI = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15}
-_NUMBER = re.compile(r"([0-9]{1,20})(?:\.([0-9]{1,20}))?(?:[eE]([+-]?[0-9]{1,2}))?\s*([kKMGTP]?)")
+_NUMBER = re.compile(r"([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]{1,2}))?\s*([kKMGTP]?)")
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 _ENTRY_KEYS = ("name", "peak", "bandwidth", "memory", "source", "note")
 MAX_DEVICES = 1_000
@@ -58,10 +58,14 @@ def parse_rate(value: object, what: object, unit: str) -> Fraction:
         text = repr(value)
     elif isinstance(value, str):
         text = value.strip()
-    match = _NUMBER.fullmatch(text) if text is not None and len(text) <= 60 else None
-    if match is None:
+    from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS
+
+    match = _NUMBER.fullmatch(text) if text is not None else None
+    too_long = match is not None and len(match[1]) + len(match[2] or "") > MAX_DIGITS
+    if match is None or too_long:
         raise ConvcostError(
             f"{what}: expected a figure in {unit}, a decimal number with an optional k, M, G, T or P (e.g. 19.5T), got {_shown(value)}"
+            + (f": {DIGITS_REASON}" if too_long else "")
         )
     whole, frac, exponent, suffix = match.groups()
     number = Fraction(int(whole + (frac or "")), 10 ** len(frac or "")) * SI[suffix] * Fraction(10) ** int(exponent or 0)
@@ -225,7 +229,7 @@ def find_device(spec: str, table_path: str | None = None) -> Device:
     raise ConvcostError(f"--device: unknown device {_shown(spec)}{hint} (known: {', '.join(table)}; or peak=19.5T,bw=1555G)")
 
 
-_DURATION = re.compile(r"([0-9]{1,20})(?:\.([0-9]{1,20}))?\s*(s|ms|us|µs|ns)")
+_DURATION = re.compile(r"([0-9]+)(?:\.([0-9]+))?\s*(s|ms|us|µs|ns)")
 _SECONDS = {"s": 1, "ms": 10**3, "us": 10**6, "µs": 10**6, "ns": 10**9}
 
 
@@ -233,8 +237,12 @@ def parse_duration(value: object, what: object) -> tuple[Fraction, str]:
     """``2ms``, ``150us``, ``1.5s``, ``800ns`` -> exact seconds, and the text as written."""
     from fractions import Fraction
 
+    from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS
+
     text = value.strip() if isinstance(value, str) else ""
     match = _DURATION.fullmatch(text)
+    if match is not None and len(match[1]) + len(match[2] or "") > MAX_DIGITS:
+        raise ConvcostError(f"{what}: expected a time with a unit s, ms, us or ns (e.g. 2ms, 1.5s), got {_shown(value)}: {DIGITS_REASON}")
     if match is None or not (seconds := Fraction(int(match[1] + (match[2] or "")), 10 ** len(match[2] or "") * _SECONDS[match[3]])):
         raise ConvcostError(f"{what}: expected a time above 0 with a unit s, ms, us or ns (e.g. 2ms, 150us, 1.5s), got {_shown(value)}")
     return seconds, text

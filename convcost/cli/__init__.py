@@ -32,7 +32,9 @@ COMMANDS = {
 
 def _fail(message: str) -> None:
     try:
-        click.echo("Error: " + message.replace("\n", " "), err=True)
+        from convcost.render.formats import visible  # escaped, never dropped: a file name is shown as it is
+
+        click.echo("Error: " + visible(message), err=True)
         sys.stderr.flush()
     except OSError:  # stderr is full or gone: the exit status still tells
         _to_devnull(2)
@@ -161,9 +163,38 @@ def _standard_streams() -> None:
         sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
     if sys.stderr is None:
         sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    _buffered_stdout()
     reconfigure = getattr(sys.stdout, "reconfigure", None)
     if reconfigure is not None:  # file names given as undecodable bytes are written back as those bytes
         reconfigure(errors="surrogateescape")
+
+
+def _buffered_stdout() -> None:
+    """Give stdout a buffer when it has none (``PYTHONUNBUFFERED``, ``python -u``).
+
+    Unbuffered, stdout's text layer writes straight to the descriptor and ignores a partial
+    write: when the reader of a pipe goes away during a large write (``| head -1``), the
+    kernel accepts part of it, the rest is dropped without an error, and the exit status
+    would be 0. A buffered writer keeps writing the rest, meets the closed pipe, and raises
+    BrokenPipeError (exit 141). The text layer hands each write on at once (``write_through``);
+    the commands flush after their report, and :func:`run` at the end."""
+    import io
+
+    stdout = sys.stdout
+    if not isinstance(getattr(stdout, "buffer", None), io.RawIOBase):
+        return
+    try:
+        raw = io.FileIO(stdout.fileno(), "w", closefd=False)
+    except (OSError, ValueError):
+        return
+    stdout.flush()
+    sys.stdout = io.TextIOWrapper(
+        io.BufferedWriter(raw),
+        encoding=stdout.encoding,
+        errors=stdout.errors,
+        line_buffering=bool(stdout.line_buffering),
+        write_through=True,
+    )
 
 
 def run() -> None:

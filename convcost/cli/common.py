@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -70,6 +71,7 @@ def _finish(
         origin = render.provenance(click.get_current_context().meta.get("convcost.argv", ()), inputs)
         render.write_export(export, render.export_text(export, output, fmt, title, markdown, origin, figure), inputs)
     render.emit(output)
+    sys.stdout.flush()  # the report before any budget line (2>&1), and a closed pipe seen here (exit 141)
     lines = render.budget_lines(checks)
     for line in lines:
         click.echo(line, err=True)

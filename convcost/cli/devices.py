@@ -6,6 +6,7 @@ Loaded only when a device flag is given (see ``cli/roofline.py``, which declares
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
@@ -13,6 +14,7 @@ import click
 
 from convcost.cli.roofline import NO_HOOKS, DeviceFlags, Hooks
 from convcost.errors import ConvcostError
+from convcost.render.formats import visible
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -196,12 +198,12 @@ def devices_text(table: dict[str, Device]) -> str:
         return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
 
     lines = [line(header), *(line(r) for r in rows), _DEVICES_NOTE]
-    for key, dev in table.items():
-        lines += ["", f"{key}: {dev.name}"]
+    for key, dev in table.items():  # a user's table may hold any text: shown escaped (visible)
+        lines += ["", f"{key}: {visible(dev.name)}"]
         if dev.source:
-            lines.append(f"  {dev.source}")
+            lines.append(f"  {visible(dev.source)}")
         if dev.note:
-            lines += textwrap.wrap(dev.note, 78, initial_indent="  ", subsequent_indent="  ", break_long_words=False)
+            lines += textwrap.wrap(visible(dev.note), 78, initial_indent="  ", subsequent_indent="  ", break_long_words=False)
     return "\n".join(lines)
 
 
@@ -210,9 +212,30 @@ def devices_markdown(table: dict[str, Device]) -> str:
     header, rows = _rows(table)
     lines = ["| " + " | ".join([*header, "source"]) + " |", "|---|" + "---:|" * (len(header) - 1) + "---|"]
     for row, dev in zip(rows, table.values(), strict=True):
-        source = f"[{dev.name}]({dev.source})" if dev.source else dev.name
-        lines.append("| " + " | ".join([f"`{row[0]}`", *row[1:], source.replace("|", "\\|")]) + " |")
+        lines.append("| " + " | ".join([f"`{row[0]}`", *row[1:], source_markdown(dev.name, dev.source)]) + " |")
     return "\n".join([*lines, "", _DEVICES_NOTE])
+
+
+_WEB_ADDRESS = re.compile(r"https?://[^\s/?#]+\S*", re.IGNORECASE)
+
+
+def source_markdown(name: str, source: str) -> str:
+    """A device's name for a Markdown cell, linked to its source only when that is an http(s)
+    address (percent-encoded so it cannot end the link or the cell); any other source is text."""
+    from urllib.parse import quote
+
+    from convcost.render.roofline import markdown_text
+
+    text = markdown_text(name)
+    if not source:
+        return text
+    if _WEB_ADDRESS.fullmatch(source):
+        return f"[{text}]({quote(source, safe=_URL_SAFE)})"
+    return f"{text} ({markdown_text(source)})"
+
+
+_URL_SAFE = "/:?#@!$&'*+,;=%~-._"
+"""What an address keeps as it is; anything else (``(``, ``)``, ``<``, ``|``, ``[``, ``]``, ``\\``, non-ASCII) is percent-encoded."""
 
 
 def devices_json(table: dict[str, Device]) -> str:

@@ -11,9 +11,12 @@ from convcost.cli.common import _finish, _format_option, _limits, _review_option
 @click.command()
 @click.argument("base", metavar="BASE.yaml", type=click.Path(allow_dash=True))
 @click.argument("proposed", metavar="PROPOSED.yaml", type=click.Path(allow_dash=True))
+@click.option("--input", "input_dims", metavar="NxCxHxW|HxWxC", help="The input's shape, for the .onnx sides only (dynamic dimensions).")
 @_format_option
 @_review_options
-def diff(base: str, proposed: str, fmt: str, max_mults: str | None, max_params: str | None, export: str | None) -> None:
+def diff(
+    base: str, proposed: str, input_dims: str | None, fmt: str, max_mults: str | None, max_params: str | None, export: str | None
+) -> None:
     """Compare two model files (YAML or ONNX): totals side by side, then the layers that differ.
 
     Layers are matched by the names the files give them, else by position;
@@ -27,10 +30,15 @@ def diff(base: str, proposed: str, fmt: str, max_mults: str | None, max_params: 
     from convcost.analysis.budget import check_budget
     from convcost.analysis.diff import diff_models
     from convcost.analysis.network import cost_graph
-    from convcost.frontends import load_graph
+    from convcost.errors import ConvcostError
+    from convcost.frontends import is_onnx, load_graph
 
+    if base == "-" and proposed == "-":
+        raise ConvcostError("BASE.yaml and PROPOSED.yaml are both '-': standard input can be read only once; give at least one as a file")
+    if input_dims is not None and not (is_onnx(base) or is_onnx(proposed)):
+        raise ConvcostError(f"--input {input_dims}: only an .onnx model takes --input, and neither {base} nor {proposed} is one")
     # an ONNX file's zero-cost nodes stay rows, so they match the layers of its import
-    base_graph, proposed_graph = load_graph(base, all_ops=True), load_graph(proposed, all_ops=True)
+    base_graph, proposed_graph = (load_graph(f, input_dims if is_onnx(f) else None, all_ops=True) for f in (base, proposed))
     report = diff_models(cost_graph(base_graph), cost_graph(proposed_graph))
     limits = _limits(max_mults, max_params, proposed_graph.budget)
     checks = check_budget(limits, report.proposed.mults, report.proposed.params)

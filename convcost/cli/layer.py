@@ -71,7 +71,9 @@ def layer(
     source = None
     if file is not None:
         fields, source = load_layer_fields(file)
-    settings = roofline_settings(DeviceFlags.pop(flags))
+    device_flags = DeviceFlags.pop(flags)
+    inputs = (*(() if file is None else (file,)), *device_flags.inputs)
+    settings = roofline_settings(device_flags, inputs, export)
     flags["in"] = flags.pop("in_")
     targets = _targets(flags.pop("target"), flags.pop("target_params"))
     for key, value in flags.items():
@@ -99,4 +101,4 @@ def layer(
     views = render.views(report, checks, roofline.view)
     if explain:
         views["table"] = lambda: [*render.layer_table(report, roofline.view), "\n" + render.layer_explain(report)]
-    _finish(fmt, views, export, title, checks, () if file is None else (file,), roofline.figure)
+    _finish(fmt, views, export, title, checks, inputs, roofline.figure)

@@ -58,7 +58,6 @@ def model(
     from dataclasses import replace
 
     from convcost.analysis.budget import check_budget
-    from convcost.analysis.network import cost_graph
     from convcost.core.perf import paused_gc
     from convcost.core.shapes import parse_int
     from convcost.factorize import check_choice, parse_rank, parse_target
@@ -70,9 +69,13 @@ def model(
     given = ((target, "--target", "mults"), (target_params, "--target-params", "params"))
     targets = tuple(parse_target(text, flag, figure) for text, flag, figure in given if text is not None)
     check_choice(rank_value, mid_value, targets)
-    settings = roofline_settings(DeviceFlags.pop(device_flags))
+    flags = DeviceFlags.pop(device_flags)
+    inputs = (file, *flags.inputs)
+    settings = roofline_settings(flags, inputs, export)
     with paused_gc():
         graph = batched_graph(load_graph(file, input_dims, all_ops), settings)
+        from convcost.analysis.network import cost_graph  # after the file is read: a bad file is refused sooner
+
         limits = _limits(max_mults, max_params, graph.budget)
         report = cost_graph(graph, rank_value, mid_value, method, targets)
         if depth_value is not None:
@@ -80,4 +83,4 @@ def model(
         title = f"convcost model: {report.name or report.source}"
         roofline = model_roofline(settings, report, lambda: cost_graph(graph, rank_value, mid_value, None, targets), fmt, title)
         checks = (*check_budget(limits, report.mults, report.params), *roofline.checks)
-        _finish(fmt, render.views(report, checks, roofline.view), export, title, checks, (file,), roofline.figure)
+        _finish(fmt, render.views(report, checks, roofline.view), export, title, checks, inputs, roofline.figure)

@@ -27,14 +27,13 @@ def separable(kernel: str, tol: float | None, fmt: str) -> None:
     """
     import os
 
-    from convcost.frontends.fields import load_kernel_rows
-    from convcost.separable import DEFAULT_TOLERANCE, check_rows, parse_entry, parse_kernel_text, separability
+    from convcost.frontends.fields import load_kernel
+    from convcost.separable import DEFAULT_TOLERANCE, parse_kernel_text, separability
 
     if tol is not None and not 0 <= tol < 1:
         raise ConvcostError(f"--tol: expected a number from 0 to below 1, got {tol}")
     if os.path.exists(kernel) or kernel.lower().endswith((".yaml", ".yml", ".csv")):
-        raw = load_kernel_rows(kernel)
-        rows = check_rows([[parse_entry(x, f"{kernel}: row {i + 1}") for x in row] for i, row in enumerate(raw)])
+        rows = load_kernel(kernel)  # every error names its file:line:col
     else:
         rows = parse_kernel_text(kernel)
     result = separability(rows, DEFAULT_TOLERANCE if tol is None else tol)

@@ -194,7 +194,7 @@ def check_target(path: str, inputs: Sequence[str] = (), what: str = "--export") 
         for source in inputs:
             if _identity(source) == (info.st_dev, info.st_ino):
                 shown = "standard input, an input" if source == "-" else f"the input {source!r}"
-                raise _refuse(what, path, f"it is {shown}; writing the report there would destroy it")
+                raise _refuse(what, path, f"it is {shown}; writing there would destroy it")
     return info
 
 

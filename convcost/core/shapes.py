@@ -116,7 +116,8 @@ class _NotWholeError(Exception):
         return f": {self.reason}" if self.reason else ""
 
 
-_DIGITS_REASON = f"at most {MAX_DIGITS} digits are accepted"
+DIGITS_REASON = f"at most {MAX_DIGITS} digits are accepted"
+"""Why a number with too many digits is refused: one wording for every parser (``...: at most 30 digits are accepted``)."""
 
 
 def leading_zero(text: str) -> str:
@@ -133,7 +134,7 @@ def _whole(item: object) -> int:
     if isinstance(item, int):
         if -_MAX_INT < item < _MAX_INT:
             return int(item)
-        raise _NotWholeError(_DIGITS_REASON)
+        raise _NotWholeError(DIGITS_REASON)
     if not isinstance(item, str):
         raise _NotWholeError
     text = item.strip()
@@ -141,7 +142,7 @@ def _whole(item: object) -> int:
     if not body or not body.isascii() or not body.isdigit():
         raise _NotWholeError
     if len(body) > MAX_DIGITS:
-        raise _NotWholeError(_DIGITS_REASON)
+        raise _NotWholeError(DIGITS_REASON)
     if len(body) > 1 and body[0] == "0":
         raise _NotWholeError(leading_zero(body), complete=True)
     return int(text)

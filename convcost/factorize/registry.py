@@ -16,6 +16,7 @@ from convcost.factorize.depthwise_separable import FACTORIZATION as DEPTHWISE_SE
 from convcost.factorize.low_rank import FACTORIZATION as LOW_RANK
 from convcost.factorize.solve import check_choice, describe_choice, rank_value
 from convcost.factorize.spatial_separable import FACTORIZATION as SPATIAL_SEPARABLE
+from convcost.factorize.spatial_separable import full_mid
 from convcost.factorize.stacked_3x3 import FACTORIZATION as STACKED_3X3
 from convcost.factorize.standard import FACTORIZATION as STANDARD
 from convcost.factorize.tucker2 import FACTORIZATION as TUCKER2
@@ -55,13 +56,15 @@ def cost_layer(spec: LayerSpec, methods: Sequence[str] | None = None) -> LayerRe
 def layer_options(conv: Conv, model: MethodOptions, layer_rank: Rank | None = None, layer_mid: int | None = None) -> MethodOptions:
     """The options one layer of a network is factorized with: the layer's own ``rank``/``mid`` win
     (a layer's own rank also wins over the model's targets); a model-wide rank is capped at each
-    method's full rank on this layer."""
+    method's full rank on this layer, a model-wide mid at spatial-separable's full mid."""
     rank: Rank | None
     if layer_rank is not None:
         rank, capped = layer_rank, False
     else:
         rank, capped = model.rank, model.rank is not None
     mid = layer_mid if layer_mid is not None else model.mid
+    if layer_mid is None and mid is not None and SPATIAL_SEPARABLE.why_not(conv) is None:
+        mid = min(mid, full_mid(conv))
     return MethodOptions(rank, mid, model.targets, capped)
 
 

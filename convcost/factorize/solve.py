@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from convcost.core.shapes import MAX_DIGITS, Conv, parse_int, shown
+from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, Conv, parse_int, shown
 from convcost.errors import ConvcostError
 from convcost.factorize.base import (
     DEFAULT_TARGET,
@@ -28,15 +28,21 @@ from convcost.factorize.base import (
 )
 
 
+class _TooManyDigitsError(Exception):
+    """A decimal with more than MAX_DIGITS digits: refused with DIGITS_REASON."""
+
+
 def _decimal(text: str) -> tuple[int, int] | None:
-    """``2.5`` -> (25, 10); ``4`` -> (4, 1); None unless plain ASCII digits (at most MAX_DIGITS of
-    them) with at most one point."""
+    """``2.5`` -> (25, 10); ``4`` -> (4, 1); None unless plain ASCII digits with at most one
+    point; raises _TooManyDigitsError past MAX_DIGITS digits."""
     whole, point, part = text.partition(".")
     digits = whole + part
-    if not digits or len(digits) > MAX_DIGITS or not digits.isascii() or not digits.isdigit():
+    if not digits or not digits.isascii() or not digits.isdigit():
         return None
     if point and not part:
         return None
+    if len(digits) > MAX_DIGITS:
+        raise _TooManyDigitsError
     return int(digits), 10 ** len(part)
 
 
@@ -72,7 +78,10 @@ def parse_rank(value: object, what: object) -> Rank:
         if rank >= 1:
             return rank
     else:
-        number = _decimal(text)
+        try:
+            number = _decimal(text)
+        except _TooManyDigitsError:
+            raise ConvcostError(f"{what}: expected {_RANK_EXPECTED}, got {shown(value)}: {DIGITS_REASON}") from None
         if number is not None and 0 < number[0] < number[1]:
             return RankFraction(number[0], number[1], text)
     raise ConvcostError(f"{what}: expected {_RANK_EXPECTED}, got {shown(value)}")
@@ -84,7 +93,10 @@ _TARGET_EXPECTED = "a reduction above 1x (e.g. 4x) or a percentage between 0% an
 def parse_target(value: object, what: object, figure: str = "mults") -> Target:
     """``4x`` (at least 4 times fewer) or ``75%`` (at least 75% fewer) of ``figure``."""
     text = value.strip().lower() if isinstance(value, str) else ""
-    number = _decimal(text[:-1]) if text[-1:] in ("x", "%") else None
+    try:
+        number = _decimal(text[:-1]) if text[-1:] in ("x", "%") else None
+    except _TooManyDigitsError:
+        raise ConvcostError(f"{what}: expected {_TARGET_EXPECTED}, got {shown(value)}: {DIGITS_REASON}") from None
     if number is not None:
         a, b = number
         if text.endswith("x") and a > b:
@@ -267,11 +279,13 @@ def rank_value(result: MethodResult, f: Factorization) -> Extra:
     return None if f.param is None or not result.applicable else result.extra.get(f.param.key)
 
 
+_RANK_WHOLE = f"[1-9][0-9]{{0,{MAX_DIGITS - 1}}}"  # no leading zero, at most MAX_DIGITS digits
+_RANK_FRACTION = rf"(0\.(?=[0-9]*[1-9])[0-9]{{1,{MAX_DIGITS - 1}}}|\.(?=[0-9]*[1-9])[0-9]{{1,{MAX_DIGITS}}})"  # in (0, 1)
 RANK_SCHEMA: dict[str, object] = {
     "anyOf": [
-        {"type": "integer", "minimum": 1},
+        {"type": "integer", "minimum": 1, "maximum": 10**MAX_DIGITS - 1},
         {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
-        {"type": "string", "pattern": r"^\s*([0-9]+\s*([xX]\s*[0-9]+\s*)?|0?\.[0-9]+\s*)$"},
+        {"type": "string", "pattern": rf"^\s*({_RANK_WHOLE}(\s*[xX\u00d7]\s*{_RANK_WHOLE})?|{_RANK_FRACTION})\s*$"},
     ]
 }
 """The JSON Schema of a ``rank:`` value: R, R3xR4 or a fraction in (0, 1)."""
@@ -285,7 +299,7 @@ def _choice_text(p: RankParam, options: MethodOptions) -> str:
         return f"not applicable ({given} is for tucker2)"
     if given is not None:
         shown_value = f"{given}x{given}" if p.pair and isinstance(given, int) else str(given)
-        return f"{p.key} {shown_value}" + (", capped at the layer's full rank" if options.capped and p.option == "rank" else "")
+        return f"{p.key} {shown_value}" + (f", capped at the layer's full {p.option}" if options.capped else "")
     if options.targets:
         return "the largest reaching " + " and ".join(map(str, options.targets))
     if p.default is not None:

@@ -24,6 +24,13 @@ def full_mid(conv: Conv) -> int:
     return min(conv.k[0] * conv.inp.c, conv.k[1] * conv.out.c)
 
 
+def too_big(conv: Conv, mid: int) -> str:
+    """The error for a mid above the full mid (as low-rank's for a rank above its full rank)."""
+    kh, kw = conv.k
+    full = full_mid(conv)
+    return f"mid {mid} is above the full mid {full} = min(KH*C, KW*N) = min({kh}*{conv.inp.c}, {kw}*{conv.out.c}); expected 1 to {full}"
+
+
 def default_mid(conv: Conv) -> int:
     """``min(C, N)``."""
     return min(conv.inp.c, conv.out.c)
@@ -48,6 +55,6 @@ FACTORIZATION = Factorization(
     "spatial-separable",
     stages,
     why_not,
-    RankParam("mid", "mid", full_mid, "min(KH*C, KW*N)", default=default_mid, default_text="min(C, N)"),
+    RankParam("mid", "mid", full_mid, "min(KH*C, KW*N)", default=default_mid, default_text="min(C, N)", too_big=too_big),
     note_figures=note,
 )

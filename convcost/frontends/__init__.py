@@ -33,7 +33,10 @@ def load_graph(path: str, input_dims: str | None = None, all_ops: bool = False) 
         return load_onnx(path, input_dims, all_ops)
     if input_dims is not None:
         raise ConvcostError(f"--input {input_dims}: only an .onnx model takes --input; a model file states its input: {path}")
-    from convcost.frontends.lower import lower
-    from convcost.frontends.model_file import load_model
+    from convcost.frontends.yaml import load_mapping
 
-    return lower(load_model(path))
+    data = load_mapping(path, "model")  # read and parsed first: a hostile file is refused before the grammar loads
+    from convcost.frontends.lower import lower
+    from convcost.frontends.model_file import parse_model
+
+    return lower(parse_model(data))

@@ -17,6 +17,7 @@ from convcost.factorize import LayerSpec, parse_rank
 
 if TYPE_CHECKING:
     from convcost.frontends.yaml import KeySet, LocDict, LocList
+    from convcost.separable import Number
 
 # --- fields -------------------------------------------------------------------------
 
@@ -123,37 +124,94 @@ def file_fields(data: LocDict, allowed: KeySet) -> dict[str, Field]:
     return fields
 
 
-def load_kernel_rows(path: str) -> list[list[object]]:
-    """The rows of a kernel file: YAML (a list of rows, or a mapping with ``kernel:``) or CSV.
+KERNEL_KEYS = frozenset({"kernel"})
+"""The keys of a kernel file's mapping form (``kernel: [[1, 2, 1], ...]``)."""
 
-    At most 64x64 entries (separable.MAX_SIZE), refused before the entries are copied.
+
+def load_kernel(path: str) -> list[list[Number]]:
+    """The kernel in a file: YAML (a list of rows, a mapping with ``kernel:``, or the text form
+    ``"1 2 1; 2 4 2"``) or CSV. Every error names its place in the file (``file:line:col``).
+
+    At most 64x64 entries (separable.MAX_SIZE), refused before the entries are copied; unknown
+    keys beside ``kernel:``, empty rows and empty entries are refused, not skipped.
     """
-    from convcost.frontends.yaml import LocDict, _describe, load_yaml, read_text
-    from convcost.separable import MAX_SIZE, check_size, kernel_tokens, size_error
+    from convcost.separable import check_rows
 
     if path.lower().endswith(".csv"):
-        import csv
+        return check_rows(_csv_kernel(path))
+    from convcost.frontends.yaml import LocDict, LocList, _describe, _suggest, load_yaml, read_text
+    from convcost.separable import check_size, parse_entry, parse_kernel_text
 
-        text, _ = read_text(path, "a CSV file")
-        rows: list[list[object]] = []
-        for line in text.splitlines():
-            if line.count(",") > 16 * MAX_SIZE:  # refused before csv splits it into cells
-                raise size_error(f"entries in row {len(rows) + 1}")
-            cells = [cell for row in csv.reader([line]) for cell in row if cell.strip()]
-            if cells:
-                rows.append(list(cells))
-                check_size(rows)
-        return rows
     text, source = read_text(path)
     data = load_yaml(text, source)
-    if isinstance(data, LocDict) and "kernel" in data:
+    where: object = source
+    at: object = f"{source}:1:1"
+    expected = "a kernel: a list of rows (e.g. [[1, 2, 1], [2, 4, 2], [1, 2, 1]]) or text like '1 2 1; 2 4 2; 1 2 1'"
+    if isinstance(data, LocDict):
+        for key in data:
+            if key not in KERNEL_KEYS:
+                raise SpecError(f"{data.key_loc(key)}: {_suggest(key, KERNEL_KEYS)}")
+        if "kernel" not in data:
+            raise SpecError(f"{data.loc}: expected a mapping with the key 'kernel' ({expected})")
+        where = at = data.where("kernel")
         data = data["kernel"]
     if isinstance(data, str):
-        return [list(row) for row in kernel_tokens(data)]
-    if not isinstance(data, list) or not all(isinstance(row, list) for row in data):
-        raise SpecError(f"{source}:1:1: expected a kernel: a list of rows (e.g. [[1, 2, 1], [2, 4, 2], [1, 2, 1]]), got {_describe(data)}")
+        return parse_kernel_text(data, where)
+    if not isinstance(data, LocList):
+        raise SpecError(f"{at}: expected {expected}, got {_describe(data)}")
     check_size(data)
-    return [list(row) for row in data]
+    rows: list[list[Number]] = []
+    for i, row in enumerate(data):
+        if not isinstance(row, LocList):
+            raise SpecError(f"{data.item_loc(i)}: row {i + 1}: expected a list of numbers, got {_describe(row)}")
+        if not row:
+            raise SpecError(f"{data.item_loc(i)}: row {i + 1} is empty; expected a list of numbers")
+        check_size([*rows, row])
+        if rows and len(row) != len(rows[0]):
+            raise SpecError(f"{data.item_loc(i)}: ragged kernel: row {i + 1} has {len(row)} entries, row 1 has {len(rows[0])}")
+        rows.append([parse_entry(x, Label(row, j)) for j, x in enumerate(row)])
+    return check_rows(rows)
+
+
+def _csv_kernel(path: str) -> list[list[Number]]:
+    """The rows of a CSV kernel, each entry named ``file:line:col`` in an error."""
+    import csv
+
+    from convcost.frontends.yaml import read_text
+    from convcost.separable import MAX_SIZE, check_size, empty_entry, empty_row, parse_entry, size_error
+
+    text, source = read_text(path, "a CSV file")
+    lines = text.rstrip().splitlines()
+    rows: list[list[Number]] = []
+    for number, line in enumerate(lines, 1):
+        if line.count(",") > 16 * MAX_SIZE:  # refused before csv splits it into cells
+            raise size_error(f"entries in row {len(rows) + 1}")
+        cells = [cell for row in csv.reader([line]) for cell in row]
+        if not any(cell.strip() for cell in cells):
+            raise empty_row(f"{source}:{number}:1: ", len(rows) + 1)
+        starts = _cell_starts(line, cells)
+        entries: list[Number] = []
+        for j, cell in enumerate(cells):
+            where = f"{source}:{number}:{starts[j]}" if starts else f"{source}:{number}"
+            if not cell.strip():
+                raise empty_entry(f"{where}: ", len(rows) + 1, j + 1)
+            entries.append(parse_entry(cell, where))
+        rows.append(entries)
+        check_size(rows)
+        if len(entries) != len(rows[0]):
+            raise SpecError(f"{source}:{number}:1: ragged kernel: row {len(rows)} has {len(entries)} entries, row 1 has {len(rows[0])}")
+    return rows
+
+
+def _cell_starts(line: str, cells: list[str]) -> list[int] | None:
+    """The 1-based column where each cell starts, when the line has no quoting (else None)."""
+    if '"' in line:
+        return None
+    starts, column = [], 1
+    for cell in cells:
+        starts.append(column + len(cell) - len(cell.lstrip()))
+        column += len(cell) + 1
+    return starts
 
 
 def load_layer_fields(path: str) -> tuple[dict[str, Field], str]:

@@ -249,5 +249,6 @@ def lower(spec: ModelSpec) -> Graph:
         tuple(lowering.shapes),
         output,
         tuple(lowering.blocks),
+        batch=spec.batch,
         budget=spec.budget,
     )

@@ -40,7 +40,7 @@ DEFAULT_KEYS = frozenset({"type"}.union(*TYPE_KEYS.values()))
 """The keys ``defaults`` may set: any key some layer type takes (not ``name`` or ``from``)."""
 _LAYER_KEYS = {kind: keys | {"type", "name", "from"} for kind, keys in TYPE_KEYS.items()}
 BLOCK_KEYS = frozenset({"layers", "branches", "name", "repeat", "residual", "from"})
-MODEL_KEYS = frozenset({"name", "input", "defaults", "layers", "budget", "output"})
+MODEL_KEYS = frozenset({"name", "input", "batch", "defaults", "layers", "budget", "output"})
 RESIDUALS = ("identity", "project")
 
 
@@ -115,6 +115,8 @@ class ModelSpec(NamedTuple):
     """``output:``: the layer or block whose tensor is the model's output (None: the last item's)."""
     references: frozenset[str] = frozenset()
     """Every name a ``from:`` or ``output:`` uses (only these names need remembering)."""
+    batch: int = 1
+    """``batch:``: the inputs the costs count (mults and activations scale with it, as an ONNX file's batch)."""
 
 
 _PARSED: dict[tuple[int, type, object], Any] = {}
@@ -342,6 +344,11 @@ def parse_model(data: LocDict) -> ModelSpec:
             for key, (value, what) in file_fields(raw, frozenset(BUDGET_KEYS)).items():
                 budget[key] = parse_si(value, what)
         output = _ref(data, "output", many=False) if "output" in data else None
+        batch = parse_int(data["batch"], Label(data, "batch")) if "batch" in data else 1
+        from convcost.analysis.roofline import MAX_BATCH
+
+        if batch > MAX_BATCH:
+            raise SpecError(f"{data.where('batch')}: batch: expected a whole number from 1 to {MAX_BATCH:,}, got {batch:,}")
     except SpecError:
         raise
     except ConvcostError as exc:
@@ -360,4 +367,4 @@ def parse_model(data: LocDict) -> ModelSpec:
         if key in defaults:
             shortcut[key] = _parse(pointwise[key].parser, *defaults[key])
     references = frozenset(parser.references | set(output.names if output is not None else ()))
-    return ModelSpec(source, name, shape, layers, shortcut, budget, output, references)
+    return ModelSpec(source, name, shape, layers, shortcut, budget, output, references, batch)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from math import prod
 from typing import Any, NamedTuple
 
@@ -155,17 +155,22 @@ def _input_dims(value_info: Any, given: tuple[int, ...] | None, given_text: str)
             expected = "NxCxHxW (or HxWxC for batch 1)" if rank == 4 else f"{rank} sizes"
             raise ConvcostError(f"--input {given_text}: input {name!r} has {rank} dimensions; expected {expected}")
         for i, (dim, size) in enumerate(zip(dims, given, strict=True)):
-            if dim.HasField("dim_value") and dim.dim_value != size:
+            if dim.HasField("dim_value") and dim.dim_value >= 1 and dim.dim_value != size:
                 raise ConvcostError(
                     f"--input {given_text}: the file fixes the {_axis(rank, i)} of input {name!r} at {dim.dim_value}, not {size}"
                 )
         return given
     result = []
+    hint = "NxCxHxW (or HxWxC for batch 1)" if rank == 4 else "with one size per dimension (e.g. " + "x".join(["1"] * rank) + ")"
     for i, dim in enumerate(dims):
-        if not dim.HasField("dim_value") or dim.dim_value < 1:
+        if not dim.HasField("dim_value"):
             label = dim.dim_param or _axis(rank, i)
-            hint = "NxCxHxW (or HxWxC for batch 1)" if rank == 4 else "with one size per dimension (e.g. " + "x".join(["1"] * rank) + ")"
             raise ConvcostError(f"input {name!r} has dynamic dimension {label!r}; give --input {hint}")
+        if dim.dim_value < 1:
+            kind = "zero" if dim.dim_value == 0 else "negative"
+            raise ConvcostError(
+                f"input {name!r} has a {kind} {_axis(rank, i)} ({dim.dim_value}); expected sizes of 1 or more, or give --input {hint}"
+            )
         result.append(dim.dim_value)
     return tuple(result)
 
@@ -239,13 +244,12 @@ class _Analysis:
             raise ConvcostError(f"{source}: the graph has no input (every tensor it reads is a constant); nothing to cost")
         first = inputs[0]
         dims = _input_dims(first, given, given_text)
-        if given is not None or any(not d.HasField("dim_value") for d in first.type.tensor_type.shape.dim):
+        if given is not None or any(not d.HasField("dim_value") or d.dim_value < 1 for d in first.type.tensor_type.shape.dim):
             _set_dims(first, dims)
         for other in inputs[1:]:
             _set_dims(other, _input_dims(other, None, ""))
         self.input_name = first.name
         self.input_names = {vi.name for vi in inputs}
-        self.batch = dims[0] if len(dims) >= 2 else 1
         self.nodes = self.order(graph)
         if [n.at for n in self.nodes] != list(range(len(self.nodes))):  # shape inference needs execution order
             protos = [onnx.NodeProto.FromString(n.proto.SerializeToString()) for n in self.nodes]
@@ -254,6 +258,23 @@ class _Analysis:
             self.nodes = [n._replace(proto=p) for n, p in zip(self.nodes, graph.node, strict=True)]
         self.shapes = self.infer(model)
         self.const = self.constants()
+        self.node_mults = {node.at: self.mults(node) for node in self.nodes}
+        """Original node index -> its mults at the file's batch, by the counting rule."""
+        self.batch, self.batch_note = self.find_batch(dims[0] if len(dims) >= 2 else 1)
+
+    def find_batch(self, first: int) -> tuple[int, str]:
+        """The batch the costs are counted per sample at, and a note when it is not the input's first dimension.
+
+        The input's first dimension is the batch when every tensor computed from the input
+        starts with it and every node's mults divide by it: then each figure per sample, times
+        the batch, is the file's figure exactly. Otherwise (a 2-D input that a ``Gemm`` with
+        ``transA`` reads as K x M, a reshape to batch x heads) the batch is 1: every figure and
+        shape is the whole tensor's, as the file has it.
+        """
+        why = next(self.not_batched(first), "") if first != 1 else ""
+        if not why:
+            return first, ""
+        return 1, f"the input's first dimension ({first:,}) is not a batch all through the graph ({why}): shapes are whole tensors"
 
     # --- order and shapes -----------------------------------------------------------
 
@@ -264,6 +285,7 @@ class _Analysis:
             _Node(i, n.name, n.op_type, n.domain, tuple(n.input), tuple(n.output), _attributes(onnx, n), n)
             for i, n in enumerate(graph.node)
         ]
+        self.check_subgraphs(len(nodes), [v for n in nodes for v in n.attrs.values() if isinstance(v, onnx.AttributeProto)])
         producer: dict[str, int] = {}
         for node in nodes:
             for out in node.outputs:
@@ -299,6 +321,43 @@ class _Analysis:
             raise ConvcostError(f"{self.source}: the graph has a cycle through node {self.describe(stuck)}")
         return ordered
 
+    def not_batched(self, first: int) -> Iterator[str]:
+        """What keeps ``first`` from being the batch: another input or a tensor computed from the
+        inputs that does not start with it, a node whose mults do not scale with it."""
+        for name in sorted(self.input_names - {self.input_name}):
+            yield from self.not_leading(f"input {name!r}", name, first)
+        for node in self.nodes:
+            mults = self.node_mults[node.at]
+            if mults % first or (mults and all(not i or i in self.const for i in node.inputs)):
+                yield f"node {self.describe(node)} has {mults:,} mults"
+            for tensor in node.outputs:
+                if tensor and tensor not in self.const:
+                    yield from self.not_leading(f"tensor {tensor!r}", tensor, first)
+
+    def not_leading(self, label: str, tensor: str, first: int) -> Iterator[str]:
+        """``label is 4x5`` when ``tensor``'s known shape does not start with ``first``."""
+        dims = self.shapes.get(tensor)
+        if dims is not None and UNKNOWN not in dims and (not dims or dims[0] != first):
+            yield f"{label} is {'x'.join(map(str, dims)) or 'a scalar'}"
+
+    def check_subgraphs(self, count: int, attributes: Sequence[Any]) -> None:
+        """The graph's nodes and those of its subgraphs (``If``, ``Loop``, ``Scan`` bodies) are at most MAX_NODES."""
+        from convcost.frontends.onnx_read import MAX_NODES, too_many_nodes
+
+        kinds = self.onnx.AttributeProto
+        graphs = [g for a in attributes for g in ((a.g,) if a.type == kinds.GRAPH else a.graphs if a.type == kinds.GRAPHS else ())]
+        while graphs:
+            graph = graphs.pop()
+            count += len(graph.node)
+            if count > MAX_NODES:
+                raise ConvcostError(too_many_nodes(self.source))
+            for node in graph.node:
+                for attr in node.attribute:
+                    if attr.type == kinds.GRAPH:
+                        graphs.append(attr.g)
+                    elif attr.type == kinds.GRAPHS:
+                        graphs.extend(attr.graphs)
+
     def describe(self, node: _Node) -> str:
         return f"{node.name or f'#{node.at}'!r} ({node.op_type})"
 
@@ -326,9 +385,16 @@ class _Analysis:
         return shapes
 
     def constants(self) -> set[str]:
-        """Tensors that do not depend on the graph's inputs (initializers and what is computed from them only)."""
+        """Tensors that do not depend on the values of the graph's inputs: initializers, the outputs of
+        ``Shape`` and ``Size`` of a tensor whose shape is known (the input's is fixed), and what is
+        computed from these only (the shape arithmetic of a flatten: ``Shape``, ``Gather``, ``Concat``)."""
         const = set(self.initializers)
         for node in self.nodes:
+            if node.op_type in ("Shape", "Size") and node.domain in _DEFAULT_DOMAINS and node.inputs:
+                dims = self.shapes.get(node.inputs[0])
+                if dims is not None and UNKNOWN not in dims:
+                    const.update(o for o in node.outputs if o)
+                    continue
             if all(not name or name in const for name in node.inputs) and node.op_type not in ("RandomNormal", "RandomUniform"):
                 const.update(o for o in node.outputs if o)
         return const
@@ -352,12 +418,15 @@ class _Analysis:
             return 0
         op, ins = node.op_type, node.inputs
         if op == "Conv":
-            self.need(node, ins[0])  # an unknown input is the cause to name
+            x = self.need(node, ins[0])  # an unknown input is the cause to name
             weight = self.need(node, ins[1])
+            self.check_conv(node, x, weight)
             return prod(self.need(node, node.outputs[0])) * prod(weight[1:])
         if op == "ConvTranspose":
+            x = self.need(node, ins[0])
             weight = self.need(node, ins[1])
-            return prod(self.need(node, ins[0])) * prod(weight[1:])
+            self.check_conv(node, x, weight)
+            return prod(x) * prod(weight[1:])
         if op == "Gemm":
             a, b = self.need(node, ins[0]), self.need(node, ins[1])
             m, k = (a[1], a[0]) if node.attrs.get("transA", 0) else (a[0], a[1])
@@ -366,6 +435,38 @@ class _Analysis:
         if op == "MatMul":
             return matmul_mults(self.need(node, ins[0]), self.need(node, ins[1]))
         return 0
+
+    def check_conv(self, node: _Node, x: tuple[int, ...], weight: tuple[int, ...]) -> None:
+        """A Conv's or ConvTranspose's weight fits its input's channels and its group, else the error naming the node.
+
+        Conv: weight N x C/group x KH x KW, N divisible by group; ConvTranspose: weight
+        C x N/group x KH x KW (C: the input's channels, dimension 1).
+        """
+        group = node.attrs.get("group", 1)
+        where = f"{self.source}: node {self.describe(node)}"
+        shown_weight = "x".join(map(str, weight))
+        if not isinstance(group, int) or group < 1:
+            raise ConvcostError(f"{where}: group {group}; expected a whole number >= 1")
+        if len(x) < 2 or len(weight) < 2:  # ONNX shape inference refuses these (and checks ConvTranspose's C against the group)
+            return
+        channels = x[1]
+        if node.op_type == "Conv":
+            if weight[1] * group != channels:
+                raise ConvcostError(
+                    f"{where}: weight {node.inputs[1]!r} is {shown_weight}, which takes {weight[1]} x group {group} = "
+                    f"{weight[1] * group} input channels, but input {node.inputs[0]!r} has {channels}; not a valid convolution"
+                )
+            if weight[0] % group:
+                raise ConvcostError(
+                    f"{where}: weight {node.inputs[1]!r} is {shown_weight}: its {weight[0]} output channels do not split "
+                    f"into group {group}; not a valid convolution"
+                )
+            return
+        if weight[0] != channels:
+            raise ConvcostError(
+                f"{where}: weight {node.inputs[1]!r} is {shown_weight}, which takes {weight[0]} input channels, but input "
+                f"{node.inputs[0]!r} has {channels}; not a valid transposed convolution"
+            )
 
     def params(self) -> dict[int, int]:
         """Params per node index: each float initializer on the first node that uses it, through constant-only nodes."""
@@ -515,7 +616,7 @@ class _Lowering:
         dims = self.a.shapes.get(tensor)
         if dims is None:
             return TensorShape((UNKNOWN,))
-        batched = len(dims) >= 2 and dims[0] == self.batch
+        batched = len(dims) >= (2 if self.batch == 1 else 1) and dims[0] == self.batch
         if batched and UNKNOWN not in dims:
             if len(dims) == 4:
                 return Shape(dims[2], dims[3], dims[1])
@@ -550,16 +651,6 @@ class _Lowering:
 
     # --- per node ---------------------------------------------------------------------
 
-    def per_sample(self, node: _Node, mults: int) -> int:
-        if self.batch == 1 or mults == 0:
-            return mults
-        if mults % self.batch or all(not i or i in self.a.const for i in node.inputs):
-            raise ConvcostError(
-                f"{self.a.source}: node {self.a.describe(node)}: its {mults:,} mults do not scale with the batch of "
-                f"{self.batch}; cost the model at batch 1 (--input 1x...)"
-            )
-        return mults // self.batch
-
     def elements(self, tensors: Iterable[str]) -> int:
         total = 0
         for name in tensors:
@@ -569,10 +660,17 @@ class _Lowering:
 
     def add(self, node: _Node, params: int) -> None:
         a = self.a
-        mults = self.per_sample(node, a.mults(node))
+        mults = a.node_mults[node.at] // self.batch  # find_batch made sure it divides
         acts = self.activations(node)
         weights = sum(prod(a.initializers[i].dims) for i in set(node.inputs) if i in a.initializers)
-        cost = Cost(mults, params, self.elements(acts), self.elements(o for o in node.outputs if o), weights)
+        outputs = [o for o in node.outputs if o]
+        if outputs and all(o in a.const for o in outputs):
+            # computed from constants only: once per batch, read like a weight (never scaled by the batch)
+            weights += sum(prod(d) for d in map(a.shapes.get, outputs) if d is not None and UNKNOWN not in d)
+            written = 0
+        else:
+            written = self.elements(outputs)
+        cost = Cost(mults, params, self.elements(acts), written, weights)
         out = self.shape(node.outputs[0]) if node.outputs and node.outputs[0] else TensorShape((UNKNOWN,))
         name = self.name(node)
         hidden = not self.all_ops and mults == 0 and params == 0
@@ -808,33 +906,52 @@ class _Lowering:
         return ("pad", {"padding": (raw[2], raw[6], raw[3], raw[7])}, (node.inputs[0],))
 
 
+MAX_BLOCK_DEPTH = 32
+"""--depth groups ONNX nodes by at most this many leading components of their name paths."""
+MAX_BLOCK_CHARS = 1_000
+"""... and by components of at most this many characters in all (a model file's longest name)."""
+
+
+def _name_path(name: str) -> tuple[str, ...]:
+    """The scopes of a node-name path (``/layer1/layer1.0/conv1/Conv``: ``layer1``, ``layer1.0``, ``conv1``),
+    at most MAX_BLOCK_DEPTH of them and MAX_BLOCK_CHARS characters in all (the rest of a longer path is not grouped)."""
+    if "/" not in name:
+        return ()
+    parts = name.strip("/").split("/", MAX_BLOCK_DEPTH + 1)[:-1]
+    kept: list[str] = []
+    length = 0
+    for part in parts[:MAX_BLOCK_DEPTH]:
+        length += len(part)
+        if length > MAX_BLOCK_CHARS:
+            break
+        kept.append(part)
+    return tuple(kept)
+
+
 def _blocks(names: Sequence[str], hidden: Sequence[bool]) -> tuple[Block, ...]:
     """Blocks from node-name paths (``/layer1/layer1.0/conv1/Conv``: ``layer1``, ``layer1.0``, ``conv1``).
 
     A block is a run of consecutive nodes whose paths share a prefix; one that holds a single
-    node, or no visible one, is left out.
+    node, or no visible one, is left out. One pass, linear in the paths' lengths: a block opens
+    where a path leaves its predecessor's prefix and closes where the next path leaves it.
     """
-    paths = [name.strip("/").split("/")[:-1] if "/" in name else [] for name in names]
+    visible = [0]  # visible[i]: visible nodes before node i
+    for flag in hidden:
+        visible.append(visible[-1] + (not flag))
     blocks: list[Block] = []
-    depth = 0
-    while True:
-        found = False
-        i = 0
-        while i < len(paths):
-            if len(paths[i]) <= depth:
-                i += 1
-                continue
-            found = True
-            prefix = paths[i][: depth + 1]
-            j = i
-            while j + 1 < len(paths) and paths[j + 1][: depth + 1] == prefix:
-                j += 1
-            if j > i and not all(hidden[i : j + 1]):
-                blocks.append(Block(_block_name(prefix), depth, i, j))
-            i = j + 1
-        if not found:
-            break
-        depth += 1
+    opened: list[int] = []  # opened[d]: the first node of the open block at depth d
+    previous: tuple[str, ...] = ()
+    for i, path in enumerate([*map(_name_path, names), ()]):  # an empty path at the end closes every block
+        common = 0
+        while common < min(len(previous), len(path)) and previous[common] == path[common]:
+            common += 1
+        for depth in range(len(previous) - 1, common - 1, -1):
+            first, last = opened[depth], i - 1
+            if last > first and visible[last + 1] > visible[first]:
+                blocks.append(Block(_block_name(previous[: depth + 1]), depth, first, last))
+        del opened[common:]
+        opened.extend([i] * (len(path) - common))
+        previous = path
     return tuple(sorted(blocks, key=lambda b: (b.first, b.depth)))
 
 
@@ -876,7 +993,7 @@ def load_onnx(path: str, input_dims: str | None = None, all_ops: bool = False) -
     output = _output(model, lowering, path)
     nodes = lowering.nodes
     hidden = sum(1 for node in nodes if node.hidden)
-    notes = []
+    notes = [analysis.batch_note] if analysis.batch_note else []
     if hidden:
         notes.append(f"{hidden:,} other node{'s' if hidden != 1 else ''}: 0 mults (--all-ops lists them)")
     if not_costed:

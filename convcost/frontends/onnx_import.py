@@ -4,6 +4,7 @@ Every node the ONNX reader lowered to a model-file type becomes a layer named af
 node, with the same keys, so the model file costs exactly what the ONNX file does. A layer
 reads the previous layer's output unless it says ``from:`` (where the graph branches);
 ``add`` and ``concat`` always name their inputs. Keys most layers share go to ``defaults:``.
+A file costed at batch N says ``batch: N``, so the model file counts the same batch.
 Nodes with no cost that nothing on the way to the output reads (shape arithmetic, constant
 folding leftovers) are left out. A node no type expresses is an error listing every such op
 type, or with ``skip_unknown`` an ``identity`` layer with a comment saying so.
@@ -133,11 +134,11 @@ class _Writer:
             lines.append(
                 f"# Not expressible, written as identity layers (--skip-unknown): {listed}; the totals may differ from the ONNX file's."
             )
-        if graph.batch != 1:
-            lines.append(f"# The ONNX file's batch is {graph.batch}; a model file costs one sample (convcost model --batch {graph.batch}).")
         if graph.name:
             lines.append(f"name: {_text(graph.name)}")
         lines.append(f"input: {graph.input}")
+        if graph.batch != 1:
+            lines.append(f"batch: {graph.batch}")
         if defaults:
             lines.append("defaults:")
             lines.extend(f"  {key}: {_value(key, value)}" for key, value in defaults.items())

@@ -8,9 +8,15 @@ fraction of the file's size whatever that is (a self-contained VGG-16 is 550 MB)
 past protobuf's 2 GB limit read all the same. Small initializers keep their data: shape
 inference needs the values of shape tensors, Resize scales and Pad amounts.
 
-A stripped initializer is marked as stored externally, exactly as in a file saved with
-external data whose weight file is absent, which is the other way weights are left out.
-Imports nothing from ``onnx``.
+The same goes for the tensors nodes hold as attributes (a ``Constant`` node's ``value``, which
+some exporters use for weights), in the main graph and in the subgraphs of ``If``, ``Loop`` and
+``Scan`` nodes: a node larger than :data:`KEEP_BYTES` is walked and its large tensors stripped.
+The scan also counts the main graph's nodes, and a graph of more than :data:`MAX_NODES` is
+refused before anything is parsed.
+
+A stripped tensor is marked as stored externally, exactly as in a file saved with external
+data whose weight file is absent, which is the other way weights are left out. Imports
+nothing from ``onnx``.
 """
 
 from __future__ import annotations
@@ -20,14 +26,27 @@ import mmap
 from convcost.errors import ConvcostError
 
 KEEP_BYTES = 4096
-"""Initializers whose encoded size is at most this keep their data (shape tensors, scales)."""
+"""Tensors whose encoded size is at most this keep their data (shape tensors, scales)."""
+
+MAX_NODES = 100_000
+"""An ONNX graph of more nodes than this (subgraphs included) is refused: the cap of a model
+file's layers (``model_file.MAX_LAYERS``, not imported: that would load the YAML grammar)."""
+
+_MAX_SUBGRAPH_DEPTH = 8
+"""Subgraphs nested deeper than this are copied as they are, not walked (no weights live there)."""
 
 STRIPPED = b"convcost: weights not read"
 """The external-data location written into a stripped initializer."""
 
 _MODEL_GRAPH = 7
 _MODEL_TRAINING_INFO = 20
+_GRAPH_NODE = 1
 _GRAPH_INITIALIZER = 5
+_NODE_ATTRIBUTE = 5
+_ATTRIBUTE_TENSOR = 5
+_ATTRIBUTE_GRAPH = 6
+_ATTRIBUTE_TENSORS = 10
+_ATTRIBUTE_GRAPHS = 11
 _TENSOR_KEEP = frozenset({1, 2, 8})
 """TensorProto fields kept when stripping: dims, data_type, name."""
 _TENSOR_EXTERNAL_DATA = 13
@@ -36,6 +55,15 @@ _TENSOR_DATA_LOCATION = 14
 
 class _BadWireError(Exception):
     """The bytes are not a well-formed protobuf message."""
+
+
+class _TooManyNodesError(Exception):
+    """The graph has more than MAX_NODES nodes."""
+
+
+def too_many_nodes(path: str) -> str:
+    """The error for a graph over MAX_NODES nodes."""
+    return f"{path}: the graph has more than {MAX_NODES:,} nodes (its subgraphs' included); at most {MAX_NODES:,} are costed"
 
 
 def _varint(buf: mmap.mmap | bytes, pos: int, end: int) -> tuple[int, int]:
@@ -107,24 +135,64 @@ def _stripped_tensor(buf: mmap.mmap, start: int, end: int) -> bytes:
     return bytes(out)
 
 
-def _graph(buf: mmap.mmap, start: int, end: int) -> bytes:
-    out = bytearray()
-    for field, wire, begin, value, after in _fields(buf, start, end):
-        if field == _GRAPH_INITIALIZER and wire == 2 and after - value > KEEP_BYTES:
-            out += _length_field(field, _stripped_tensor(buf, value, after))
-        else:
-            out += buf[begin:after]
-    return bytes(out)
+class _Scan:
+    """One pass over a ModelProto's bytes: large tensors stripped, nodes counted (MAX_NODES)."""
 
+    def __init__(self, buf: mmap.mmap) -> None:
+        self.buf = buf
+        self.nodes = 0
+        """Nodes seen so far: the main graph's, and those of the subgraphs walked."""
 
-def _model(buf: mmap.mmap) -> bytes:
-    out = bytearray()
-    for field, wire, begin, value, after in _fields(buf, 0, len(buf)):
-        if field == _MODEL_GRAPH and wire == 2:
-            out += _length_field(field, _graph(buf, value, after))
-        elif field != _MODEL_TRAINING_INFO:
-            out += buf[begin:after]
-    return bytes(out)
+    def model(self) -> bytes:
+        out = bytearray()
+        for field, wire, begin, value, after in _fields(self.buf, 0, len(self.buf)):
+            if field == _MODEL_GRAPH and wire == 2:
+                out += _length_field(field, self.graph(value, after, 0))
+            elif field != _MODEL_TRAINING_INFO:
+                out += self.buf[begin:after]
+        return bytes(out)
+
+    def graph(self, start: int, end: int, depth: int) -> bytes:
+        """A GraphProto without the data of its large initializers and node tensors."""
+        buf = self.buf
+        out = bytearray()
+        for field, wire, begin, value, after in _fields(buf, start, end):
+            if field == _GRAPH_NODE:
+                self.nodes += 1
+                if self.nodes > MAX_NODES:
+                    raise _TooManyNodesError
+            if wire == 2 and after - value > KEEP_BYTES and field == _GRAPH_INITIALIZER:
+                out += _length_field(field, _stripped_tensor(buf, value, after))
+            elif wire == 2 and after - value > KEEP_BYTES and field == _GRAPH_NODE:
+                out += _length_field(field, self.node(value, after, depth))
+            else:
+                out += buf[begin:after]
+        return bytes(out)
+
+    def node(self, start: int, end: int, depth: int) -> bytes:
+        """A large NodeProto with its large attributes stripped."""
+        out = bytearray()
+        for field, wire, begin, value, after in _fields(self.buf, start, end):
+            if field == _NODE_ATTRIBUTE and wire == 2 and after - value > KEEP_BYTES:
+                out += _length_field(field, self.attribute(value, after, depth))
+            else:
+                out += self.buf[begin:after]
+        return bytes(out)
+
+    def attribute(self, start: int, end: int, depth: int) -> bytes:
+        """A large AttributeProto: its tensors stripped, its subgraphs walked (to a depth; the rest
+        are counted once parsed)."""
+        buf = self.buf
+        out = bytearray()
+        for field, wire, begin, value, after in _fields(buf, start, end):
+            large = wire == 2 and after - value > KEEP_BYTES
+            if large and field in (_ATTRIBUTE_TENSOR, _ATTRIBUTE_TENSORS):
+                out += _length_field(field, _stripped_tensor(buf, value, after))
+            elif large and field in (_ATTRIBUTE_GRAPH, _ATTRIBUTE_GRAPHS) and depth < _MAX_SUBGRAPH_DEPTH:
+                out += _length_field(field, self.graph(value, after, depth + 1))
+            else:
+                out += buf[begin:after]
+        return bytes(out)
 
 
 def check_file(path: str, what: str) -> int:
@@ -146,9 +214,11 @@ def model_bytes(path: str) -> bytes:
     check_file(path, "an ONNX model")
     try:
         with open(path, "rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-            return _model(buf)
+            return _Scan(buf).model()
     except _BadWireError as exc:
         raise ConvcostError(f"{path}: not an ONNX model, or a truncated one ({exc})") from None
+    except _TooManyNodesError:
+        raise ConvcostError(too_many_nodes(path)) from None
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ConvcostError(f"{path}: cannot be read ({reason})") from None

@@ -11,19 +11,26 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from convcost.analysis.budget import BUDGET_KEYS
+from convcost.core.shapes import MAX_DIGITS
 from convcost.frontends.fields import LAYER_KEYS
 from convcost.frontends.model_file import BLOCK_KEYS, DEFAULT_KEYS, RESIDUALS, TYPE_KEYS
 from convcost.ops import OPS
-from convcost.ops.parsers import COUNT_SCHEMA, NAME_SCHEMA
+from convcost.ops.parsers import BY, COUNT_SCHEMA, N1, NAME_SCHEMA, int_schema, text_schema
 
 _SHAPE = {
     "description": "height x width x channels, e.g. 28x28x8",
     "anyOf": [
-        {"type": "string", "pattern": r"^\s*[0-9]+\s*[xX]\s*[0-9]+\s*[xX]\s*[0-9]+\s*$"},
-        {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 3, "maxItems": 3},
+        text_schema(f"{N1}{BY}{N1}{BY}{N1}"),
+        {"type": "array", "items": int_schema(1), "minItems": 3, "maxItems": 3},
     ],
 }
-_SI = {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": r"^\s*[0-9]+(\.[0-9]+)?[kKMGT]?\s*$"}]}
+_SI_TEXT = (
+    rf"(?=(\D*[0-9]){{1,{MAX_DIGITS}}}\D*$)"  # at most MAX_DIGITS digits in all
+    r"(?=.*[1-9])"  # not zero
+    r"(0|[1-9][0-9]*)"  # no leading zero
+    r"((\.0+)?|(\.[0-9]{1,3}0*)?[kK]|(\.[0-9]{1,6}0*)?M|(\.[0-9]{1,9}0*)?G|(\.[0-9]{1,12}0*)?T)"  # a whole number once scaled
+)
+_SI = {"anyOf": [int_schema(1), text_schema(_SI_TEXT)]}
 _FROM_ONE = {"description": "the earlier layer or block whose output this one reads (or input)", **NAME_SCHEMA}
 _FROM_MANY = {"description": "two or more earlier layers or blocks", "type": "array", "items": NAME_SCHEMA, "minItems": 2}
 
@@ -79,6 +86,7 @@ def model_schema() -> dict[str, Any]:
         "properties": {
             "name": NAME_SCHEMA,
             "input": _SHAPE,
+            "batch": {"description": "the inputs the costs count (mults and activations scale with it; default 1)", **COUNT_SCHEMA},
             "defaults": _closed(DEFAULT_KEYS, schemas),
             "layers": {"$ref": "#/$defs/layer_list"},
             "budget": budget,

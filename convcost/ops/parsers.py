@@ -9,37 +9,44 @@ from __future__ import annotations
 
 from typing import Any
 
-from convcost.core.shapes import PaddingSpec, Pair, parse_int, parse_padding, shown
+from convcost.core.shapes import MAX_DIGITS, PaddingSpec, Pair, parse_int, parse_padding, shown
 from convcost.errors import ConvcostError
 
-COUNT_SCHEMA: dict[str, Any] = {"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": r"^\s*[0-9]+\s*$"}]}
-PAIR_SCHEMA: dict[str, Any] = {
-    "anyOf": [
-        {"type": "integer", "minimum": 1},
-        {"type": "string", "pattern": r"^\s*[0-9]+\s*([xX]\s*[0-9]+\s*)?$"},
-        {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 2, "maxItems": 2},
-    ]
-}
-PAIR0_SCHEMA: dict[str, Any] = {
-    "anyOf": [
-        {"type": "integer", "minimum": 0},
-        {"type": "string", "pattern": r"^\s*[0-9]+\s*([xX]\s*[0-9]+\s*)?$"},
-        {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2},
-    ]
-}
+# The schema fragments follow the parsers' rules for whole numbers (core.shapes): decimal digits,
+# no leading zero, at most MAX_DIGITS of them. A schema sees values as YAML loaded them: with
+# YAML 1.2's JSON schema (plain ``0x10``, ``064``, ``yes`` stay text) the patterns refuse exactly
+# what convcost refuses; a YAML 1.1 loader has already turned ``0x10`` into 16 and ``yes`` into
+# true before any schema can tell (convcost itself reads the text as written and refuses them).
+N1 = f"[1-9][0-9]{{0,{MAX_DIGITS - 1}}}"
+"""A whole number >= 1 as text, as a pattern."""
+N0 = f"(0|{N1})"
+"""A whole number >= 0 as text, as a pattern."""
+BY = r"\s*[xX\u00d7]\s*"
+"""The ``x`` between sizes (any case, or the multiplication sign), with spaces."""
+
+
+def int_schema(minimum: int) -> dict[str, Any]:
+    """A YAML integer from ``minimum`` to the largest with MAX_DIGITS digits."""
+    return {"type": "integer", "minimum": minimum, "maximum": 10**MAX_DIGITS - 1}
+
+
+def text_schema(body: str) -> dict[str, Any]:
+    """Text matching the pattern ``body`` whole, with spaces around it."""
+    return {"type": "string", "pattern": rf"^\s*{body}\s*$"}
+
+
+def _lists(minimum: int, *counts: int) -> list[dict[str, Any]]:
+    return [{"type": "array", "items": int_schema(minimum), "minItems": n, "maxItems": n} for n in counts]
+
+
+COUNT_SCHEMA: dict[str, Any] = {"anyOf": [int_schema(1), text_schema(N1)]}
+PAIR_SCHEMA: dict[str, Any] = {"anyOf": [int_schema(1), text_schema(f"{N1}({BY}{N1})?"), *_lists(1, 2)]}
+PAIR0_SCHEMA: dict[str, Any] = {"anyOf": [int_schema(0), text_schema(f"{N0}({BY}{N0})?"), *_lists(0, 2)]}
 PADDING_SCHEMA: dict[str, Any] = {
-    "anyOf": [
-        {"type": "integer", "minimum": 0},
-        {"type": "string", "pattern": r"^\s*([0-9]+\s*([xX]\s*[0-9]+\s*)?|same|valid)\s*$"},
-        {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 4},
-    ]
+    "anyOf": [int_schema(0), text_schema(f"({N0}({BY}{N0}|({BY}{N0}){{3}})?|same|valid)"), *_lists(0, 1, 2, 4)]
 }
 EXPLICIT_PADDING_SCHEMA: dict[str, Any] = {
-    "anyOf": [
-        {"type": "integer", "minimum": 0},
-        {"type": "string", "pattern": r"^\s*[0-9]+\s*(([xX]\s*[0-9]+\s*)|(,\s*[0-9]+\s*){3})?$"},
-        {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 4},
-    ]
+    "anyOf": [int_schema(0), text_schema(rf"{N0}({BY}{N0}|({BY}{N0}){{3}}|(\s*,\s*{N0}){{3}})?"), *_lists(0, 1, 2, 4)]
 }
 BOOL_SCHEMA: dict[str, Any] = {"type": "boolean"}
 NAME_SCHEMA: dict[str, Any] = {"type": ["string", "number"]}

@@ -152,12 +152,12 @@ def _timed(roofline: Callable[[], LayerFigures] | None) -> LayerFigures | None:
     return lf if lf.setup.device is not None else None
 
 
-def _roofline_notes(lf: LayerFigures | None, sep: str = "\n") -> str:
+def _roofline_notes(lf: LayerFigures | None, sep: str = "\n", markdown: bool = False) -> str:
     if lf is None:
         return ""
     from convcost.render.roofline import notes
 
-    return sep + notes(lf.setup).replace("\n", sep)
+    return sep + notes(lf.setup, markdown).replace("\n", sep)
 
 
 def layer_json(report: LayerReport, checks: Sequence[BudgetCheck] = (), roofline: Callable[[], LayerFigures] | None = None) -> str:
@@ -184,7 +184,7 @@ def layer_markdown(report: LayerReport, roofline: Callable[[], LayerFigures] | N
 
     lf = _timed(roofline)
     title = f"**{_escape_md(_layer_title(report))}**\n\n"
-    return title + markdown_sheet(_sheet(report, lf)) + f"\n\n{_caption(report.conv.bias, ' ')}" + _roofline_notes(lf, " ")
+    return title + markdown_sheet(_sheet(report, lf)) + f"\n\n{_caption(report.conv.bias, ' ')}" + _roofline_notes(lf, " ", markdown=True)
 
 
 def _escape_md(text: str) -> str:

@@ -223,7 +223,7 @@ def model_markdown(report: ModelReport, roofline: Callable[[], ModelFigures] | N
     if mf is not None:
         from convcost.render.roofline import model_notes
 
-        tail += " " + model_notes(mf).replace("\n", " ")
+        tail += " " + model_notes(mf, markdown=True).replace("\n", " ")
     return f"**{title}**\n\n{markdown_sheet(layers)}\n\n**{whatif.title}**\n\n{markdown_sheet(whatif)}\n\n{tail}"
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from convcost.render.columns import Column
+from convcost.render.formats import markdown_cell, visible
 from convcost.render.numbers import fraction_reduction_text, fraction_share_text, intensity_text, num, seconds_text
 
 if TYPE_CHECKING:
@@ -28,8 +29,19 @@ ASSUMPTIONS = (
 )
 
 
-def setup_text(setup: Setup) -> str:
-    """``fp16 (weights int8), batch 8 on a100 (NVIDIA A100 80GB SXM): peak 312 TFLOP/s, 2.039 TB/s, ridge 153.0 FLOP/B``."""
+def markdown_text(text: str) -> str:
+    """Untrusted text (a device's name or source) for Markdown: :func:`markdown_cell` (controls shown
+    escaped, ``\\``, ``|`` and ``<`` escaped), and ``[``, ``]`` escaped too, so it makes no link."""
+    text = markdown_cell(text)
+    return text.replace("[", "\\[").replace("]", "\\]") if "[" in text or "]" in text else text
+
+
+def setup_text(setup: Setup, markdown: bool = False) -> str:
+    """``fp16 (weights int8), batch 8 on a100 (NVIDIA A100 80GB SXM): peak 312 TFLOP/s, 2.039 TB/s, ridge 153.0 FLOP/B``.
+
+    The device's name comes from a user's table (or ``--device``): escaped for text (:func:`visible`),
+    or with ``markdown`` for Markdown (:func:`markdown_text`)."""
+    escape = markdown_text if markdown else visible
     from convcost.analysis.devices import rate_text
     from convcost.analysis.roofline import ridge
 
@@ -41,19 +53,20 @@ def setup_text(setup: Setup) -> str:
         return text
     r = ridge(setup.peak, device.bandwidth)
     return (
-        f"{text}, on {device.key} ({device.name}): peak {rate_text(setup.peak, 'FLOP/s')}, "
+        f"{text}, on {escape(device.key)} ({escape(device.name)}): peak {rate_text(setup.peak, 'FLOP/s')}, "
         f"bandwidth {rate_text(device.bandwidth, 'B/s')}, ridge {intensity_text(r.numerator, r.denominator)} FLOP/B"
     )
 
 
-def notes(setup: Setup) -> str:
-    """The caption lines under a table that shows roofline columns."""
-    return f"Roofline: {setup_text(setup)}.\n{ASSUMPTIONS}"
+def notes(setup: Setup, markdown: bool = False) -> str:
+    """The caption lines under a table that shows roofline columns (``markdown``: see :func:`setup_text`)."""
+    return f"Roofline: {setup_text(setup, markdown)}.\n{ASSUMPTIONS}"
 
 
-def model_notes(mf: ModelFigures) -> str:
-    """The caption under the model table: the setup, the merges the file implies, the assumptions."""
-    text = f"Roofline: {setup_text(mf.setup)}."
+def model_notes(mf: ModelFigures, markdown: bool = False) -> str:
+    """The caption under the model table: the setup, the merges the file implies, the assumptions
+    (``markdown``: see :func:`setup_text`)."""
+    text = f"Roofline: {setup_text(mf.setup, markdown)}."
     merges, total = mf.merges, mf.total
     if mf.merge_count and merges.timing is not None and total.timing is not None:
         count = mf.merge_count

@@ -141,15 +141,15 @@ def layer_plot_data(report: LayerReport, figures: Sequence[Figures | None], setu
 
 def _text(text: str) -> str:
     """A name as the picture shows it: every non-printable character escaped (:func:`visible`), so
-    the SVG is well-formed XML and no glyph is missing for a control character. matplotlib reads no
-    ``$...$`` in it as mathematics (``text.parse_math`` is off while the picture is drawn)."""
+    the SVG is well-formed XML and no glyph is missing for a control character. The texts drawn
+    from names take ``parse_math=False``: a ``$`` is a dollar sign, never mathematics that fails."""
     from convcost.render.formats import visible
 
     return visible(text)
 
 
 def _figure(data: PlotData) -> Figure:
-    """The picture (drawn by :func:`plot_bytes`, which turns off mathtext and warnings)."""
+    """The picture (drawn by :func:`plot_bytes`, which silences matplotlib's warnings)."""
     from matplotlib.figure import Figure
 
     peak, bandwidth = float(data.peak), float(data.bandwidth)
@@ -171,29 +171,35 @@ def _figure(data: PlotData) -> Figure:
             marker=MARKERS[k % len(MARKERS)],
             s=28,
             alpha=0.75,
-            label=f"{_text(series)} ({len(chosen)})",
+            label=f"{series} ({len(chosen)})",  # a method's name or "as written": no $ in it
             zorder=3,
         )
     for i in data.labelled:
         p = data.points[i]
-        ax.annotate(_text(p.label), (float(p.intensity), float(p.performance)), textcoords="offset points", xytext=(4, -10), fontsize=7)
+        ax.annotate(
+            _text(p.label),
+            (float(p.intensity), float(p.performance)),
+            textcoords="offset points",
+            xytext=(4, -10),
+            fontsize=7,
+            parse_math=False,
+        )
     ax.set_xlim(low, high)
     ax.set_ylim(low * bandwidth / 2, peak * 3)
     ax.set_xlabel("arithmetic intensity (FLOP per byte)")
     ax.set_ylabel("attainable FLOP/s")
-    ax.set_title(f"{_text(data.title)}\n{_text(data.device)}", fontsize=10)
+    ax.set_title(f"{_text(data.title)}\n{_text(data.device)}", fontsize=10, parse_math=False)
     ax.grid(True, which="major", linewidth=0.4, alpha=0.5)
     ax.legend(fontsize=8, loc="lower right")
-    fig.supxlabel(_text(data.caption), fontsize=6.5, color="dimgrey")
+    fig.supxlabel(_text(data.caption), fontsize=6.5, color="dimgrey", parse_math=False)
     return fig
 
 
 def plot_bytes(data: PlotData, suffix: str) -> bytes:
     """The picture as SVG or PNG bytes (reproducible: no date, a fixed SVG id salt).
 
-    Text is never read as mathematics (a ``$`` in a name is a dollar sign, and a stray one cannot
-    fail the drawing), and matplotlib's warnings (a glyph missing from the font) are silenced: a
-    run that succeeds writes nothing to standard error."""
+    matplotlib's warnings (a glyph missing from the font for a name's character) are silenced:
+    a run that succeeds writes nothing to standard error."""
     import io
     import warnings
 
@@ -203,7 +209,7 @@ def plot_bytes(data: PlotData, suffix: str) -> bytes:
         raise ConvcostError(f"--plot: {MISSING}") from None
     out = io.BytesIO()
     metadata = {"Date": None} if suffix == ".svg" else {"Software": None}
-    with warnings.catch_warnings(), rc_context({"svg.hashsalt": "convcost", "svg.fonttype": "none", "text.parse_math": False}):
+    with warnings.catch_warnings(), rc_context({"svg.hashsalt": "convcost", "svg.fonttype": "none"}):
         warnings.simplefilter("ignore")
         _figure(data).savefig(out, format=suffix[1:], metadata=metadata, dpi=120)
     return out.getvalue()
