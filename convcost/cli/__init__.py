@@ -138,8 +138,18 @@ class _Group(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+class _Version(str):
+    """convcost's version, looked up only when ``--version`` prints it (click's own look-up
+    imports importlib.metadata, about 60 ms; ``convcost.__version__`` reads the METADATA file)."""
+
+    def __str__(self) -> str:
+        import convcost
+
+        return str(convcost.__version__)
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(package_name="convcost", prog_name="convcost", message="%(prog)s %(version)s")
+@click.version_option(version=_Version(), prog_name="convcost", message="%(prog)s %(version)s")
 def cli() -> None:
     """Exact costs of convolution layers and networks, and what factorizations would save.
 
