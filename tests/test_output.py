@@ -416,3 +416,12 @@ def test_readme_says_examples_are_piped_output() -> None:
     """The README tells readers its examples are what a pipe gets (natural width)."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "natural width" in readme
+
+
+def test_markdown_names_never_become_links(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """A layer named like a Markdown link is shown as text in Markdown output; plain brackets stay as written."""
+    text = 'input: 8x8x3\nlayers:\n  - {name: "[x](javascript:alert(1))", k: 1, out: 2}\n  - {name: "dw[1]", type: relu}\n'
+    out = run("model", tmp_yaml(text), "--format", "markdown").stdout
+    assert "[x]\\(javascript:alert(1))" in out
+    assert "[x](javascript" not in out
+    assert "dw[1]" in out

@@ -33,6 +33,9 @@ if TYPE_CHECKING:
     from convcost.frontends.model_file import ModelSpec
 
 
+_UNSET: Any = object()
+
+
 class Alternative(NamedTuple):
     """One factorization of one layer: its stages and what the layer then costs (batch norm included)."""
 
@@ -87,8 +90,14 @@ class LayerRow:
     built: Alternative | None = None
     """For a layer built with ``as:``, its factorization's stages and cost (counted at the batch)."""
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form of a layer row."""
+    def to_dict(self, ranks: dict[int, Any] | None = None) -> dict[str, Any]:
+        """The JSON form of a layer row (``ranks``: the chosen ranks already worked out, by the
+        id of the alternatives they come from: layers costed once share them)."""
+        chosen = ranks.get(id(self.alternatives), _UNSET) if ranks is not None else _UNSET
+        if chosen is _UNSET:
+            chosen = chosen_ranks([a.result if a else None for a in self.alternatives]) if self.alternatives else None
+            if ranks is not None:
+                ranks[id(self.alternatives)] = chosen
         return {
             "index": self.index,
             "name": self.name,
@@ -99,7 +108,7 @@ class LayerRow:
             "mults": self.mults,
             "params": self.params,
             "as": self.method,
-            "ranks": chosen_ranks([a.result if a else None for a in self.alternatives]),
+            "ranks": chosen,
             **({"reason": self.reason} if self.reason is not None else {}),
         }
 
@@ -171,6 +180,10 @@ class ModelReport:
         """Total parameters."""
         return sum(row.params for row in self.layers)
 
+    def _layer_dicts(self) -> list[dict[str, Any]]:
+        ranks: dict[int, Any] = {}  # layers costed once share their alternatives, and so their ranks
+        return [row.to_dict(ranks) for row in self.layers]
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON form printed by ``convcost model --format json``."""
         return {
@@ -178,7 +191,7 @@ class ModelReport:
             "input": self.input.as_list(),
             "output": self.output.as_list(),
             "variant": self.variant,
-            "layers": [row.to_dict() for row in self.layers],
+            "layers": self._layer_dicts(),
             "totals": {"mults": self.mults, "params": self.params},
             "whatif": [w.to_dict() for w in self.whatif],
             "blocks": [b.to_dict() for b in self.blocks],

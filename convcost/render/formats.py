@@ -29,11 +29,13 @@ def visible(text: str) -> str:
 
 
 def markdown_cell(text: str) -> str:
-    """``text`` for a Markdown table cell: :func:`visible`, then ``\\``, ``|`` and ``<`` escaped."""
+    """``text`` for a Markdown table cell: :func:`visible`, then ``\\``, ``|`` and ``<`` escaped, and
+    ``](`` broken (``]\\(``) so that a name like ``[x](javascript:...)`` is text, never a link;
+    brackets alone stay as written (``dw_pw7-11[1]``)."""
     text = visible(text)
     if "\\" in text or "|" in text or "<" in text:
         text = text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "\\<")
-    return text
+    return text.replace("](", "]\\(") if "](" in text else text
 
 
 def xml_text(text: str) -> str:
