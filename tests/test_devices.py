@@ -191,7 +191,7 @@ def test_devices_markdown_escapes_names_and_links_only_web_addresses(tmp_yaml) -
         ("GPU", "data:text/html,<b>x", "GPU (data:text/html,\\<b>x)"),
         ("GPU", " https://example.com", "GPU ( https://example.com)"),
         ("GPU", "https://e.com/a b", "GPU (https://e.com/a b)"),
-        ("x](javascript:alert(1)) [y", "https://e.com", "[x\\](javascript:alert(1)) \\[y](https://e.com)"),
+        ("x](javascript:alert(1)) [y", "https://e.com", "[x\\]\\(javascript:alert(1)) \\[y](https://e.com)"),
         ("GPU", "https://e.com/a)|<x>[1]\\\x1b", "[GPU](https://e.com/a%29%7C%3Cx%3E%5B1%5D%5C%1B)"),
     ],
 )

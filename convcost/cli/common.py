@@ -11,6 +11,28 @@ import click
 from convcost import render
 
 FORMATS = ("table", "json", "csv", "markdown")
+
+
+class LazyChoice(click.Choice[str]):
+    """A click.Choice whose choices are looked up when first needed (parsing a value, help,
+    completion), so that defining a command does not import what lists them (the cost models)."""
+
+    def __init__(self, names: Callable[[], Sequence[str]]) -> None:
+        self._names = names
+        self._choices: tuple[str, ...] | None = None
+        self.case_sensitive = True
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        if self._choices is None:
+            self._choices = tuple(self._names())
+        return self._choices
+
+    @choices.setter
+    def choices(self, value: Sequence[str]) -> None:
+        self._choices = tuple(value)
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 

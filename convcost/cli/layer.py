@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from convcost import render
-from convcost.cli.common import _finish, _format_option, _limits, _review_options
+from convcost.cli.common import LazyChoice, _finish, _format_option, _limits, _review_options
 from convcost.cli.roofline import DeviceFlags, device_options, layer_roofline, roofline_settings
 from convcost.errors import ConvcostError
-from convcost.factorize import METHODS, Target, cost_layer, parse_target
-from convcost.frontends.fields import Field, layer_spec, load_layer_fields
+
+if TYPE_CHECKING:
+    from convcost.factorize import Target
+    from convcost.frontends.fields import Field
+
+
+def _method_names() -> list[str]:
+    from convcost.factorize import METHODS
+
+    return list(METHODS)
 
 
 def _targets(mults: str | None, params: str | None) -> tuple[Target, ...]:
     """--target and --target-params, parsed."""
+    from convcost.factorize import parse_target
+
     given = ((mults, "--target", "mults"), (params, "--target-params", "params"))
     return tuple(parse_target(text, flag, figure) for text, flag, figure in given if text is not None)
 
@@ -40,7 +50,7 @@ def _targets(mults: str | None, params: str | None) -> tuple[Target, ...]:
 @click.option("--mid", metavar="M", help="Middle channels for spatial-separable.  [default: min(C, N)]")
 @click.option("--target", metavar="Fx|P%", help="Each method's rank (or mid): the largest with at least this mults reduction (4x, 75%).")
 @click.option("--target-params", metavar="Fx|P%", help="The same on params (with --target: both must be met).")
-@click.option("--method", "methods", multiple=True, type=click.Choice(list(METHODS)), help="Show only this model (repeatable).")
+@click.option("--method", "methods", multiple=True, type=LazyChoice(_method_names), help="Show only this model (repeatable).")
 @_format_option
 @click.option("--explain", is_flag=True, help="Print every stage's arithmetic after the table.")
 @_review_options
@@ -65,6 +75,8 @@ def layer(
     Example:
       convcost layer --in 28x28x8 --k 3 --out 16
     """
+    from convcost.frontends.fields import layer_spec, load_layer_fields
+
     if explain and fmt != "table":
         raise click.UsageError("--explain goes with --format table")
     fields: dict[str, Field] = {}
@@ -85,7 +97,10 @@ def layer(
         return f"missing --{key}{where}; e.g. convcost layer --in 28x28x8 --k 3 --out 16"
 
     limits = _limits(max_mults, max_params)
-    report = cost_layer(layer_spec(fields, missing)._replace(targets=targets), methods)
+    spec = layer_spec(fields, missing)
+    from convcost.factorize import cost_layer  # after the layer is read: a bad value is refused sooner
+
+    report = cost_layer(spec._replace(targets=targets), methods)
     checks: Sequence[Any] = ()
     if limits:
         from convcost.analysis.budget import check_budget

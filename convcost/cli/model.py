@@ -7,14 +7,19 @@ from typing import Any
 import click
 
 from convcost import render
-from convcost.cli.common import _finish, _format_option, _limits, _review_options
+from convcost.cli.common import LazyChoice, _finish, _format_option, _limits, _review_options
 from convcost.cli.roofline import DeviceFlags, batched_graph, device_options, model_roofline, roofline_settings
-from convcost.factorize import FACTORIZATIONS
+
+
+def _factorization_names() -> list[str]:
+    from convcost.factorize import FACTORIZATIONS
+
+    return list(FACTORIZATIONS)
 
 
 @click.command()
 @click.argument("file", metavar="MODEL.yaml|MODEL.onnx", type=click.Path(allow_dash=True))
-@click.option("--method", type=click.Choice(list(FACTORIZATIONS)), help="Show the per-layer table of this what-if variant.")
+@click.option("--method", type=LazyChoice(_factorization_names), help="Show the per-layer table of this what-if variant.")
 @click.option(
     "--rank",
     metavar="R|R3xR4|F",
@@ -60,15 +65,20 @@ def model(
     from convcost.analysis.budget import check_budget
     from convcost.core.perf import paused_gc
     from convcost.core.shapes import parse_int
-    from convcost.factorize import check_choice, parse_rank, parse_target
     from convcost.frontends import load_graph
 
-    rank_value = parse_rank(rank, "--rank") if rank is not None else None
-    mid_value = parse_int(mid, "--mid") if mid is not None else None
+    rank_value: Any = None
+    mid_value: int | None = None
+    targets: tuple[Any, ...] = ()
+    if rank is not None or mid is not None or target is not None or target_params is not None:  # the cost models load later otherwise
+        from convcost.factorize import check_choice, parse_rank, parse_target
+
+        rank_value = parse_rank(rank, "--rank") if rank is not None else None
+        mid_value = parse_int(mid, "--mid") if mid is not None else None
+        given = ((target, "--target", "mults"), (target_params, "--target-params", "params"))
+        targets = tuple(parse_target(text, flag, figure) for text, flag, figure in given if text is not None)
+        check_choice(rank_value, mid_value, targets)
     depth_value = parse_int(depth, "--depth", 0) if depth is not None else None
-    given = ((target, "--target", "mults"), (target_params, "--target-params", "params"))
-    targets = tuple(parse_target(text, flag, figure) for text, flag, figure in given if text is not None)
-    check_choice(rank_value, mid_value, targets)
     flags = DeviceFlags.pop(device_flags)
     inputs = (file, *flags.inputs)
     settings = roofline_settings(flags, inputs, export)

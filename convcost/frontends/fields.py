@@ -13,9 +13,9 @@ from convcost.core.shapes import (
     parse_shape,
 )
 from convcost.errors import ConvcostError, SpecError
-from convcost.factorize import LayerSpec, parse_rank
 
 if TYPE_CHECKING:
+    from convcost.factorize import LayerSpec
     from convcost.frontends.yaml import KeySet, LocDict, LocList
     from convcost.separable import Number
 
@@ -29,6 +29,13 @@ def parse_name(value: object, what: object) -> str:
 
         raise ConvcostError(f"{what}: expected a name, got {_describe(value)}")
     return str(value)
+
+
+def parse_rank(value: object, what: object) -> Any:
+    """``rank``: R, R3xR4 or a fraction (the factorizations' parser, loaded when a rank is given)."""
+    from convcost.factorize import parse_rank as parse
+
+    return parse(value, what)
 
 
 FIELD_PARSERS: dict[str, Callable[[object, object], Any]] = {
@@ -97,6 +104,8 @@ def layer_spec(fields: Mapping[str, Field], missing: Callable[[str], str]) -> La
         if key not in fields:
             raise ConvcostError(missing(key))
     v = parse_fields(fields)
+    from convcost.factorize import LayerSpec  # after the values are read: a bad file is refused sooner
+
     return LayerSpec(
         inp=v["in"],
         out=v["out"],
