@@ -62,7 +62,6 @@ def model(
     """
     from dataclasses import replace
 
-    from convcost.analysis.budget import check_budget
     from convcost.core.perf import paused_gc
     from convcost.core.shapes import parse_int
     from convcost.frontends import load_graph
@@ -84,6 +83,7 @@ def model(
     settings = roofline_settings(flags, inputs, export)
     with paused_gc():
         graph = batched_graph(load_graph(file, input_dims, all_ops), settings)
+        from convcost.analysis.budget import check_budget
         from convcost.analysis.network import cost_graph  # after the file is read: a bad file is refused sooner
 
         limits = _limits(max_mults, max_params, graph.budget)
