@@ -9,6 +9,8 @@ from conftest import SPECS, assert_user_error, run, run_json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from convcost.core.shapes import Shape
+
 
 def _layers(tmp_yaml, text: str) -> list[dict]:  # type: ignore[no-untyped-def, type-arg]
     return run_json("model", tmp_yaml(text))["layers"]  # type: ignore[no-any-return]
@@ -350,3 +352,22 @@ def test_output_errors_say_output_and_empty_blocks_say_empty(tmp_yaml) -> None: 
 def test_as_layers_refuse_keys_their_method_ignores(tmp_yaml, layer: str, fragments: list[str]) -> None:  # type: ignore[no-untyped-def]
     """as: with a rank or mid the chosen factorization does not use is an error, not silently ignored."""
     assert_user_error(run("model", tmp_yaml(f"input: 8x8x8\nlayers:\n  - {layer}\n")), "3:5", *fragments)
+
+
+def test_layer_flags_lower_into_a_one_node_graph(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """convcost layer builds the same graph a one-layer model file does: one conv node, the same output and cost."""
+    from convcost.analysis.layer import cost_layer_graph
+    from convcost.factorize import LayerSpec
+    from convcost.frontends.fields import layer_graph
+
+    spec = LayerSpec(Shape(10, 20, 3), 8, (1, 7), padding=(0, 0, 3, 3), name="inception_1x7")
+    graph = layer_graph(spec)
+    (node,) = graph.nodes
+    assert (node.op, node.name, graph.shapes[0]) == ("conv", "inception_1x7", Shape(10, 20, 8))
+    report = cost_layer_graph(graph, spec)
+    assert report.conv.mults == 10 * 20 * 8 * 3 * 1 * 7 == 33_600
+    model = run_json("model", tmp_yaml("input: 10x20x3\nlayers:\n  - {name: inception_1x7, k: 1x7, out: 8, padding: 0x3}\n"))
+    assert model["layers"][0]["mults"] == report.conv.mults
+    assert model["layers"][0]["out"] == report.conv.out.as_list()
+    layer = run_json("layer", "--in", "10x20x3", "--k", "1x7", "--out", "8", "--padding", "0x3")
+    assert layer["methods"][0]["mults"] == report.conv.mults

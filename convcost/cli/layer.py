@@ -97,10 +97,11 @@ def layer(
         return f"missing --{key}{where}; e.g. convcost layer --in 28x28x8 --k 3 --out 16"
 
     limits = _limits(max_mults, max_params)
-    spec = layer_spec(fields, missing)
-    from convcost.factorize import cost_layer  # after the layer is read: a bad value is refused sooner
+    spec = layer_spec(fields, missing)._replace(targets=targets)
+    from convcost.analysis.layer import cost_layer_graph  # after the layer is read: a bad value is refused sooner
+    from convcost.frontends.fields import layer_graph
 
-    report = cost_layer(spec._replace(targets=targets), methods)
+    report = cost_layer_graph(layer_graph(spec), spec, methods)
     checks: Sequence[Any] = ()
     if limits:
         from convcost.analysis.budget import check_budget

@@ -39,10 +39,11 @@ FACTORIZATIONS: tuple[str, ...] = tuple(name for name in METHODS if name != "sta
 """The models that factorize a standard layer (the what-if's rows)."""
 
 
-def cost_layer(spec: LayerSpec, methods: Sequence[str] | None = None) -> LayerReport:
-    """Run the named cost models (all of them by default) on one layer."""
+def cost_layer(spec: LayerSpec, methods: Sequence[str] | None = None, conv: Conv | None = None) -> LayerReport:
+    """Run the named cost models (all of them by default) on one layer (``conv``: the layer as
+    its graph resolved it; by default the spec's own)."""
     check_choice(spec.rank, spec.mid, spec.targets)
-    conv = spec.conv()
+    conv = spec.conv() if conv is None else conv
     options = MethodOptions(spec.rank, spec.mid, spec.targets)
     names = list(dict.fromkeys(methods)) if methods else list(METHODS)
     for name in names:

@@ -15,6 +15,7 @@ from convcost.core.shapes import (
 from convcost.errors import ConvcostError, SpecError
 
 if TYPE_CHECKING:
+    from convcost.core.graph import Graph
     from convcost.factorize import LayerSpec
     from convcost.frontends.yaml import KeySet, LocDict, LocList
     from convcost.separable import Number
@@ -229,3 +230,17 @@ def load_layer_fields(path: str) -> tuple[dict[str, Field], str]:
 
     data = load_mapping(path, "layer")
     return file_fields(data, LAYER_KEYS), data.loc.source
+
+
+def layer_graph(spec: LayerSpec) -> Graph:
+    """The ``layer`` command's front end into the operator graph: one ``conv`` node on the
+    input, its output shape inferred by the ``conv`` op (as a model file's conv layer is)."""
+    from convcost.core.graph import INPUT, Graph, Node
+    from convcost.ops import OPS
+
+    attrs = {"k": spec.k, "out": spec.out, "stride": spec.stride, "padding": spec.padding, "dilation": spec.dilation,
+             "groups": spec.groups, "bias": spec.bias}  # fmt: skip
+    out = OPS["conv"].evaluate("conv", attrs, (spec.inp,)).out
+    name = spec.name if spec.name is not None else "layer"
+    node = Node(name, "conv", attrs, (INPUT,), "the layer's flags and file", spec.name is not None)
+    return Graph("<layer>", spec.name, spec.inp, (node,), (out,), 0)
