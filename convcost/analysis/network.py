@@ -413,4 +413,3 @@ def cost_model(
     from convcost.frontends.lower import lower
 
     return cost_graph(lower(spec), rank, mid, method, targets)
-
