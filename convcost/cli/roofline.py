@@ -132,6 +132,4 @@ def batched_graph(graph: Graph, settings: Roofline | None) -> Graph:
     """The graph at ``--batch`` (mults and activations scale with it, weights do not)."""
     if settings is None or settings.precision.batch == 1:
         return graph
-    from dataclasses import replace
-
-    return replace(graph, batch=settings.precision.batch)
+    return graph._replace(batch=settings.precision.batch)

@@ -10,7 +10,6 @@ source (``file:line:col`` for a model file, the node name for ONNX), shown with 
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -46,8 +45,7 @@ class Node(NamedTuple):
     its branches' concatenation): part of the graph, not a row of the tables."""
 
 
-@dataclass(frozen=True, slots=True)
-class Block:
+class Block(NamedTuple):
     """A named group of consecutive nodes (a model file's block, an ONNX name-path prefix)."""
 
     name: str
@@ -58,9 +56,11 @@ class Block:
     """The node index range, inclusive."""
 
 
-@dataclass(frozen=True)
-class Graph:
-    """A whole network: its input, its nodes in execution order, and which tensor is the output."""
+class Graph(NamedTuple):
+    """A whole network: its input, its nodes in execution order, and which tensor is the output.
+
+    (Node, Block and Graph are NamedTuples, not dataclasses: ``convcost layer`` builds a graph too,
+    and a NamedTuple class costs a fifth of a dataclass's to create at start-up.)"""
 
     source: str
     name: str | None
@@ -72,7 +72,7 @@ class Graph:
     """Index of the node whose tensor is the network's output."""
     blocks: tuple[Block, ...] = ()
     batch: int = 1
-    budget: Mapping[str, tuple[int, str]] = field(default_factory=lambda: _EMPTY)
+    budget: Mapping[str, tuple[int, str]] = _EMPTY
     """Budget limits the source carried (``max-mults``: (limit, as written))."""
     input_name: str = "input"
     notes: tuple[str, ...] = ()

@@ -9,7 +9,7 @@ grammar, the schema and the key-typo suggestions come from this one table), and 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 from convcost.core.cost import Cost
@@ -44,17 +44,18 @@ class Evaluated(NamedTuple):
 Evaluate = Callable[[str, Mapping[str, Any], Sequence[Shape]], Evaluated]
 """``evaluate(type, attrs, input_shapes)``; raises ConvcostError for a shape it cannot take."""
 
+_NONE: Mapping[Any, Any] = MappingProxyType({})
+
 MANY = 0
 """``OpDef.inputs`` for an op that takes two or more inputs (``add``, ``concat``)."""
 
 
-@dataclass(frozen=True)
-class OpDef:
+class OpDef(NamedTuple):
     """One op family's registration."""
 
     types: tuple[str, ...]
     evaluate: Evaluate
-    keys: Mapping[str, Key] = field(default_factory=dict)
+    keys: Mapping[str, Key] = _NONE
     """The keys each of ``types`` takes, besides ``type``, ``name`` and ``from``."""
     required: tuple[str, ...] = ()
     inputs: int = 1
@@ -65,11 +66,11 @@ class OpDef:
     """True when factorizations replace this op in the what-if (``conv``)."""
     summary: str = ""
     """One line for the README's table of types."""
-    type_keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    type_keys: Mapping[str, tuple[str, ...]] = _NONE
     """Per-type key subsets where the types of one family take different keys."""
-    required_of: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    required_of: Mapping[str, tuple[str, ...]] = _NONE
     """Per-type required keys, where they differ from ``required``."""
-    auto_names: Mapping[str, str] = field(default_factory=dict)
+    auto_names: Mapping[str, str] = _NONE
     """Per-type name prefixes, where they differ from ``auto_name``."""
 
     def keys_of(self, kind: str) -> Mapping[str, Key]:
