@@ -689,3 +689,12 @@ def test_windows_lower_to_their_model_file_types(
     graph = load_onnx(path, all_ops=True)
     expected = {"Conv": "conv", "ConvTranspose": "deconv", "MaxPool": "maxpool", "AveragePool": "avgpool"}[op]
     assert graph.nodes[0].op == expected, (attrs, graph.shapes[0])
+
+
+def test_torchvision_resnet50_export_gives_the_published_figure() -> None:
+    """torchvision's ResNet-50 exported at 224x224 (graph only, benchmarks/data/resnet50.onnx; batch norm folded
+    into the convolutions by the exporter): 4,089,184,256 mults, torchvision's published 4.09 GFLOPS
+    (multiply-accumulates), and 25,530,472 params: torchvision's 25,557,032 less batch norm's 2 per channel
+    over its 26,560 channels, plus the one bias per channel that folding gives each convolution."""
+    data = run_json("model", str(ROOT / "benchmarks" / "data" / "resnet50.onnx"))
+    assert data["totals"] == {"mults": 4_089_184_256, "params": 25_557_032 - 2 * 26_560 + 26_560}
