@@ -425,3 +425,12 @@ def test_markdown_names_never_become_links(tmp_yaml) -> None:  # type: ignore[no
     assert "[x]\\(javascript:alert(1))" in out
     assert "[x](javascript" not in out
     assert "dw[1]" in out
+
+
+def test_render_names_do_not_depend_on_import_order() -> None:
+    """A render submodule imported first never hides the package-level function of the same purpose."""
+    import subprocess
+    import sys
+
+    code = "import convcost.render.dispatch, convcost.render.console; from convcost import render; assert callable(render.views)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

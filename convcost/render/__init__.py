@@ -10,7 +10,7 @@ Markdown command never imports rich (only printing a table to a console, and SVG
 - :mod:`~convcost.render.console`: terminal, width and encoding detection, and :func:`emit`;
 - :mod:`~convcost.render.export`: ``--export`` files with their provenance;
 - one module per report: :mod:`~convcost.render.layer`, :mod:`~convcost.render.model`,
-  :mod:`~convcost.render.diff`, :mod:`~convcost.render.separable`; :mod:`~convcost.render.views`
+  :mod:`~convcost.render.diff`, :mod:`~convcost.render.separable`; :mod:`~convcost.render.dispatch`
   maps a report's formats to them.
 """
 
@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from convcost.render.columns import Column, Sheet, Where, csv_sheet, markdown_sheet, text_table
-    from convcost.render.console import Output, console, emit, encodable
+    from convcost.render.console import Output, emit, encodable
     from convcost.render.diff import diff_csv, diff_json, diff_markdown, diff_tables
+    from convcost.render.dispatch import View, budget_lines, views, with_budget
     from convcost.render.export import EXPORT_FORMATS, Provenance, export_text, provenance, write_export
     from convcost.render.formats import csv_text, json_text, markdown_cell, markdown_table, visible, xml_text
     from convcost.render.layer import CONVENTION, layer_csv, layer_explain, layer_json, layer_markdown, layer_table
@@ -41,11 +42,10 @@ if TYPE_CHECKING:
     )
     from convcost.render.separable import separable_text
     from convcost.render.table import Prose, TextTable
-    from convcost.render.views import View, budget_lines, views, with_budget
 
 _HOMES = {
     "columns": ("Column", "Sheet", "Where", "csv_sheet", "markdown_sheet", "text_table"),
-    "console": ("Output", "console", "emit", "encodable"),
+    "console": ("Output", "emit", "encodable"),
     "diff": ("diff_csv", "diff_json", "diff_markdown", "diff_tables"),
     "export": ("EXPORT_FORMATS", "Provenance", "export_text", "provenance", "write_export"),
     "formats": ("csv_text", "json_text", "markdown_cell", "markdown_table", "visible", "xml_text"),
@@ -65,7 +65,7 @@ _HOMES = {
     ),
     "separable": ("separable_text",),
     "table": ("Prose", "TextTable"),
-    "views": ("View", "budget_lines", "views", "with_budget"),
+    "dispatch": ("View", "budget_lines", "views", "with_budget"),
 }
 __all__ = [
     "CONVENTION",
@@ -81,7 +81,6 @@ __all__ = [
     "Where",
     "budget_lines",
     "change_text",
-    "console",
     "csv_sheet",
     "csv_text",
     "diff_csv",

@@ -89,7 +89,7 @@ def _sheets(report: DiffReport) -> tuple[Sheet[Figure], Sheet[DiffRow]]:
 
 def diff_json(report: DiffReport, checks: Sequence[BudgetCheck] = ()) -> str:
     """``convcost diff --format json``."""
-    from convcost.render.views import with_budget
+    from convcost.render.dispatch import with_budget
 
     return json_text(with_budget(report.to_dict(), checks), flat_depth=3)
 

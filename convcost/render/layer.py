@@ -165,7 +165,7 @@ def layer_json(report: LayerReport, checks: Sequence[BudgetCheck] = (), roofline
     unless ``roofline`` says otherwise; with a device, bound and time too), and the budget
     verdict when budgets were given."""
     from convcost.analysis.roofline import Setup, extend_layer_dict, layer_figures
-    from convcost.render.views import with_budget
+    from convcost.render.dispatch import with_budget
 
     data = extend_layer_dict(report.to_dict(), roofline() if roofline is not None else layer_figures(report, Setup()))
     return json_text(with_budget(data, checks), flat_depth=4)

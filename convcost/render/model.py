@@ -199,7 +199,7 @@ def model_json(report: ModelReport, checks: Sequence[BudgetCheck] = (), roofline
     batch 1 unless ``roofline`` says otherwise; with a device, bound and time too), and the
     budget verdict when budgets were given."""
     from convcost.analysis.roofline import Setup, extend_model_dict, model_figures
-    from convcost.render.views import with_budget
+    from convcost.render.dispatch import with_budget
 
     data = report.to_dict()
     if report.graph is not None and report.graph.notes:
