@@ -6,10 +6,6 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from convcost.core.shapes import (
-    parse_bool,
-    parse_int,
-    parse_padding,
-    parse_pair,
     parse_shape,
 )
 from convcost.errors import ConvcostError, SpecError
@@ -32,27 +28,16 @@ def parse_name(value: object, what: object) -> str:
     return str(value)
 
 
-def parse_rank(value: object, what: object) -> Any:
-    """``rank``: R, R3xR4 or a fraction (the factorizations' parser, loaded when a rank is given)."""
-    from convcost.factorize import parse_rank as parse
+def key_parser(key: str) -> Callable[[object, object], Any]:
+    """How a key of a layer file (and the ``layer`` flag of that name) is read: ``in`` and ``name``
+    here, every other key by the ``conv`` op's own parser, the one a model file's conv layer uses."""
+    if key == "in":
+        return parse_shape
+    if key == "name":
+        return parse_name
+    from convcost.ops.conv import KEYS
 
-    return parse(value, what)
-
-
-FIELD_PARSERS: dict[str, Callable[[object, object], Any]] = {
-    "in": parse_shape,
-    "k": parse_pair,
-    "out": parse_int,
-    "stride": parse_pair,
-    "padding": parse_padding,
-    "dilation": parse_pair,
-    "groups": parse_int,
-    "bias": parse_bool,
-    "rank": parse_rank,
-    "mid": parse_int,
-    "name": parse_name,
-}
-"""How each key of a layer file (and each ``layer`` flag) is read, from a flag's text or a YAML value."""
+    return KEYS[key].parser
 
 LAYER_KEYS = frozenset({"in", "k", "out", "stride", "padding", "dilation", "groups", "bias", "rank", "mid", "name"})
 """The keys of a layer file (and the ``layer`` command's flags)."""
@@ -80,23 +65,24 @@ Field = tuple[object, object]
 """A raw value and how to name it in an error (``--in``, or a Label)."""
 
 
-_PARSED: dict[tuple[str, type, object], Any] = {}
-"""Parsed scalar values by (key, type, value): large files repeat the same few values."""
+_PARSED: dict[tuple[int, type, object], Any] = {}
+"""Parsed scalars by (parser, type, value): large files repeat the same few values."""
+
+
+def parse_cached(parser: Callable[[object, object], Any], value: object, what: object) -> Any:
+    """``parser(value, what)``, once per distinct scalar value (lists and mappings every time)."""
+    if isinstance(value, (list, dict)):
+        return parser(value, what)
+    cache_key = (id(parser), type(value), value)
+    result = _PARSED.get(cache_key, _PARSED)
+    if result is _PARSED:
+        result = _PARSED[cache_key] = parser(value, what)
+    return result
 
 
 def parse_fields(fields: Mapping[str, Field]) -> dict[str, Any]:
-    """Parse every raw field with its key's parser (scalars once per distinct value)."""
-    parsed = {}
-    for key, (value, what) in fields.items():
-        if isinstance(value, (list, dict)):
-            parsed[key] = FIELD_PARSERS[key](value, what)
-            continue
-        cache_key = (key, type(value), value)
-        result = _PARSED.get(cache_key, _PARSED)
-        if result is _PARSED:
-            result = _PARSED[cache_key] = FIELD_PARSERS[key](value, what)
-        parsed[key] = result
-    return parsed
+    """Parse every raw field with its key's parser."""
+    return {key: parse_cached(key_parser(key), value, what) for key, (value, what) in fields.items()}
 
 
 def layer_spec(fields: Mapping[str, Field], missing: Callable[[str], str]) -> LayerSpec:

@@ -11,10 +11,10 @@ from typing import Any, NamedTuple, Union
 
 from convcost.core.shapes import Shape, parse_int, parse_shape, shown
 from convcost.errors import ConvcostError, SpecError
-from convcost.frontends.fields import Label, file_fields, parse_name
+from convcost.frontends.fields import Label, file_fields, parse_cached, parse_name
 from convcost.frontends.yaml import Loc, LocDict, LocList, _describe, _did_you_mean, _suggest, load_mapping, mapping_from_text
 from convcost.ops import OPS
-from convcost.ops.registry import MANY, Parser
+from convcost.ops.registry import MANY
 
 MAX_LAYERS = 100_000
 """A model file that expands to more layers than this is refused."""
@@ -119,20 +119,6 @@ class ModelSpec(NamedTuple):
     """``batch:``: the inputs the costs count (mults and activations scale with it, as an ONNX file's batch)."""
 
 
-_PARSED: dict[tuple[int, type, object], Any] = {}
-"""Parsed scalars by (parser, type, value): large files repeat the same few values."""
-
-
-def _parse(parser: Parser, value: object, what: object) -> Any:
-    if isinstance(value, (list, dict)):
-        return parser(value, what)
-    cache_key = (id(parser), type(value), value)
-    result = _PARSED.get(cache_key, _PARSED)
-    if result is _PARSED:
-        result = _PARSED[cache_key] = parser(value, what)
-    return result
-
-
 def _ref(item: LocDict, key: str, many: bool) -> Ref:
     """A ``from:`` value: one name, or (``many``) a list of two or more."""
     value, where = item[key], item.where(key)
@@ -193,7 +179,7 @@ class _ModelParser:
             for key, (value, what) in self.defaults.items():
                 if key in keys:
                     try:
-                        found[key] = _parse(keys[key].parser, value, what)
+                        found[key] = parse_cached(keys[key].parser, value, what)
                     except ConvcostError as exc:
                         raise SpecError(f"{exc} (a default, which the {kind} layer at {item.loc} cannot take)") from None
             self.parsed_defaults[kind] = found
@@ -257,7 +243,7 @@ class _ModelParser:
         try:
             for key, value in item.items():
                 if key in keys:
-                    values[key] = _parse(keys[key].parser, value, Label(item, key))
+                    values[key] = parse_cached(keys[key].parser, value, Label(item, key))
                 elif key not in allowed:
                     if key in BLOCK_KEYS - {"name", "from"}:
                         raise SpecError(f"{item.key_loc(key)}: {key!r} belongs to a block, which needs layers: or branches:")
@@ -365,6 +351,6 @@ def parse_model(data: LocDict) -> ModelSpec:
     pointwise = OPS["pointwise"].keys_of("pointwise")
     for key in ("bias", "bn"):
         if key in defaults:
-            shortcut[key] = _parse(pointwise[key].parser, *defaults[key])
+            shortcut[key] = parse_cached(pointwise[key].parser, *defaults[key])
     references = frozenset(parser.references | set(output.names if output is not None else ()))
     return ModelSpec(source, name, shape, layers, shortcut, budget, output, references, batch)
