@@ -39,6 +39,7 @@ def key_parser(key: str) -> Callable[[object, object], Any]:
 
     return KEYS[key].parser
 
+
 LAYER_KEYS = frozenset({"in", "k", "out", "stride", "padding", "dilation", "groups", "bias", "rank", "mid", "name"})
 """The keys of a layer file (and the ``layer`` command's flags)."""
 
