@@ -489,7 +489,10 @@ def test_residual_additions_count_in_the_network() -> None:
     assert data["memory"]["peak_bytes"] == 2 * 3 * 56 * 56 * 256
     assert data["memory"]["at"] == "layer1.add"
     out = run("model", str(SPECS / "resnet50.yaml"), *A100_FP16).stdout
-    assert "The total includes the 16 residual additions and concatenations the file implies (not rows above): 33,116,160 bytes" in out
+    assert (
+        "The total includes the 16 nodes the file implies or sums in one line (residual additions, concatenations, zero-cost ops), not rows above: 33,116,160 bytes"
+        in out
+    )
 
 
 def test_readme_embeds_the_roofline_picture() -> None:
@@ -712,3 +715,11 @@ def test_successful_plot_and_html_export_write_nothing_to_stderr(tmp_path) -> No
     assert result.returncode == 0
     assert result.stderr == b""
     assert b"<figure><svg" in (tmp_path / "r.html").read_bytes()
+
+
+def test_model_table_reports_peak_activation_memory() -> None:
+    """With --device, the model table states peak activation memory, where it occurs and the weights, as JSON does."""
+    data = run_json("model", str(SPECS / "resnet50.yaml"), "--device", "a100")
+    out = run("model", str(SPECS / "resnet50.yaml"), "--device", "a100").stdout
+    memory = data["memory"]
+    assert f"Peak activation memory: {memory['peak_bytes']:,} bytes at {memory['at']}; weights {memory['weights_bytes']:,} bytes." in out

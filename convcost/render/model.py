@@ -165,7 +165,7 @@ def _sheets(report: ModelReport, mf: ModelFigures | None = None) -> tuple[Sheet[
         from convcost.render import roofline
 
         columns = [*columns, *roofline.model_columns(report, mf)]
-        notes += "\n" + roofline.model_notes(mf)
+        notes += "\n" + roofline.model_notes(mf) + "\n" + roofline.memory_note(mf, [row.name for row in report.nodes])
         at = next(i for i, c in enumerate(options) if c.csv == "mults_reduction_pct") + 1
         options = [*options[:at], *roofline.whatif_columns(report, mf), *options[at:]]
     layers: Sheet[Entry] = Sheet(

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 R = TypeVar("R")
 
 ASSUMPTIONS = (
-    "bytes = a x B x (input + output elements) + w x weight elements: each tensor crosses memory once, "
+    "bytes = a x B x (input + output elements) + w x (weight + bias elements): each tensor crosses memory once, "
     "no fusion between layers, no im2col workspace, weights read once per batch; "
     "time = max(FLOPs / peak, bytes / bandwidth), FLOPs = 2 x mults."
 )
@@ -70,12 +70,21 @@ def model_notes(mf: ModelFigures, markdown: bool = False) -> str:
     merges, total = mf.merges, mf.total
     if mf.merge_count and merges.timing is not None and total.timing is not None:
         count = mf.merge_count
-        what = f"{count} residual addition{'s' if count != 1 else ''} and concatenation{'s' if count != 1 else ''}"
+        nodes = f"{count} node{'s' if count != 1 else ''}"
+        what = f"{nodes} the file implies or sums in one line (residual additions, concatenations, zero-cost ops)"
         text += (
-            f"\nThe total includes the {what} the file implies (not rows above): {num(merges.traffic.bytes)} bytes, "
+            f"\nThe total includes the {what}, not rows above: {num(merges.traffic.bytes)} bytes, "
             f"{seconds_text(merges.timing.seconds)} ({fraction_share_text(merges.timing.seconds, total.timing.seconds)} of the time)."
         )
     return f"{text}\n{ASSUMPTIONS}"
+
+
+def memory_note(mf: ModelFigures, names: Sequence[str]) -> str:
+    """``Peak activation memory: 9,633,792 bytes at layer1.add; weights 102,228,128 bytes.``"""
+    from convcost.analysis.memory import memory_dict
+
+    data = memory_dict(mf.memory, names)
+    return f"Peak activation memory: {num(data['peak_bytes'])} bytes at {visible(data['at'])}; weights {num(data['weights_bytes'])} bytes."
 
 
 def _timed(setup: Setup) -> bool:
