@@ -491,8 +491,7 @@ def test_residual_additions_count_in_the_network() -> None:
     out = run("model", str(SPECS / "resnet50.yaml"), *A100_FP16).stdout
     assert (
         "The total includes the 16 nodes the file implies or sums in one line (residual additions, concatenations, "
-        "zero-cost ops), not rows above: 33,116,160 bytes"
-        in out
+        "zero-cost ops), not rows above: 33,116,160 bytes" in out
     )
 
 
