@@ -371,3 +371,11 @@ def test_layer_flags_lower_into_a_one_node_graph(tmp_yaml) -> None:  # type: ign
     assert model["layers"][0]["out"] == report.conv.out.as_list()
     layer = run_json("layer", "--in", "10x20x3", "--k", "1x7", "--out", "8", "--padding", "0x3")
     assert layer["methods"][0]["mults"] == report.conv.mults
+
+
+def test_method_table_says_why_deconv_layers_stay() -> None:
+    """Under --method, the table and Markdown say which deconv layers the variant leaves as written, and why."""
+    for fmt in ("table", "markdown"):
+        out = run("model", str(SPECS / "unet_small.yaml"), "--method", "low-rank", "--format", fmt).stdout
+        assert "Left as written under low-rank: up3, up2, up1 (a transposed convolution is not factorized)." in out
+    assert "Left as written" not in run("model", str(SPECS / "unet_small.yaml")).stdout

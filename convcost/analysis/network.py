@@ -217,7 +217,7 @@ def collapse(report: ModelReport, depth: int) -> tuple[LayerRow, ...]:
             shown.append(
                 LayerRow(
                     first_visible.index, block.name, True, "block", first_visible.inp, last.out,
-                    f"{block.layers} layers", block.mults, block.params,
+                    f"{block.layers} layer{'s' if block.layers != 1 else ''}", block.mults, block.params,
                 )
             )  # fmt: skip
             i = block.last + 1

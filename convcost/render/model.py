@@ -153,11 +153,23 @@ def _convention(report: ModelReport) -> str:
     return text
 
 
+def _left_as_written(report: ModelReport) -> str:
+    """Under ``--method``: the layers the variant leaves as written although their type might
+    suggest otherwise, and why (``up3, up2: a transposed convolution is not factorized``)."""
+    if report.variant is None:
+        return ""
+    why: dict[str, list[str]] = {}
+    for row in report.layers:
+        if row.reason is not None:
+            why.setdefault(row.reason, []).append(visible(row.name))
+    return "".join(f"\nLeft as written under {report.variant}: {', '.join(names)} ({reason})." for reason, names in why.items())
+
+
 def _sheets(report: ModelReport, mf: ModelFigures | None = None) -> tuple[Sheet[Entry], Sheet[Option]]:
     total = Total(report.mults, report.params)
     rows = report.table_rows  # every layer, or with --depth the blocks below it as subtotal rows
     columns = layer_columns(report, total, rows)
-    notes = f"Bars are scaled to the heaviest layer.\n{_convention(report)}"
+    notes = f"Bars are scaled to the heaviest layer.\n{_convention(report)}" + _left_as_written(report)
     written = report.written if report.variant is not None else total  # under --method, the rows are the variant's
     reference = AsWritten(written.mults, written.params)
     options = whatif_columns(reference)
@@ -220,6 +232,7 @@ def model_markdown(report: ModelReport, roofline: Callable[[], ModelFigures] | N
     layers, whatif = _sheets(report, mf)
     title = markdown_cell(_model_title(report))
     tail = _convention(report).replace("\n", "  \n") if report.graph is not None and report.graph.notes else MODEL_CONVENTION
+    tail += _left_as_written(report).replace("\n", " ")
     if mf is not None:
         from convcost.render.roofline import model_notes
 
