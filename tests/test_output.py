@@ -167,9 +167,9 @@ def test_terminal_diff_keeps_every_figure(tmp_yaml, width: int) -> None:  # type
 
 
 def test_narrow_terminal_leaves_out_columns_and_names_them() -> None:
-    """80 columns: MobileNet's table drops its bars and output shapes and says so; 200 shows all."""
+    """80 columns: MobileNet's table drops its bars and input and output shapes and says so; 200 shows all."""
     at80 = run_terminal(*MODEL, width=80).stdout
-    assert "Left out at this width: output" in at80
+    assert "Left out at this width: input, output" in at80
     assert "█" not in at80
     assert "Left out" not in run_terminal(*MODEL, width=200).stdout
 
@@ -178,7 +178,7 @@ def test_stacked_layout_below_the_essential_columns() -> None:
     """20 columns: one record per layer, a 'column  value' line per cell."""
     out = run_terminal(*MODEL, width=20).stdout.splitlines()
     at = out.index("1  conv1")
-    assert out[at + 1 : at + 4] == ["  layer  conv 3x3/2", "  output  112x112x32", "  mults  10,838,016"]
+    assert out[at + 1 : at + 5] == ["  layer  conv 3x3/2", "  input  224x224x3", "  output  112x112x32", "  mults  10,838,016"]
 
 
 def test_terminal_styles_unless_no_color() -> None:
@@ -257,7 +257,7 @@ def test_names_are_escaped_in_terminal_csv_and_markdown(tmp_yaml) -> None:  # ty
     md = run("model", path, "--format", "markdown").stdout.splitlines()
     rows = [line for line in md if line.startswith("| ") and "pointwise" in line]
     assert len(rows) == 7  # a newline in a name forges no row
-    assert all(line.count(" | ") == 6 for line in rows)  # nor does a | make an extra cell
+    assert all(line.count(" | ") == 7 for line in rows)  # nor does a | make an extra cell
     assert "pipe\\|cell" in "\n".join(md)
     assert json.loads(run("model", path, "--format", "json").stdout)["layers"][0]["name"] == "\x1b[2J"  # JSON keeps the name
 

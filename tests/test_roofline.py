@@ -266,7 +266,8 @@ def test_model_table_and_whatif_columns() -> None:
     """With --device the layer table gains bytes .. share of time, the what-if gains time and time saved."""
     out = run("model", str(SPECS / "mobilenet_v1.yaml"), *A100_FP16).stdout
     assert _cells(out, "2  dw_pw.dw2") == [
-        "2", "dw_pw.dw2", "depthwise 3x3", "112x112x32", "3,612,672", "288", "0.6%", "▋", "1,606,208", "4.50", "memory", "787.7 ns", "5.6%",
+        "2", "dw_pw.dw2", "depthwise 3x3", "112x112x32", "112x112x32", "3,612,672", "288", "0.6%", "▋",
+        "1,606,208", "4.50", "memory", "787.7 ns", "5.6%",
     ]  # fmt: skip
     assert _cells(out, "total")[-5:] == ["28,896,080", "39.4", "memory", "14.17 us", "100.0%"]
     header = next(line for line in out.splitlines() if line.startswith("model"))
