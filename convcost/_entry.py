@@ -53,6 +53,13 @@ def main() -> None:
     removed), so the process ends at once with that status.
     """
     install_signal_handlers()
+    from convcost._early import fail, prefetch, standard_streams
+
+    standard_streams()
+    refused = prefetch(sys.argv[1:])  # `convcost layer FILE`, `convcost model FILE`: the file is read before click loads
+    if refused is not None:
+        fail(refused)
+        os._exit(2)
     from convcost.cli import run
 
     try:

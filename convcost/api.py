@@ -438,7 +438,7 @@ def to_json(result: LayerReport | ModelReport | DiffReport | Separability) -> st
     if isinstance(result, LayerReport):
         roofline = partial(layer_figures, result, setup)
     elif isinstance(result, ModelReport):
-        roofline = partial(model_figures, result, setup, result.variant, as_shown=True)
+        roofline = partial(model_figures, result, setup)
     elif isinstance(result, DiffReport):
         roofline = None
     else:

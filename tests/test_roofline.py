@@ -135,14 +135,27 @@ def test_intensity_is_the_nearest_float_and_none_without_bytes() -> None:
     assert Traffic(0, 100).intensity == 0.0
 
 
-def test_network_time_adds_and_names_a_mixed_bound() -> None:
-    """Layers run one after another: times add; the bound is 'mixed' when they disagree."""
-    a = roofline_time(Traffic(100, 1), Fraction(10), Fraction(10))
-    b = roofline_time(Traffic(1, 100), Fraction(10), Fraction(10))
-    assert add_timings([a, a]).seconds == 20
-    assert add_timings([a, a]).bound == "compute"
-    assert add_timings([a, b]).bound == "mixed"
-    assert add_timings([a, b]).seconds == 20
+def test_network_time_adds_and_its_bound_is_where_most_time_goes() -> None:
+    """Layers run one after another: times add; a sum is compute- or memory-bound by where most of its time goes."""
+    a = roofline_time(Traffic(100, 1), Fraction(10), Fraction(10))  # compute, 10 s
+    b = roofline_time(Traffic(1, 100), Fraction(10), Fraction(10))  # memory, 10 s
+    c = roofline_time(Traffic(1, 300), Fraction(10), Fraction(10))  # memory, 30 s
+    assert (a.bound, b.bound, c.seconds) == ("compute", "memory", 30)
+    assert add_timings([a, a]) == (20, "compute")
+    assert add_timings([a, b]) == (20, "compute")  # a tie counts as compute, as for one layer
+    assert add_timings([a, c]) == (40, "memory")
+    assert add_timings([a, a, c]) == (50, "memory")
+    assert add_timings([a, a, a, c]) == (60, "compute")
+
+
+@given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 10**6)), min_size=1, max_size=8))
+def test_a_sums_bound_is_always_compute_or_memory(parts: list[tuple[int, int]]) -> None:
+    """Never a third value: the bound of any sum is the roof its larger share of time sits under."""
+    timings = [roofline_time(Traffic(f, b), Fraction(7), Fraction(3)) for f, b in parts]
+    total = add_timings(timings)
+    compute = sum((t.seconds for t in timings if t.bound == "compute"), Fraction(0))
+    assert total.seconds == sum((t.seconds for t in timings), Fraction(0))
+    assert total.bound == ("compute" if 2 * compute >= total.seconds else "memory")
 
 
 def test_attainable_is_the_roofline() -> None:
@@ -239,6 +252,25 @@ def test_weight_dtype_and_batch() -> None:
     assert eight["time_s"] == float(Fraction(8 * 3_699_376_128, 312 * 10**12))
 
 
+def test_layer_batch_scales_mults_not_params() -> None:
+    """convcost layer --batch 8: every method's and stage's mults x8 (as on model), params and ratios unchanged."""
+    args = (*VGG_CONV3_2, "--method", "standard", "--method", "depthwise-separable")
+    one, eight = run_json(*args)["methods"], run_json(*args, "--batch", "8")["methods"]
+    for a, b in zip(one, eight, strict=True):
+        assert b["mults"] == 8 * a["mults"]
+        assert b["params"] == a["params"]
+        assert [s["mults"] for s in b["stages"]] == [8 * s["mults"] for s in a["stages"]]
+        assert (b["speedup"], b["mults_reduction_pct"]) == (a["speedup"], a["mults_reduction_pct"])
+    assert eight[0]["mults"] == 8 * 56 * 56 * 3 * 3 * 256 * 256
+    text = run(*args, "--batch", "8", "--explain").stdout
+    assert "batch 8: mults count the whole batch; shapes are per input." in text
+    assert "8 x 56 x 56 x 3 x 3 x 256 = 57,802,752 mults" in text
+    assert "ratio: 1,701,969,920 / 14,797,504,512 = 265/2304" in text
+    over = run(*VGG_CONV3_2, "--batch", "8", "--max-mults", "10G")
+    assert over.exit_code == 1  # 14.8G mults for the batch; 1.85G per input would pass
+    assert run(*VGG_CONV3_2, "--max-mults", "10G").exit_code == 0
+
+
 def test_model_json_memory_and_roofline() -> None:
     """Model JSON: bytes and intensity per layer, the totals under "roofline", and "memory" (peak, where, weights)."""
     data = run_json("model", str(SPECS / "mobilenet_v1.yaml"), "--dtype", "fp16")
@@ -249,6 +281,55 @@ def test_model_json_memory_and_roofline() -> None:
     assert data["roofline"]["flops"] == 2 * data["totals"]["mults"]
     assert "time_s" not in data["layers"][0]
     assert data["totals"] == {"mults": 568_740_352, "params": 4_209_088}  # unchanged keys
+
+
+def _conv3_2_model(tmp_path, as_: str = "") -> str:  # type: ignore[no-untyped-def]
+    path = tmp_path / "m.yaml"
+    built = f", as: {as_}" if as_ else ""
+    layers = f"  - {{name: a, k: 3, out: 256, padding: 1{built}}}\n  - {{name: b, k: 3, out: 256, padding: 1}}\n"
+    path.write_text(f"input: 56x56x256\nlayers:\n{layers}")
+    return str(path)
+
+
+def test_model_json_factorized_rows_have_stages_with_their_own_figures(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A layer built with as: (or shown under --method) lists its stages, each with bytes, intensity, bound and time."""
+    data = run_json("model", _conv3_2_model(tmp_path, "depthwise-separable"), *A100_FP16, "--batch", "2")
+    built, plain = data["layers"]
+    assert "stages" not in plain
+    dw, pw = built["stages"]
+    assert (dw["name"], pw["name"]) == ("depthwise 3x3", "pointwise 1x1")
+    assert dw["mults"] == 2 * 56 * 56 * 9 * 256
+    assert pw["mults"] == 2 * 56 * 56 * 256 * 256
+    assert dw["bytes"] == 2 * 2 * 2 * 56 * 56 * 256 + 2 * 9 * 256
+    assert pw["bytes"] == 2 * 2 * 2 * 56 * 56 * 256 + 2 * 256 * 256
+    assert dw["time_s"] == float(Fraction(dw["bytes"], 2_039 * 10**9))
+    assert dw["bound"] == "memory"
+    assert (built["bytes"], built["mults"]) == (dw["bytes"] + pw["bytes"], dw["mults"] + pw["mults"])
+    assert built["time_s"] == float(Fraction(dw["bytes"], 2_039 * 10**9) + Fraction(pw["bytes"], 2_039 * 10**9))
+    variant = run_json("model", _conv3_2_model(tmp_path), *A100_FP16, "--batch", "2", "--method", "depthwise-separable")
+    assert variant["layers"][0]["stages"] == built["stages"]
+    no_device = run_json("model", _conv3_2_model(tmp_path), "--method", "low-rank")["layers"][1]
+    assert [set(stage) >= {"bytes", "intensity"} and "time_s" not in stage for stage in no_device["stages"]] == [True, True]
+
+
+def test_whatif_under_method_matches_the_model_as_written(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """--method changes the rows shown, never the what-if table (measured against the model as written)."""
+    path = _conv3_2_model(tmp_path)
+    plain = run_json("model", path, *A100_FP16)
+    for method in ("low-rank", "cp"):
+        shown = run_json("model", path, *A100_FP16, "--method", method)
+        assert shown["whatif"] == plain["whatif"]
+        assert shown["roofline"]["time_s"] == next(w["time_s"] for w in plain["whatif"] if w["method"] == method)
+
+
+def test_every_bound_is_compute_or_memory() -> None:
+    """Layers, stages, totals and what-if: a bound is always 'compute' or 'memory', never a third word."""
+    data = run_json("model", str(SPECS / "resnet50.yaml"), *A100_FP16, "--method", "tucker2")
+    bounds = [data["roofline"]["bound"], data["roofline"]["merges"]["bound"]]
+    for layer in data["layers"]:
+        bounds += [layer["bound"], *(stage["bound"] for stage in layer.get("stages", ()))]
+    assert set(bounds) == {"compute", "memory"}
+    assert any(len({s["bound"] for s in layer.get("stages", ())}) == 2 for layer in data["layers"])  # stages that differ
 
 
 def test_mobilenet_depthwise_layers_take_more_time_than_mults() -> None:
@@ -368,9 +449,10 @@ def _mobilenet_plot(variant: str | None = None):  # type: ignore[no-untyped-def]
     from convcost.frontends import load_graph
     from convcost.render.roofline_plot import model_plot_data
 
-    report = cost_graph(load_graph(str(SPECS / "mobilenet_v1.yaml")))
+    report = cost_graph(load_graph(str(SPECS / "mobilenet_v1.yaml")), method=variant)
+    written = report.as_written or report
     setup = Setup(Precision("fp16", "fp16"), builtin_devices()["a100"])
-    return report, model_plot_data(report, model_figures(report, setup, variant), variant, "MobileNetV1")
+    return written, model_plot_data(written, model_figures(report, setup), variant, "MobileNetV1")
 
 
 def test_plot_data_has_one_marker_per_layer() -> None:

@@ -8,7 +8,7 @@ normalization and merges count none; batch norm adds 2 parameters per channel.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from convcost.core.cost import ZERO, Cost, batched, conv_cost, reduction_pct, total
@@ -161,6 +161,8 @@ class ModelReport:
     """How the what-if chose each factorization's ranks (its caption)."""
     written: Cost = ZERO
     """The totals as written (with ``variant`` set, ``mults``/``params`` are the variant's)."""
+    as_written: ModelReport | None = field(default=None, compare=False, repr=False)
+    """With ``variant`` set, the same network as written (costed in the same walk), else None."""
 
     @property
     def table_rows(self) -> tuple[LayerRow, ...]:
@@ -377,19 +379,14 @@ def cost_graph(
     visible = tuple(row for row, node in zip(nodes, graph.nodes, strict=True) if not node.hidden)
     base = total(row.cost for row in visible)
     whatif = _whatif(visible, base)
-    if method is not None and method != "standard":
-        i = FACTORIZATIONS.index(method)
-        nodes = [_variant(row, i, method) for row in nodes]
-        visible = tuple(row for row, node in zip(nodes, graph.nodes, strict=True) if not node.hidden)
     output = graph.input if graph.output == INPUT else graph.shapes[graph.output]
-    return ModelReport(
+    report = ModelReport(
         graph.source,
         graph.name,
         graph.input,
         output,
         visible,
         whatif,
-        method if method != "standard" else None,
         nodes=tuple(nodes),
         blocks=_block_totals(graph, nodes),
         graph=graph,
@@ -397,13 +394,20 @@ def cost_graph(
         written=base,
         whatif_note=whatif_caption(MethodOptions(rank, mid, targets, capped=True)),
     )
+    if method is None or method == "standard":
+        return report
+    i = FACTORIZATIONS.index(method)
+    nodes = [_variant(row, i, method) for row in nodes]
+    visible = tuple(row for row, node in zip(nodes, graph.nodes, strict=True) if not node.hidden)
+    blocks = _block_totals(graph, nodes)
+    return replace(report, layers=visible, variant=method, nodes=tuple(nodes), blocks=blocks, as_written=report)
 
 
 def _variant(row: LayerRow, i: int, method: str) -> LayerRow:
     alt = row.alternatives[i] if row.alternatives else None
     if alt is None:
         return row
-    return replace(row, mults=alt.cost.mults, params=alt.cost.params, method=method, cost=alt.cost)
+    return replace(row, mults=alt.cost.mults, params=alt.cost.params, method=method, cost=alt.cost, built=alt)
 
 
 def cost_model(

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from convcost.analysis.memory import Memory
     from convcost.analysis.network import Alternative, ModelReport
     from convcost.factorize import LayerReport, MethodResult
+    from convcost.factorize.base import Stage
 
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 """Bytes per element of each storage dtype (``--dtype``, ``--weight-dtype``)."""
@@ -123,7 +124,7 @@ class Timing(NamedTuple):
 
     seconds: Fraction
     bound: str
-    """``compute`` or ``memory`` (``mixed`` for a sum whose parts differ)."""
+    """``compute`` or ``memory``; for a sum, the roof under which most of its time is spent."""
 
 
 def roofline_time(t: Traffic, peak: Fraction, bandwidth: Fraction) -> Timing:
@@ -138,12 +139,20 @@ def roofline_time(t: Traffic, peak: Fraction, bandwidth: Fraction) -> Timing:
 
 
 def add_timings(items: Sequence[Timing]) -> Timing:
-    """Layers run one after another: times add; the bound is theirs if they agree, else ``mixed``."""
+    """Layers run one after another: times add, and the sum is bound by the roof under which
+    most of its time is spent (:func:`dominant`)."""
     from fractions import Fraction
 
-    bounds = {t.bound for t in items}
-    bound = bounds.pop() if len(bounds) == 1 else "mixed"
-    return Timing(sum((t.seconds for t in items), Fraction(0)), bound)
+    spent = {COMPUTE: Fraction(0), MEMORY: Fraction(0)}
+    for t in items:
+        spent[t.bound] += t.seconds
+    return Timing(spent[COMPUTE] + spent[MEMORY], dominant(spent[COMPUTE], spent[MEMORY]))
+
+
+def dominant(compute_seconds: Fraction, memory_seconds: Fraction) -> str:
+    """The bound of a sum of layers: ``compute`` when its compute-bound layers take at least as
+    long as its memory-bound ones (a tie counts as compute, as for one layer), else ``memory``."""
+    return COMPUTE if compute_seconds >= memory_seconds else MEMORY
 
 
 def ridge(peak: Fraction, bandwidth: Fraction) -> Fraction:
@@ -257,47 +266,50 @@ class _Memo:
     def alt(self, alt: Alternative) -> Figures:
         found = self.alts.get(id(alt))
         if found is None:
-            split = self.setup.device is not None  # a time needs each stage; bytes add up over them
-            fig = figures(stage_costs(alt.result, alt.cost, self.batch), self.setup) if split else self.cost(alt.cost)
+            fig = figures(stage_costs(alt.result, alt.cost, self.batch), self.setup)  # each stage is its own layer
             found = self.alts[id(alt)] = (alt, fig)  # keeps alt alive, so its id stays its own
         return found[1]
 
 
-def _replaced(total: Figures, parts: Sequence[Figures], old: Sequence[Figures], new: Sequence[Figures]) -> Figures:
-    """``total`` (the sum of ``parts``) with the ``old`` parts swapped for ``new`` ones, in time linear in the swaps."""
+def _spent(parts: Sequence[Figures]) -> dict[str, Fraction]:
+    """Seconds spent under each roof over ``parts`` (those with a time)."""
+    from fractions import Fraction
+
+    spent = {COMPUTE: Fraction(0), MEMORY: Fraction(0)}
+    for f in parts:
+        if f.timing is not None:
+            spent[f.timing.bound] += f.timing.seconds
+    return spent
+
+
+def _replaced(total: Figures, spent: dict[str, Fraction], old: Sequence[Figures], new: Sequence[Figures]) -> Figures:
+    """``total`` (whose time is ``spent`` under each roof) with the ``old`` parts swapped for
+    ``new`` ones, in time linear in the swaps."""
     t = total.traffic
     flops = t.flops - sum(f.traffic.flops for f in old) + sum(f.traffic.flops for f in new)
     nbytes = t.bytes - sum(f.traffic.bytes for f in old) + sum(f.traffic.bytes for f in new)
     timing = None
     if total.timing is not None:
-        seconds = total.timing.seconds - sum(f.timing.seconds for f in old if f.timing) + sum(f.timing.seconds for f in new if f.timing)
-        counts: dict[str, int] = {}
-        for f in parts:
+        spent = dict(spent)
+        for f, sign in [*((f, -1) for f in old), *((f, 1) for f in new)]:
             if f.timing is not None:
-                counts[f.timing.bound] = counts.get(f.timing.bound, 0) + 1
-        for f in old:
-            if f.timing is not None:
-                counts[f.timing.bound] -= 1
-        for f in new:
-            if f.timing is not None:
-                counts[f.timing.bound] = counts.get(f.timing.bound, 0) + 1
-        bounds = [b for b, n in counts.items() if n > 0]
-        timing = Timing(seconds, bounds[0] if len(bounds) == 1 else "mixed")
+                spent[f.timing.bound] += sign * f.timing.seconds
+        timing = Timing(spent[COMPUTE] + spent[MEMORY], dominant(spent[COMPUTE], spent[MEMORY]))
     return Figures(Traffic(flops, nbytes), timing)
 
 
-def model_figures(base: ModelReport, setup: Setup, variant: str | None = None, as_shown: bool = False) -> ModelFigures:
-    """Figures for every layer of the model as written (``base``, no ``--method``), of the
-    ``variant`` shown, of each what-if, and its peak memory. Costs come counted at ``base.batch``.
+def model_figures(report: ModelReport, setup: Setup) -> ModelFigures:
+    """Figures for every layer of ``report`` as shown, of the model as written, of each what-if,
+    and its peak memory. Costs come counted at ``report.batch``.
 
-    ``as_shown``: ``base`` is a report costed with ``--method`` and the model as written is not at
-    hand (the Python API's ``to_json``): its rows are taken as they are and no what-if is given.
-    Bytes add up over a factorized layer's stages, so they stay exact; a time would not (it is a
-    maximum per stage), so call it so only without a device."""
+    A ``--method`` variant is measured against the model as written (``report.as_written``); a
+    variant report without it (built by hand) has its rows taken as they are and no what-if."""
     from convcost.analysis.memory import Memory, peak_memory
     from convcost.factorize import FACTORIZATIONS
 
-    alone = as_shown and base.variant is not None
+    variant = report.variant
+    base = report.as_written if variant is not None and report.as_written is not None else report
+    alone = variant is not None and report.as_written is None
     batch = base.batch
     graph = base.graph
     memo = _Memo(setup, batch)
@@ -315,7 +327,8 @@ def model_figures(base: ModelReport, setup: Setup, variant: str | None = None, a
                     changed[i][0].append(k)
                     changed[i][1].append(memo.alt(alt))
         swaps = changed
-    whatif = tuple(_replaced(total, parts, [rows[k] for k in where], new) for where, new in swaps)
+    spent = _spent(parts)
+    whatif = tuple(_replaced(total, spent, [rows[k] for k in where], new) for where, new in swaps)
     shown, shown_total = rows, total
     if not alone and variant is not None and variant != "standard":
         where, new = swaps[FACTORIZATIONS.index(variant)]
@@ -324,7 +337,7 @@ def model_figures(base: ModelReport, setup: Setup, variant: str | None = None, a
             shown[k] = fig
         shown_total = whatif[FACTORIZATIONS.index(variant)]
     memory_prec = setup.precision._replace(batch=batch)
-    weights = sum(row.cost.weight_elems for row in base.nodes)
+    weights = sum(row.cost.weight_elems for row in report.nodes)  # the network as shown holds these
     memory = peak_memory(graph, weights, memory_prec) if graph is not None else Memory(0, -1, memory_prec.weight_bytes * weights)
     return ModelFigures(setup, tuple(shown), tuple(rows), merges, len(hidden), total, shown_total, whatif, memory)
 
@@ -376,6 +389,14 @@ def device_dict(setup: Setup) -> dict[str, Any]:
     }
 
 
+def stages_list(stages: Sequence[Stage], fig: Figures, batch: int) -> list[dict[str, Any]]:
+    """A factorized layer's stages in JSON, each with its own figures (``fig.stages``, or ``fig`` for one stage)."""
+    from dataclasses import replace
+
+    parts = fig.stages or (fig,)
+    return [{**replace(s, batch=batch).to_dict(), **figures_dict(part)} for s, part in zip(stages, parts, strict=True)]
+
+
 def extend_layer_dict(data: dict[str, Any], lf: LayerFigures) -> dict[str, Any]:
     """Add the roofline keys to ``convcost layer``'s JSON: per method and per stage (time saved
     against the standard layer, as mults saved is), and the setup."""
@@ -400,8 +421,10 @@ def extend_model_dict(data: dict[str, Any], report: ModelReport, mf: ModelFigure
     """Add the roofline keys to ``convcost model``'s JSON: per layer, the total, the what-if, memory."""
     from convcost.analysis.memory import memory_dict
 
-    for entry, fig in zip(data["layers"], mf.rows, strict=True):
+    for entry, row, fig in zip(data["layers"], report.layers, mf.rows, strict=True):
         entry.update(figures_dict(fig))
+        if row.built is not None:  # a factorized layer: each stage is its own layer, as in `convcost layer`
+            entry["stages"] = stages_list(row.built.result.stages, fig, report.batch)
     roofline = setup_dict(mf.setup, mf.total)
     roofline["merges"] = {"count": mf.merge_count, **figures_dict(mf.merges)}
     data["roofline"] = roofline

@@ -16,6 +16,10 @@ from typing import Any
 
 import click
 
+from convcost._early import fail as _fail
+from convcost._early import internal_message as _internal
+from convcost._early import standard_streams as _standard_streams
+from convcost._early import to_devnull as _to_devnull
 from convcost.errors import ConvcostError
 
 COMMANDS = {
@@ -28,26 +32,6 @@ COMMANDS = {
     "devices": "devices:devices",
 }
 """Command name -> ``module:attribute`` under ``convcost.cli``, in help order."""
-
-
-def _fail(message: str) -> None:
-    try:
-        from convcost.render.formats import visible  # escaped, never dropped: a file name is shown as it is
-
-        click.echo("Error: " + visible(message), err=True)
-        sys.stderr.flush()
-    except OSError:  # stderr is full or gone: the exit status still tells
-        _to_devnull(2)
-
-
-def _to_devnull(fd: int) -> None:
-    """Point ``fd`` at /dev/null, so that nothing written there later (Python's final flush) fails."""
-    import os
-
-    devnull = os.open(os.devnull, os.O_RDWR)
-    if devnull != fd:
-        os.dup2(devnull, fd)
-        os.close(devnull)
 
 
 _OUTPUT_ERRORS = frozenset(getattr(errno, name) for name in ("EIO", "EFBIG", "ENOSPC", "EDQUOT") if hasattr(errno, name))
@@ -63,12 +47,6 @@ def _output_failed(exc: OSError) -> int:
         return 141
     _fail(f"cannot write output: {exc.strerror or exc}")
     return 2
-
-
-def _internal(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    text = text if len(text) <= 200 else text[:197] + "..."
-    return f"internal error: {type(exc).__name__}{': ' + text if text else ''} (please report this)"
 
 
 def _usage_message(exc: click.ClickException) -> str:
@@ -156,55 +134,6 @@ def cli() -> None:
     Counts are multiply-accumulates (mults; FLOPs = 2 x mults) and parameters,
     as exact integers.
     """
-
-
-def _standard_streams() -> None:
-    """Make descriptors 0-2 safe: a closed one (``>&-``) is pointed at /dev/null, so no file
-    convcost opens takes its number. A closed stdout or stderr then discards what is written
-    (the exit status still tells); a closed stdin stays None, refused when ``-`` is read."""
-    import os
-
-    for fd in (0, 1, 2):
-        try:
-            os.fstat(fd)
-        except OSError:
-            _to_devnull(fd)
-    if sys.stdout is None:
-        sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
-    if sys.stderr is None:
-        sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
-    _buffered_stdout()
-    reconfigure = getattr(sys.stdout, "reconfigure", None)
-    if reconfigure is not None:  # file names given as undecodable bytes are written back as those bytes
-        reconfigure(errors="surrogateescape")
-
-
-def _buffered_stdout() -> None:
-    """Give stdout a buffer when it has none (``PYTHONUNBUFFERED``, ``python -u``).
-
-    Unbuffered, stdout's text layer writes straight to the descriptor and ignores a partial
-    write: when the reader of a pipe goes away during a large write (``| head -1``), the
-    kernel accepts part of it, the rest is dropped without an error, and the exit status
-    would be 0. A buffered writer keeps writing the rest, meets the closed pipe, and raises
-    BrokenPipeError (exit 141). The text layer hands each write on at once (``write_through``);
-    the commands flush after their report, and :func:`run` at the end."""
-    import io
-
-    stdout = sys.stdout
-    if not isinstance(getattr(stdout, "buffer", None), io.RawIOBase):
-        return
-    try:
-        raw = io.FileIO(stdout.fileno(), "w", closefd=False)
-    except (OSError, ValueError):
-        return
-    stdout.flush()
-    sys.stdout = io.TextIOWrapper(
-        io.BufferedWriter(raw),
-        encoding=stdout.encoding,
-        errors=stdout.errors,
-        line_buffering=bool(stdout.line_buffering),
-        write_through=True,
-    )
 
 
 def run() -> None:

@@ -122,20 +122,18 @@ def _budget(settings: Roofline, total: Figures) -> tuple[BudgetCheck, ...]:
     return check_roofline_budget(settings.max_bytes, settings.max_time, total.traffic.bytes, seconds, shown)
 
 
-def model_hooks(settings: Roofline, report: ModelReport, base: Callable[[], ModelReport], fmt: str, title: str) -> Hooks:
-    """Figures for ``report`` (``base``: the model as written, costed only when ``report`` is a ``--method`` variant),
-    its roofline budgets, and the picture if ``--plot`` asked for one (written before anything is printed)."""
+def model_hooks(settings: Roofline, report: ModelReport, fmt: str, title: str) -> Hooks:
+    """Figures for ``report`` (a ``--method`` variant's are measured against the model as written,
+    costed in the same walk), its roofline budgets, and the picture if ``--plot`` asked for one
+    (written before anything is printed)."""
     if not settings.figures_needed(fmt) and settings.plot is None:
         return NO_HOOKS
     from convcost.analysis.roofline import model_figures
 
-    written = _lazy(base) if report.variant else (lambda: report)
-    if settings.device is None:  # bytes add up over stages: the variant's own rows give them exactly, without costing it twice
-        figures = _lazy(lambda: model_figures(report, settings.setup, report.variant, as_shown=True))
-    else:
-        figures = _lazy(lambda: model_figures(written(), settings.setup, report.variant))
+    written = report.as_written or report
+    figures = _lazy(lambda: model_figures(report, settings.setup))
     checks = _budget(settings, figures().total) if settings.max_bytes or settings.max_time else ()
-    plot_data = _lazy(lambda: _model_plot_data(written(), figures(), report.variant, title))
+    plot_data = _lazy(lambda: _model_plot_data(written, figures(), report.variant, title))
     if settings.plot is not None:
         from convcost.render.roofline_plot import write_plot
 

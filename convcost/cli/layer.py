@@ -25,6 +25,8 @@ def _method_names() -> list[str]:
 
 def _targets(mults: str | None, params: str | None) -> tuple[Target, ...]:
     """--target and --target-params, parsed."""
+    if mults is None and params is None:
+        return ()  # the cost models load after the layer is read: a bad value is refused sooner
     from convcost.factorize import parse_target
 
     given = ((mults, "--target", "mults"), (params, "--target-params", "params"))
@@ -75,14 +77,15 @@ def layer(
     Example:
       convcost layer --in 28x28x8 --k 3 --out 16
     """
-    from convcost.frontends.fields import layer_spec, load_layer_fields
+    from convcost._early import kept
+    from convcost.frontends.fields import layer_spec, load_layer_fields, missing_layer_key
 
     if explain and fmt != "table":
         raise click.UsageError("--explain goes with --format table")
     fields: dict[str, Field] = {}
     source = None
     if file is not None:
-        fields, source = load_layer_fields(file)
+        fields, source = kept("layer", file) or load_layer_fields(file)
     device_flags = DeviceFlags.pop(flags)
     inputs = (*(() if file is None else (file,)), *device_flags.inputs)
     settings = roofline_settings(device_flags, inputs, export)
@@ -92,16 +95,14 @@ def layer(
         if value is not None:
             fields[key] = (value, f"--{key}")
 
-    def missing(key: str) -> str:
-        where = f" (or '{key}:' in {source})" if source else ""
-        return f"missing --{key}{where}; e.g. convcost layer --in 28x28x8 --k 3 --out 16"
-
     limits = _limits(max_mults, max_params)
-    spec = layer_spec(fields, missing)._replace(targets=targets)
+    spec = layer_spec(fields, missing_layer_key(source))._replace(targets=targets)
     from convcost.analysis.layer import cost_layer_graph  # after the layer is read: a bad value is refused sooner
     from convcost.frontends.fields import layer_graph
 
     report = cost_layer_graph(layer_graph(spec), spec, methods)
+    if settings is not None:
+        report = report.batched(settings.precision.batch)  # mults count the batch, as in `convcost model --batch`
     checks: Sequence[Any] = ()
     if limits:
         from convcost.analysis.budget import check_budget

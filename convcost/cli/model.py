@@ -62,6 +62,7 @@ def model(
     """
     from dataclasses import replace
 
+    from convcost._early import kept
     from convcost.core.perf import paused_gc
     from convcost.core.shapes import parse_int
     from convcost.frontends import load_graph
@@ -82,7 +83,7 @@ def model(
     inputs = (file, *flags.inputs)
     settings = roofline_settings(flags, inputs, export)
     with paused_gc():
-        graph = batched_graph(load_graph(file, input_dims, all_ops), settings)
+        graph = batched_graph(kept("model", file) or load_graph(file, input_dims, all_ops), settings)
         from convcost.analysis.budget import check_budget
         from convcost.analysis.network import cost_graph  # after the file is read: a bad file is refused sooner
 
@@ -91,6 +92,6 @@ def model(
         if depth_value is not None:
             report = replace(report, depth=depth_value)
         title = f"convcost model: {report.name or report.source}"
-        roofline = model_roofline(settings, report, lambda: cost_graph(graph, rank_value, mid_value, None, targets), fmt, title)
+        roofline = model_roofline(settings, report, fmt, title)
         checks = (*check_budget(limits, report.mults, report.params), *roofline.checks)
         _finish(fmt, render.views(report, checks, roofline.view), export, title, checks, inputs, roofline.figure)

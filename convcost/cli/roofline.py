@@ -38,7 +38,7 @@ def device_options(func: F) -> F:
         click.option(
             "--batch",
             metavar="B",
-            help="Batch: FLOPs, activation bytes and time scale with it, weights do not (model: mults too).  [default: 1]",
+            help="Batch: mults, FLOPs, activation bytes and time scale with it, weights do not.  [default: 1]",
         ),
         click.option(
             "--devices",
@@ -119,13 +119,13 @@ def layer_roofline(settings: Roofline | None, report: LayerReport, fmt: str, tit
     return layer_hooks(settings, report, fmt, title)
 
 
-def model_roofline(settings: Roofline | None, report: ModelReport, base: Callable[[], ModelReport], fmt: str, title: str) -> Hooks:
+def model_roofline(settings: Roofline | None, report: ModelReport, fmt: str, title: str) -> Hooks:
     """``convcost model``'s figures, budgets and picture (nothing without a device flag)."""
     if settings is None:
         return NO_HOOKS
     from convcost.cli.devices import model_hooks
 
-    return model_hooks(settings, report, base, fmt, title)
+    return model_hooks(settings, report, fmt, title)
 
 
 def batched_graph(graph: Graph, settings: Roofline | None) -> Graph:

@@ -9,7 +9,7 @@ weights, plus one bias per output channel of each stage when the layer has a bia
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, NamedTuple, Union
 
 from convcost.core.cost import reduction_pct, speedup
@@ -24,11 +24,13 @@ class Stage:
 
     name: str
     conv: Conv
+    batch: int = 1
+    """The inputs its mults count (``convcost layer --batch``); shapes stay per input."""
 
     @property
     def mults(self) -> int:
-        """Multiply-accumulates of this stage."""
-        return self.conv.mults
+        """Multiply-accumulates of this stage, for the whole batch."""
+        return self.conv.mults * self.batch
 
     @property
     def params(self) -> int:
@@ -42,7 +44,7 @@ class Stage:
             "name": self.name,
             "in": c.inp.as_list(),
             "out": c.out.as_list(),
-            "mults": c.mults,
+            "mults": self.mults,
             "params": c.params,
             "k": list(c.k),
             "stride": list(c.stride),
@@ -399,6 +401,18 @@ class LayerReport:
     conv: Conv
     results: tuple[MethodResult, ...]
     baseline: MethodResult
+    batch: int = 1
+    """The inputs the mults count (``--batch``): every stage's mults scale with it, params do not."""
+
+    def batched(self, batch: int) -> LayerReport:
+        """This report with every stage's mults counted for ``batch`` inputs."""
+        if batch == self.batch:
+            return self
+
+        def scaled(r: MethodResult) -> MethodResult:
+            return replace(r, stages=tuple(replace(s, batch=batch) for s in r.stages))
+
+        return replace(self, results=tuple(scaled(r) for r in self.results), baseline=scaled(self.baseline), batch=batch)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form printed by ``convcost layer --format json``."""
@@ -413,7 +427,7 @@ class LayerReport:
                 "params": r.params,
                 "mults_reduction_pct": _pct(self.baseline.mults, r.mults),
                 "params_reduction_pct": _pct(self.baseline.params, r.params),
-                "speedup": None if r.mults is None else speedup(c.mults, r.mults),
+                "speedup": None if r.mults is None else speedup(c.mults * self.batch, r.mults),
                 "stages": [s.to_dict() for s in r.stages],
             }
             entry.update(r.extra)

@@ -211,6 +211,16 @@ def _cell_starts(line: str, cells: list[str]) -> list[int] | None:
     return starts
 
 
+def missing_layer_key(source: str | None) -> Callable[[str], str]:
+    """The message for a required key the flags and the layer file (``source``) both lack."""
+
+    def missing(key: str) -> str:
+        where = f" (or '{key}:' in {source})" if source else ""
+        return f"missing --{key}{where}; e.g. convcost layer --in 28x28x8 --k 3 --out 16"
+
+    return missing
+
+
 def load_layer_fields(path: str) -> tuple[dict[str, Field], str]:
     """The raw fields of a layer file and its name for messages."""
     from convcost.frontends.yaml import load_mapping

@@ -184,7 +184,7 @@ def layer_markdown(report: LayerReport, roofline: Callable[[], LayerFigures] | N
 
     lf = _timed(roofline)
     title = f"**{_escape_md(_layer_title(report))}**\n\n"
-    return title + markdown_sheet(_sheet(report, lf)) + f"\n\n{_caption(report.conv.bias, ' ')}" + _roofline_notes(lf, " ", markdown=True)
+    return title + markdown_sheet(_sheet(report, lf)) + f"\n\n{_caption(report, ' ')}" + _roofline_notes(lf, " ", markdown=True)
 
 
 def _escape_md(text: str) -> str:
@@ -205,9 +205,10 @@ def _layer_title(report: LayerReport) -> str:
     return ", ".join(parts)
 
 
-def _caption(bias: bool, sep: str = "\n") -> str:
-    counted = "bias parameters counted, bias adds not" if bias else "no bias (--no-bias)"
-    return f"{CONVENTION};{sep}{counted}."
+def _caption(report: LayerReport, sep: str = "\n") -> str:
+    counted = "bias parameters counted, bias adds not" if report.conv.bias else "no bias (--no-bias)"
+    batch = f"{sep}batch {report.batch:,}: mults count the whole batch; shapes are per input." if report.batch != 1 else ""
+    return f"{CONVENTION};{sep}{counted}.{batch}"
 
 
 def _method_note(result: MethodResult) -> str | None:
@@ -223,7 +224,7 @@ def layer_table(report: LayerReport, roofline: Callable[[], LayerFigures] | None
 
     lf = _timed(roofline)
     notes = [f"{r.method}: {note}" for r in report.results if (note := _method_note(r))]
-    caption = _caption(report.conv.bias) + _roofline_notes(lf)
+    caption = _caption(report) + _roofline_notes(lf)
     return [Prose(_layer_title(report)), text_table(_sheet(report, lf)), Prose("\n".join(["", *notes, caption]))]
 
 
@@ -242,9 +243,11 @@ def _product(factors: list[int]) -> str:
 def _stage_line(stage: Stage) -> str:
     c = stage.conv
     mults, weights = _factors(c)
+    if stage.batch != 1:
+        mults = [stage.batch, *mults]
     params = _product(weights) + (f" + {c.out.c}" if c.bias else "")
     shape = f"{c.inp} -> {c.out}"
-    return f"  {stage.name} ({shape}): {_product(mults)} = {num(c.mults)} mults; {params} = {num(c.params)} params"
+    return f"  {stage.name} ({shape}): {_product(mults)} = {num(stage.mults)} mults; {params} = {num(c.params)} params"
 
 
 def _ratio(top: int, bottom: int) -> str:
@@ -258,7 +261,8 @@ def _closed_form(report: LayerReport, result: MethodResult) -> str | None:
     closed = METHODS[result.method].closed_form
     if result.mults is None or c.groups != 1 or closed is None or (form := closed(c, result)) is None:
         return None
-    return f"{num(result.mults)} / {num(c.mults)} = {_ratio(result.mults, c.mults)} = {form.text}"
+    standard = c.mults * report.batch
+    return f"{num(result.mults)} / {num(standard)} = {_ratio(result.mults, standard)} = {form.text}"
 
 
 def _versus(base: int, value: int) -> str:

@@ -216,7 +216,7 @@ def model_json(report: ModelReport, checks: Sequence[BudgetCheck] = (), roofline
     data = report.to_dict()
     if report.graph is not None and report.graph.notes:
         data["notes"] = list(report.graph.notes)
-    figures = roofline() if roofline is not None else model_figures(report, Setup(), report.variant, as_shown=True)
+    figures = roofline() if roofline is not None else model_figures(report, Setup())
     data = extend_model_dict(data, report, figures)
     return json_text(with_budget(data, checks), flat_depth=2)
 
