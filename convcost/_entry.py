@@ -1,4 +1,4 @@
-"""The console-script entry point (``convcost``, and ``python -m convcost``).
+"""The command's entry point (``bin/convcost``, installed as ``convcost``, and ``python -m convcost``).
 
 Its first act is to install the signal handlers, before click or the rest of convcost is
 imported, so Ctrl-C at any moment of a run (start-up included) prints one line,

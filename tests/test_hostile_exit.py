@@ -93,6 +93,29 @@ def test_ctrl_c_during_start_up_imports() -> None:
     assert (result.returncode, result.stdout, result.stderr) == (130, b"", b"Error: interrupted\n")
 
 
+SCRIPT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "bin", "convcost")
+
+
+def test_the_command_script_takes_ctrl_c_before_importing_anything(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """bin/convcost (installed as `convcost`): Ctrl-C while the package itself is still loading is one line and 130."""
+    stand_in = tmp_path / "convcost"
+    stand_in.mkdir()
+    (stand_in / "__init__.py").write_text("")
+    (stand_in / "_entry.py").write_text("import os, signal\nos.kill(os.getpid(), signal.SIGINT)\nimport time\ntime.sleep(30)\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}  # a convcost whose import is interrupted
+    result = subprocess.run([sys.executable, SCRIPT, *LAYER], capture_output=True, timeout=30, check=False, env=env)
+    assert (result.returncode, result.stdout, result.stderr) == (130, b"", b"Error: interrupted\n")
+    with open(SCRIPT, encoding="utf-8") as script:
+        assert script.readline() == "#!python\n"  # pip points it at the environment's interpreter
+
+
+def test_the_command_script_runs_convcost() -> None:
+    """bin/convcost is the command: output and exit status as `python -m convcost`."""
+    result = subprocess.run([sys.executable, SCRIPT, *LAYER, "--format", "json"], capture_output=True, timeout=30, check=False)
+    assert (result.returncode, result.stderr) == (0, b"")
+    assert result.stdout == run_process(*LAYER, "--format", "json").stdout
+
+
 def test_sigterm_exits_quietly() -> None:
     """SIGTERM: a quiet exit with 143 (128 + 15), no traceback."""
     process = subprocess.Popen(
