@@ -313,13 +313,14 @@ def test_model_json_factorized_rows_have_stages_with_their_own_figures(tmp_path)
 
 
 def test_whatif_under_method_matches_the_model_as_written(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """--method changes the rows shown, never the what-if table (measured against the model as written)."""
+    """--method changes the rows shown (and the weights held), never the what-if table (measured against the model as written)."""
     path = _conv3_2_model(tmp_path)
     plain = run_json("model", path, *A100_FP16)
     for method in ("low-rank", "cp"):
         shown = run_json("model", path, *A100_FP16, "--method", method)
         assert shown["whatif"] == plain["whatif"]
         assert shown["roofline"]["time_s"] == next(w["time_s"] for w in plain["whatif"] if w["method"] == method)
+        assert shown["memory"]["weights_bytes"] == 2 * shown["totals"]["params"]  # the weights of the network shown
 
 
 def test_every_bound_is_compute_or_memory() -> None:
