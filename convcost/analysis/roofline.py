@@ -138,21 +138,31 @@ def roofline_time(t: Traffic, peak: Fraction, bandwidth: Fraction) -> Timing:
     return Timing(memory, MEMORY)
 
 
-def add_timings(items: Sequence[Timing]) -> Timing:
+def add_timings(items: Iterable[Timing | None]) -> Timing:
     """Layers run one after another: times add, and the sum is bound by the roof under which
-    most of its time is spent (:func:`dominant`)."""
-    from fractions import Fraction
-
-    spent = {COMPUTE: Fraction(0), MEMORY: Fraction(0)}
-    for t in items:
-        spent[t.bound] += t.seconds
-    return Timing(spent[COMPUTE] + spent[MEMORY], dominant(spent[COMPUTE], spent[MEMORY]))
+    most of its time is spent (:func:`dominant`). Parts without a time count nothing."""
+    return _summed(_spent(items))
 
 
 def dominant(compute_seconds: Fraction, memory_seconds: Fraction) -> str:
     """The bound of a sum of layers: ``compute`` when its compute-bound layers take at least as
     long as its memory-bound ones (a tie counts as compute, as for one layer), else ``memory``."""
     return COMPUTE if compute_seconds >= memory_seconds else MEMORY
+
+
+def _spent(items: Iterable[Timing | None]) -> dict[str, Fraction]:
+    """Seconds spent under each roof."""
+    from fractions import Fraction
+
+    spent = {COMPUTE: Fraction(0), MEMORY: Fraction(0)}
+    for t in items:
+        if t is not None:
+            spent[t.bound] += t.seconds
+    return spent
+
+
+def _summed(spent: dict[str, Fraction]) -> Timing:
+    return Timing(spent[COMPUTE] + spent[MEMORY], dominant(spent[COMPUTE], spent[MEMORY]))
 
 
 def ridge(peak: Fraction, bandwidth: Fraction) -> Fraction:
@@ -271,17 +281,6 @@ class _Memo:
         return found[1]
 
 
-def _spent(parts: Sequence[Figures]) -> dict[str, Fraction]:
-    """Seconds spent under each roof over ``parts`` (those with a time)."""
-    from fractions import Fraction
-
-    spent = {COMPUTE: Fraction(0), MEMORY: Fraction(0)}
-    for f in parts:
-        if f.timing is not None:
-            spent[f.timing.bound] += f.timing.seconds
-    return spent
-
-
 def _replaced(total: Figures, spent: dict[str, Fraction], old: Sequence[Figures], new: Sequence[Figures]) -> Figures:
     """``total`` (whose time is ``spent`` under each roof) with the ``old`` parts swapped for
     ``new`` ones, in time linear in the swaps."""
@@ -294,7 +293,7 @@ def _replaced(total: Figures, spent: dict[str, Fraction], old: Sequence[Figures]
         for f, sign in [*((f, -1) for f in old), *((f, 1) for f in new)]:
             if f.timing is not None:
                 spent[f.timing.bound] += sign * f.timing.seconds
-        timing = Timing(spent[COMPUTE] + spent[MEMORY], dominant(spent[COMPUTE], spent[MEMORY]))
+        timing = _summed(spent)
     return Figures(Traffic(flops, nbytes), timing)
 
 
@@ -327,7 +326,7 @@ def model_figures(report: ModelReport, setup: Setup) -> ModelFigures:
                     changed[i][0].append(k)
                     changed[i][1].append(memo.alt(alt))
         swaps = changed
-    spent = _spent(parts)
+    spent = _spent(f.timing for f in parts)
     whatif = tuple(_replaced(total, spent, [rows[k] for k in where], new) for where, new in swaps)
     shown, shown_total = rows, total
     if not alone and variant is not None and variant != "standard":
