@@ -240,3 +240,13 @@ def test_export_keeps_the_mode_of_the_file_it_replaces(tmp_path: Path) -> None:
     write_atomic(str(target), "new")
     assert target.read_text(encoding="utf-8") == "new"
     assert target.stat().st_mode & 0o777 == 0o640
+
+
+def test_click_never_words_a_file_error(monkeypatch: pytest.MonkeyPatch, tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """click does not pre-check readability ("is not readable."): convcost's reader words every file error, on every path."""
+    layer = tmp_yaml("in: 28x28x8\nk: 3\nout: 16\n", "layer.yaml")
+    model = tmp_yaml("input: 28x28x8\nlayers:\n  - {k: 3, out: 16}\n", "model.yaml")
+    monkeypatch.setattr(os, "access", lambda *args, **kwargs: False)  # what click's check would ask
+    assert run("layer", layer, "--format", "json").exit_code == 0
+    assert run("model", model, "--format", "json").exit_code == 0
+    assert run("diff", model, model, "--format", "json").exit_code == 0

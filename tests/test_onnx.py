@@ -698,3 +698,38 @@ def test_torchvision_resnet50_export_gives_the_published_figure() -> None:
     over its 26,560 channels, plus the one bias per channel that folding gives each convolution."""
     data = run_json("model", str(ROOT / "benchmarks" / "data" / "resnet50.onnx"))
     assert data["totals"] == {"mults": 4_089_184_256, "params": 25_557_032 - 2 * 26_560 + 26_560}
+
+
+@pytest.mark.parametrize(
+    ("marker", "offset", "where"), [(b"\x1a\x1b/layer1/layer1.0/conv1/Conv", 4, "node 4"), (b"main_graph", 2, "the graph")]
+)
+def test_a_name_that_is_not_utf8_is_refused(tmp_path: Path, marker: bytes, offset: int, where: str) -> None:
+    """A node or graph name with a byte that is not UTF-8 (protobuf returns bytes): one named error, never an internal one."""
+    data = bytearray((ROOT / "tests" / "data" / "resnet18.onnx").read_bytes())
+    data[data.find(marker) + offset] = 0xFF
+    path = tmp_path / "bad.onnx"
+    path.write_bytes(bytes(data))
+    assert_user_error(run("model", str(path)), f"{where} has a name that is not UTF-8 text", "\\xff", "not a valid ONNX model")
+
+
+def _varint(n: int) -> bytes:
+    out = b""
+    while True:
+        low, n = n & 127, n >> 7
+        out += bytes([low | (128 if n else 0)])
+        if not n:
+            return out
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x08\x07\x3a" + _varint(2 * 300_000) + b"\x2a\x00" * 300_000,  # a graph of 300,000 empty initializers (600 kB)
+        b"\x08\x07" * 300_000,  # a model of 300,000 ir_version fields
+    ],
+)
+def test_graphs_and_models_of_too_many_entries_are_refused(tmp_path: Path, data: bytes) -> None:
+    """Entries besides nodes are capped (200,000) while the bytes are walked: no protobuf object per entry, no minutes."""
+    path = tmp_path / "many.onnx"
+    path.write_bytes(data)
+    assert_user_error(run("model", str(path)), "more than 200,000 entries besides its nodes")

@@ -122,7 +122,7 @@ def test_roofline_time_is_the_larger_roof(fl: int, by: int, peak: int, bw: int) 
     """time = max(FLOPs/peak, bytes/bandwidth) exactly, with the bound naming the larger term."""
     timing = roofline_time(Traffic(fl, by), Fraction(peak), Fraction(bw))
     assert timing.seconds == max(Fraction(fl, peak), Fraction(by, bw))
-    if fl and Fraction(fl, peak) >= Fraction(by, bw):
+    if Fraction(fl, peak) >= Fraction(by, bw):  # a tie (0 and 0 too) counts as compute
         assert timing.bound == "compute"
     else:
         assert timing.bound == "memory"
@@ -323,6 +323,24 @@ def test_whatif_under_method_matches_the_model_as_written(tmp_path) -> None:  # 
         assert shown["memory"]["weights_bytes"] == 2 * shown["totals"]["params"]  # the weights of the network shown
 
 
+def test_stages_add_up_to_their_row_batch_norm_included() -> None:
+    """ResNet-50 under --method cp (layers with bn: true): each row's stages add up to its mults, params and bytes."""
+    data = run_json("model", str(SPECS / "resnet50.yaml"), *A100_FP16, "--method", "cp", "--batch", "2")
+    rows = [layer for layer in data["layers"] if "stages" in layer]
+    assert len(rows) > 10
+    for row in rows:
+        for key in ("mults", "params", "bytes"):
+            assert sum(stage[key] for stage in row["stages"]) == row[key], (row["name"], key)
+        assert sum(Fraction(stage["time_s"]) for stage in row["stages"]) == pytest.approx(Fraction(row["time_s"]), rel=1e-12)
+
+
+def test_nothing_to_do_is_compute_bound_by_the_tie_rule(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """0 FLOPs and 0 bytes (a model without merges) is a tie, and a tie counts as compute, as everywhere."""
+    assert roofline_time(Traffic(0, 0), Fraction(10), Fraction(10)) == (0, "compute")
+    merges = run_json("model", _conv3_2_model(tmp_path), *A100_FP16)["roofline"]["merges"]
+    assert merges == {"count": 0, "bytes": 0, "intensity": None, "bound": "compute", "time_s": 0.0}
+
+
 def test_every_bound_is_compute_or_memory() -> None:
     """Layers, stages, totals and what-if: a bound is always 'compute' or 'memory', never a third word."""
     data = run_json("model", str(SPECS / "resnet50.yaml"), *A100_FP16, "--method", "tucker2")
@@ -375,6 +393,21 @@ def test_model_batch_scales_mults_and_activations_not_weights() -> None:
     assert four["roofline"]["bytes"] - weights == 4 * (one["roofline"]["bytes"] - weights)
     assert four["memory"]["peak_bytes"] == 4 * one["memory"]["peak_bytes"]
     assert four["memory"]["weights_bytes"] == one["memory"]["weights_bytes"]
+
+
+def test_a_files_batch_is_the_batch_shown_and_batch_flag_overrides_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A model file's batch: is what the figures count and what the caption and JSON say; --batch (1 included) overrides it."""
+    path = tmp_path / "b.yaml"
+    path.write_text("input: 56x56x64\nbatch: 2\nlayers:\n  - {k: 3, out: 64, padding: 1}\n")
+    per_input = 56 * 56 * 9 * 64 * 64
+    for flags, batch in (((), 2), (("--batch", "1"), 1), (("--batch", "3"), 3), (("--device", "a100"), 2)):
+        data = run_json("model", str(path), *flags)
+        assert data["totals"]["mults"] == batch * per_input, flags
+        assert data["roofline"]["batch"] == batch, flags
+        assert data["roofline"]["bytes"] == 4 * batch * 2 * 56 * 56 * 64 + 4 * 9 * 64 * 64, flags
+    caption = run("model", str(path), "--device", "a100").stdout
+    assert "Roofline: fp32, batch 2, on a100" in caption
+    assert "batch 2: mults and activations count the whole batch" in caption
 
 
 # --- budgets ---------------------------------------------------------------------------

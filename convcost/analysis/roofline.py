@@ -133,7 +133,7 @@ def roofline_time(t: Traffic, peak: Fraction, bandwidth: Fraction) -> Timing:
 
     compute = Fraction(t.flops) / peak
     memory = Fraction(t.bytes) / bandwidth
-    if t.flops and compute >= memory:
+    if compute >= memory:  # a tie (0 FLOPs and 0 bytes too) counts as compute
         return Timing(compute, COMPUTE)
     return Timing(memory, MEMORY)
 
@@ -310,6 +310,7 @@ def model_figures(report: ModelReport, setup: Setup) -> ModelFigures:
     base = report.as_written if variant is not None and report.as_written is not None else report
     alone = variant is not None and report.as_written is None
     batch = base.batch
+    setup = setup._replace(precision=setup.precision._replace(batch=batch))  # the batch the costs count (a file's batch: too)
     graph = base.graph
     memo = _Memo(setup, batch)
     hidden = [row for row in base.nodes if graph is not None and row.node >= 0 and graph.nodes[row.node].hidden]
@@ -335,9 +336,9 @@ def model_figures(report: ModelReport, setup: Setup) -> ModelFigures:
         for k, fig in zip(where, new, strict=True):
             shown[k] = fig
         shown_total = whatif[FACTORIZATIONS.index(variant)]
-    memory_prec = setup.precision._replace(batch=batch)
     weights = sum(row.cost.weight_elems for row in report.nodes)  # the network as shown holds these
-    memory = peak_memory(graph, weights, memory_prec) if graph is not None else Memory(0, -1, memory_prec.weight_bytes * weights)
+    prec = setup.precision
+    memory = peak_memory(graph, weights, prec) if graph is not None else Memory(0, -1, prec.weight_bytes * weights)
     return ModelFigures(setup, tuple(shown), tuple(rows), merges, len(hidden), total, shown_total, whatif, memory)
 
 
@@ -388,12 +389,17 @@ def device_dict(setup: Setup) -> dict[str, Any]:
     }
 
 
-def stages_list(stages: Sequence[Stage], fig: Figures, batch: int) -> list[dict[str, Any]]:
-    """A factorized layer's stages in JSON, each with its own figures (``fig.stages``, or ``fig`` for one stage)."""
+def stages_list(stages: Sequence[Stage], fig: Figures, batch: int, params: int) -> list[dict[str, Any]]:
+    """A factorized layer's stages in JSON, each with its own figures (``fig.stages``, or ``fig``
+    for one stage). Parameters the stages do not hold (a layer's batch norm, ``params`` in all)
+    are the last stage's, as its bytes count them (:func:`stage_costs`): the stages add up to the row."""
     from dataclasses import replace
 
     parts = fig.stages or (fig,)
-    return [{**replace(s, batch=batch).to_dict(), **figures_dict(part)} for s, part in zip(stages, parts, strict=True)]
+    found = [{**replace(s, batch=batch).to_dict(), **figures_dict(part)} for s, part in zip(stages, parts, strict=True)]
+    if found:
+        found[-1]["params"] += params - sum(s.params for s in stages)
+    return found
 
 
 def extend_layer_dict(data: dict[str, Any], lf: LayerFigures) -> dict[str, Any]:
@@ -423,7 +429,7 @@ def extend_model_dict(data: dict[str, Any], report: ModelReport, mf: ModelFigure
     for entry, row, fig in zip(data["layers"], report.layers, mf.rows, strict=True):
         entry.update(figures_dict(fig))
         if row.built is not None:  # a factorized layer: each stage is its own layer, as in `convcost layer`
-            entry["stages"] = stages_list(row.built.result.stages, fig, report.batch)
+            entry["stages"] = stages_list(row.built.result.stages, fig, report.batch, row.params)
     roofline = setup_dict(mf.setup, mf.total)
     roofline["merges"] = {"count": mf.merge_count, **figures_dict(mf.merges)}
     data["roofline"] = roofline

@@ -52,7 +52,7 @@ def _review_options(func: F) -> F:
     func = click.option(
         "--export",
         metavar="FILE",
-        type=click.Path(),  # a path: shells complete file names
+        type=click.Path(readable=False),  # a path: shells complete file names
         help="Also write the report to FILE (.html, .svg, .md or .txt, by its extension), with the command line, "
         "input files, version and date it came from.",
     )(func)

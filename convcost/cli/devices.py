@@ -39,6 +39,8 @@ class Roofline(NamedTuple):
     plot: str | None = None
     inputs: tuple[str, ...] = ()
     """Every file the command reads (the picture may overwrite none of them)."""
+    batch_given: bool = False
+    """``--batch`` was given: it overrides a model file's ``batch:`` (1 included)."""
 
     @property
     def setup(self) -> Setup:
@@ -57,6 +59,8 @@ def parse_settings(flags: DeviceFlags, inputs: tuple[str, ...] = (), export: str
     ``export`` (see :func:`check_plot_target`) are what ``--plot`` must not overwrite."""
     from convcost.analysis.roofline import precision
 
+    if flags.devices_file == "-" and inputs.count("-") > 1:
+        raise ConvcostError("--devices -: the input file is '-' too; standard input can be read only once; give the device table as a file")
     prec = precision(flags.dtype, flags.weight_dtype, flags.batch)
     device = None
     if flags.devices_file is not None and flags.device is None:
@@ -81,7 +85,7 @@ def parse_settings(flags: DeviceFlags, inputs: tuple[str, ...] = (), export: str
         from convcost.analysis.budget import parse_si
 
         max_bytes = parse_si(flags.max_bytes, "--max-bytes")
-    return Roofline(device, prec, max_time, max_bytes, flags.plot, inputs)
+    return Roofline(device, prec, max_time, max_bytes, flags.plot, inputs, flags.batch is not None)
 
 
 def check_plot_target(plot: str, inputs: tuple[str, ...], export: str | None) -> None:
@@ -250,7 +254,7 @@ def devices_json(table: dict[str, Device]) -> str:
     "--devices",
     "devices_file",
     metavar="FILE.yaml",
-    type=click.Path(),
+    type=click.Path(readable=False),
     help="Also list the devices of your own table (they win on a name clash).",
 )
 @click.option(

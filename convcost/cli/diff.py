@@ -9,8 +9,8 @@ from convcost.cli.common import _finish, _format_option, _limits, _review_option
 
 
 @click.command()
-@click.argument("base", metavar="BASE.yaml", type=click.Path(allow_dash=True))
-@click.argument("proposed", metavar="PROPOSED.yaml", type=click.Path(allow_dash=True))
+@click.argument("base", metavar="BASE.yaml", type=click.Path(allow_dash=True, readable=False))
+@click.argument("proposed", metavar="PROPOSED.yaml", type=click.Path(allow_dash=True, readable=False))
 @click.option("--input", "input_dims", metavar="NxCxHxW|HxWxC", help="The input's shape, for the .onnx sides only (dynamic dimensions).")
 @_format_option
 @_review_options

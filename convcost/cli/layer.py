@@ -34,7 +34,7 @@ def _targets(mults: str | None, params: str | None) -> tuple[Target, ...]:
 
 
 @click.command()
-@click.argument("file", required=False, metavar="[LAYER.yaml]", type=click.Path(allow_dash=True))
+@click.argument("file", required=False, metavar="[LAYER.yaml]", type=click.Path(allow_dash=True, readable=False))
 @click.option("--in", "in_", metavar="HxWxC", help="Input height x width x channels, e.g. 28x28x8.")
 @click.option("--k", metavar="K|KHxKW", help="Kernel size, e.g. 3 or 1x7.")
 @click.option("--out", metavar="N", help="Output channels.")

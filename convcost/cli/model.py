@@ -18,7 +18,7 @@ def _factorization_names() -> list[str]:
 
 
 @click.command()
-@click.argument("file", metavar="MODEL.yaml|MODEL.onnx", type=click.Path(allow_dash=True))
+@click.argument("file", metavar="MODEL.yaml|MODEL.onnx", type=click.Path(allow_dash=True, readable=False))
 @click.option("--method", type=LazyChoice(_factorization_names), help="Show the per-layer table of this what-if variant.")
 @click.option(
     "--rank",

@@ -28,7 +28,7 @@ def device_options(func: F) -> F:
         click.option(
             "--plot",
             metavar="FILE",
-            type=click.Path(),
+            type=click.Path(readable=False),
             help="Draw the roofline with a point per layer to FILE (.svg or .png; needs --device).",
         ),
         click.option("--max-bytes", metavar="N", help="Budget: exit 1 if bytes moved exceed N (e.g. 40M)."),
@@ -44,7 +44,7 @@ def device_options(func: F) -> F:
             "--devices",
             "devices_file",
             metavar="FILE.yaml",
-            type=click.Path(),
+            type=click.Path(readable=False),
             help="Your own device table (see 'convcost devices --help').",
         ),
         click.option(
@@ -129,7 +129,8 @@ def model_roofline(settings: Roofline | None, report: ModelReport, fmt: str, tit
 
 
 def batched_graph(graph: Graph, settings: Roofline | None) -> Graph:
-    """The graph at ``--batch`` (mults and activations scale with it, weights do not)."""
-    if settings is None or settings.precision.batch == 1:
+    """The graph at ``--batch`` when it was given (it overrides a model file's ``batch:``, 1
+    included): mults and activations scale with it, weights do not."""
+    if settings is None or not settings.batch_given:
         return graph
     return graph._replace(batch=settings.precision.batch)

@@ -9,7 +9,7 @@ from convcost.errors import ConvcostError
 
 
 @click.command(context_settings={"ignore_unknown_options": True})  # a kernel may start with "-1"
-@click.argument("kernel", metavar="KERNEL", type=click.Path(allow_dash=True))  # text, or a file: complete file names
+@click.argument("kernel", metavar="KERNEL", type=click.Path(allow_dash=True, readable=False))  # text, or a file: complete file names
 @click.option(
     "--tol", type=float, default=None, help="Tolerance for floating-point kernels, relative to the largest entry.  [default: 1e-9]"
 )

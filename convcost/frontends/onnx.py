@@ -103,6 +103,7 @@ def read_model(path: str) -> Any:
         raise ConvcostError(f"{path}: not an ONNX model, or a truncated one (protobuf cannot parse it)") from None
     if not model.HasField("graph") or (model.ir_version == 0 and not model.opset_import):
         raise ConvcostError(f"{path}: not an ONNX model (it has no graph)")
+    _check_text(model.graph, path)
     if model.ir_version > onnx.IR_VERSION:
         raise ConvcostError(
             f"{path}: IR version {model.ir_version} is newer than the installed onnx {onnx.__version__} reads "
@@ -135,6 +136,18 @@ _MAX_DIGITS = 12
 
 def _axis(rank: int, i: int) -> str:
     return _NCHW_AXES[i] if rank == 4 else f"dimension {i}"
+
+
+def _check_text(graph: Any, path: str) -> None:
+    """Refuse names that are not UTF-8 (ONNX strings are; protobuf hands such a name back as bytes)."""
+    named = [("the graph", (graph.name,))]
+    named += [(f"node {i}", (n.name, n.op_type, n.domain, *n.input, *n.output)) for i, n in enumerate(graph.node)]
+    named += [(f"tensor {i}", (t.name,)) for i, t in enumerate((*graph.initializer, *graph.input, *graph.output, *graph.value_info))]
+    for where, texts in named:
+        for text in texts:
+            if not isinstance(text, str):
+                shown = bytes(text)[:60].decode("utf-8", "backslashreplace")
+                raise ConvcostError(f"{path}: {where} has a name that is not UTF-8 text ('{shown}'); not a valid ONNX model")
 
 
 def _input_dims(value_info: Any, given: tuple[int, ...] | None, given_text: str) -> tuple[int, ...]:

@@ -32,6 +32,11 @@ MAX_NODES = 100_000
 """An ONNX graph of more nodes than this (subgraphs included) is refused: the cap of a model
 file's layers (``model_file.MAX_LAYERS``, not imported: that would load the YAML grammar)."""
 
+MAX_ENTRIES = 200_000
+"""A graph's entries other than nodes (initializers, inputs, outputs, value infos: a real model has
+one or two per node, so twice the node cap) and a model's own fields are capped at this: each
+costs protobuf an object."""
+
 _MAX_SUBGRAPH_DEPTH = 8
 """Subgraphs nested deeper than this are copied as they are, not walked (no weights live there)."""
 
@@ -59,6 +64,10 @@ class _BadWireError(Exception):
 
 class _TooManyNodesError(Exception):
     """The graph has more than MAX_NODES nodes."""
+
+
+class _TooManyEntriesError(Exception):
+    """The model or a graph has more than MAX_ENTRIES fields besides its nodes."""
 
 
 def too_many_nodes(path: str) -> str:
@@ -145,7 +154,9 @@ class _Scan:
 
     def model(self) -> bytes:
         out = bytearray()
-        for field, wire, begin, value, after in _fields(self.buf, 0, len(self.buf)):
+        for entries, (field, wire, begin, value, after) in enumerate(_fields(self.buf, 0, len(self.buf)), 1):
+            if entries > MAX_ENTRIES:
+                raise _TooManyEntriesError
             if field == _MODEL_GRAPH and wire == 2:
                 out += _length_field(field, self.graph(value, after, 0))
             elif field != _MODEL_TRAINING_INFO:
@@ -156,11 +167,16 @@ class _Scan:
         """A GraphProto without the data of its large initializers and node tensors."""
         buf = self.buf
         out = bytearray()
+        entries = 0
         for field, wire, begin, value, after in _fields(buf, start, end):
             if field == _GRAPH_NODE:
                 self.nodes += 1
                 if self.nodes > MAX_NODES:
                     raise _TooManyNodesError
+            else:
+                entries += 1
+                if entries > MAX_ENTRIES:
+                    raise _TooManyEntriesError
             if wire == 2 and after - value > KEEP_BYTES and field == _GRAPH_INITIALIZER:
                 out += _length_field(field, _stripped_tensor(buf, value, after))
             elif wire == 2 and after - value > KEEP_BYTES and field == _GRAPH_NODE:
@@ -219,6 +235,11 @@ def model_bytes(path: str) -> bytes:
         raise ConvcostError(f"{path}: not an ONNX model, or a truncated one ({exc})") from None
     except _TooManyNodesError:
         raise ConvcostError(too_many_nodes(path)) from None
+    except _TooManyEntriesError:
+        raise ConvcostError(
+            f"{path}: the model or its graph has more than {MAX_ENTRIES:,} entries besides its nodes "
+            "(initializers, inputs, outputs, value infos); at most that many are read"
+        ) from None
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ConvcostError(f"{path}: cannot be read ({reason})") from None
