@@ -568,3 +568,38 @@ def test_schema_takes_the_rank_forms() -> None:
     for rank in ("0", "1.5", "64x"):
         text = f"input: 8x8x3\nlayers: [{{k: 3, out: 4, as: cp, rank: {rank}}}]\n"
         assert list(validator.iter_errors(yaml.safe_load(text))), rank
+
+
+@given(st.integers(0, 50), st.integers(0, 10**6), st.integers(0, 10**6), st.integers(0, 10**9))
+def test_quadratic_guess_is_the_largest_rank_under_the_limit(a: int, b: int, c: int, limit: int) -> None:
+    """The solver's first guess: for p(r) = a r^2 + b r + c, the largest r with p(r) <= limit (0: none), by brute force."""
+    from convcost.factorize.solve import _quadratic_largest
+
+    def p(r: int) -> int:
+        return a * r * r + b * r + c
+
+    found = _quadratic_largest(p(1), p(2), p(3), limit)
+    if a == 0 and b == 0:
+        assert found == (None if p(1) <= limit else 0)
+        return
+    expected = 0
+    while p(expected + 1) <= limit:
+        expected += 1
+    assert found == expected
+
+
+@given(st.integers(1, 5000), st.one_of(st.none(), st.integers(-5, 6000)), st.one_of(st.none(), st.integers(1, 5000)))
+def test_largest_is_right_whatever_the_guess(answer: int, guess: int | None, hi: int | None) -> None:
+    """A wrong guess costs calls, never the answer: largest() checks it (meets, and the next misses) and else searches."""
+    from convcost.factorize.solve import largest
+
+    calls: list[int] = []
+
+    def meets(r: int) -> bool:
+        calls.append(r)
+        return r <= answer
+
+    expected = min(answer, hi) if hi is not None else answer
+    assert largest(meets, hi, guess) == expected
+    if guess == expected:
+        assert len(calls) <= 2

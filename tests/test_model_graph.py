@@ -379,3 +379,25 @@ def test_method_table_says_why_deconv_layers_stay() -> None:
         out = run("model", str(SPECS / "unet_small.yaml"), "--method", "low-rank", "--format", fmt).stdout
         assert "Left as written under low-rank: up3, up2, up1 (a transposed convolution is not factorized)." in out
     assert "Left as written" not in run("model", str(SPECS / "unet_small.yaml")).stdout
+
+
+def test_whatif_alternatives_keep_no_stages_and_rebuild_the_same_ones() -> None:
+    """A layer's what-if alternatives hold no stages (memory for networks of distinct layers); read, the stages
+    are rebuilt from the chosen rank and are exactly the factorization's own, cost for cost."""
+    from convcost.analysis.network import cost_graph
+    from convcost.factorize import METHODS, MethodOptions
+    from convcost.frontends import load_graph
+
+    report = cost_graph(load_graph(str(SPECS / "resnet50.yaml")))
+    seen = 0
+    for row in report.layers:
+        for alt in row.alternatives:
+            if alt is None:
+                continue
+            seen += 1
+            assert alt.choice.stages == ()
+            assert alt.conv is not None
+            rebuilt = alt.result
+            assert rebuilt.stages == METHODS[rebuilt.method](alt.conv, MethodOptions()).stages
+            assert sum(s.mults for s in rebuilt.stages) == alt.cost.mults
+    assert seen > 50

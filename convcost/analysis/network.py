@@ -9,12 +9,12 @@ normalization and merges count none; batch norm adds 2 parameters per channel.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from convcost.core.cost import ZERO, Cost, batched, conv_cost, reduction_pct, total
 from convcost.core.graph import INPUT, Graph
 from convcost.core.perf import paused_gc
-from convcost.core.shapes import Shape
+from convcost.core.shapes import Conv, Shape
 from convcost.errors import ConvcostError, SpecError
 from convcost.factorize import (
     FACTORIZATIONS,
@@ -36,11 +36,37 @@ if TYPE_CHECKING:
 _UNSET: Any = object()
 
 
-class Alternative(NamedTuple):
-    """One factorization of one layer: its stages and what the layer then costs (batch norm included)."""
+class Alternative:
+    """One factorization of one layer: what the layer then costs (batch norm included), and its
+    result. Given the layer's ``conv``, the result's stages are left out and rebuilt from the
+    chosen rank when :attr:`result` is read (no search): a network of distinct layers then holds
+    a few numbers per factorization and layer, not every stage's shapes."""
 
-    result: MethodResult
-    cost: Cost
+    __slots__ = ("_kept", "conv", "cost")
+
+    def __init__(self, result: MethodResult, cost: Cost, conv: Conv | None = None) -> None:
+        self._kept = replace(result, stages=()) if conv is not None else result
+        self.cost = cost
+        self.conv = conv
+
+    @property
+    def choice(self) -> MethodResult:
+        """The result without its stages when they were left out: its method, ranks and notes."""
+        return self._kept
+
+    @property
+    def result(self) -> MethodResult:
+        """The whole result, stages included."""
+        if self.conv is None:
+            return self._kept
+        from convcost.factorize import METHODS
+
+        f = METHODS[self._kept.method]
+        setting: Any = None
+        if f.param is not None:
+            value = self._kept.extra[f.param.key]
+            setting = tuple(value) if isinstance(value, list) else value
+        return replace(self._kept, stages=f.stages(self.conv, setting))
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +121,7 @@ class LayerRow:
         id of the alternatives they come from: layers costed once share them)."""
         chosen = ranks.get(id(self.alternatives), _UNSET) if ranks is not None else _UNSET
         if chosen is _UNSET:
-            chosen = chosen_ranks([a.result if a else None for a in self.alternatives]) if self.alternatives else None
+            chosen = chosen_ranks([a.choice if a else None for a in self.alternatives]) if self.alternatives else None
             if ranks is not None:
                 ranks[id(self.alternatives)] = chosen
         return {
@@ -331,7 +357,7 @@ class _Walk:
         alts: tuple[Alternative | None, ...] = ()
         if op == "conv" and method is None and conv.groups == 1 and conv.k != (1, 1):
             alts = tuple(
-                None if r.mults is None else Alternative(r, batched(_stage_cost(r, bn_params), self.graph.batch))
+                None if r.mults is None else Alternative(r, batched(_stage_cost(r, bn_params), self.graph.batch), conv)
                 for r in alternatives(conv, options)
             )
         return (evaluated.out, evaluated.kernel, cost, method, alts, None, built)

@@ -18,7 +18,7 @@ from convcost.core.shapes import Conv, PaddingSpec, Pair, Shape, make_conv
 # --- stages and results --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Stage:
     """One convolution of a cost model, e.g. ``depthwise 3x3``."""
 
@@ -58,7 +58,7 @@ Extra = Union[int, list[int], None]
 """A model-specific JSON figure: a rank, a pair of ranks, or null."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MethodResult:
     """What one cost model makes of a layer: its stages, or why it does not apply."""
 

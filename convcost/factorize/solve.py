@@ -9,6 +9,7 @@ model's own stage costs (which only grow with the rank), never by a float search
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from math import isqrt
 from typing import NamedTuple
 
 from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, Conv, parse_int, shown
@@ -124,10 +125,17 @@ class Choice(NamedTuple):
     reason: str | None = None
 
 
-def largest(meets: Callable[[int], bool], hi: int | None) -> int | None:
+def largest(meets: Callable[[int], bool], hi: int | None, guess: int | None = None) -> int | None:
     """The largest r in [1, hi] (hi None: unbounded) with ``meets(r)``, for a ``meets`` that holds
-    up to some r and fails beyond it; None when it fails at 1. O(log r) calls."""
-    if (hi is not None and hi < 1) or not meets(1):
+    up to some r and fails beyond it; None when it fails at 1. O(log r) calls, or two when
+    ``guess`` is the answer (checked: it meets, and the next one does not)."""
+    if hi is not None and hi < 1:
+        return None
+    if guess is not None and guess >= 1:
+        g = min(guess, hi) if hi is not None else guess
+        if meets(g) and (g == hi or not meets(g + 1)):
+            return g
+    if not meets(1):
         return None
     lo = 1
     if hi is None:
@@ -166,6 +174,46 @@ def _search(p: RankParam, conv: Conv) -> tuple[Callable[[int], Setting], int | N
     return (lambda r: r), (full if p.bounded else None)
 
 
+def _quadratic_largest(y0: int, y1: int, y2: int, limit: int) -> int | None:
+    """The largest whole r >= 1 with p(r) <= limit, for the quadratic p through (1, y0), (2, y1),
+    (3, y2); 0 when p(1) > limit; None when p does not grow (no largest)."""
+    a2 = y2 - 2 * y1 + y0  # 2a: with s = r - 1, 2 p = a2 s^2 + b s + 2 y0
+    b = 2 * (y1 - y0) - a2
+
+    def p2(s: int) -> int:  # 2 p(s + 1), exact
+        return a2 * s * s + b * s + 2 * y0
+
+    if y0 > limit:
+        return 0
+    if a2 < 0 or (a2 == 0 and b <= 0):
+        return None
+    if a2 == 0:
+        s = (2 * limit - 2 * y0) // b
+    else:
+        disc = b * b - 4 * a2 * (2 * y0 - 2 * limit)
+        s = max(0, (-b + isqrt(disc)) // (2 * a2))
+    while p2(s + 1) <= 2 * limit:
+        s += 1
+    while s > 0 and p2(s) > 2 * limit:
+        s -= 1
+    return s + 1
+
+
+def _guess(f: Factorization, conv: Conv, at: Callable[[int], Setting], base: tuple[int, int], targets: tuple[Target, ...]) -> int | None:
+    """Where the solver looks first: each factorization's mults and params are, along its rank,
+    a polynomial of degree at most 2 (tucker2 below min(C, N)), so three samples place the
+    answer exactly; :func:`largest` checks it and searches when it is wrong."""
+    samples = [_cost(f, conv, at(r)) for r in (1, 2, 3)]
+    found: int | None = None
+    for t in targets:
+        y0, y1, y2 = (_figure(c, t.figure) for c in samples)
+        r = _quadratic_largest(y0, y1, y2, t.limit(_figure(base, t.figure)))
+        if r is None:
+            return None
+        found = r if found is None else min(found, r)
+    return found
+
+
 def solve(f: Factorization, conv: Conv, targets: tuple[Target, ...], default: bool = False) -> Choice:
     """The largest setting whose cost meets every target (rank+1 misses one), or why none does."""
     assert f.param is not None
@@ -176,7 +224,7 @@ def solve(f: Factorization, conv: Conv, targets: tuple[Target, ...], default: bo
         cost = _cost(f, conv, at(r))
         return all(t.met(_figure(base, t.figure), _figure(cost, t.figure)) for t in targets)
 
-    found = largest(meets, hi)
+    found = largest(meets, hi, _guess(f, conv, at, base, targets))
     word = f.param.key.rstrip("s")
     if found is None:
         at_one = _cost(f, conv, at(1))
