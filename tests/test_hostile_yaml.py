@@ -135,3 +135,15 @@ def test_text_over_the_cap_is_refused_before_parsing() -> None:
     """YAML text (from the API too) longer than 8 MiB is refused before libyaml sees it."""
     with pytest.raises(SpecError, match="8 MiB"):
         load_yaml("#" * (8 * 1024 * 1024 + 1), "t")
+
+
+CONTROL_CHARACTERS = [("in: 28x28\x1bx8\nk: 3\nout: 8\n", ":1:10:"), ('in: 28x28x8\nk: 3\nname: "\xe9\xe9\x07"\n', ":3:10:")]
+
+
+@pytest.mark.parametrize(("text", "where"), CONTROL_CHARACTERS)
+def test_a_character_yaml_refuses_is_placed_at_its_line_and_column(tmp_yaml, text: str, where: str) -> None:  # type: ignore[no-untyped-def]
+    """A control character: file:line:col (in characters, not libyaml's bytes) and the character, not the reader's internals."""
+    path = tmp_yaml(text)
+    result = run("layer", path)
+    assert_user_error(result, path + where, "is not allowed in YAML (control characters are not allowed)")
+    assert "<unicode string>" not in result.stderr

@@ -78,13 +78,13 @@ def parse_dtype(value: object, what: str) -> str:
 
 def precision(dtype: str | None = None, weight_dtype: str | None = None, batch: str | int | None = None) -> Precision:
     """A Precision from the flags' text: ``--dtype`` sets both dtypes, ``--weight-dtype`` the weights alone."""
-    from convcost.core.shapes import parse_int
+    from convcost.core.shapes import parse_int, shown
 
     act = parse_dtype(dtype, "--dtype") if dtype is not None else "fp32"
     weights = parse_dtype(weight_dtype, "--weight-dtype") if weight_dtype is not None else act
     size = parse_int(batch, "--batch") if batch is not None else 1
     if size > MAX_BATCH:
-        raise ConvcostError(f"--batch: expected a whole number from 1 to {MAX_BATCH:,}, got {batch}")
+        raise ConvcostError(f"--batch: expected a whole number from 1 to {MAX_BATCH:,}, got {shown(batch)}")
     return Precision(act, weights, size)
 
 

@@ -340,6 +340,15 @@ def load_yaml(text: str, source: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         where = f"{_loc(source, _pos(mark))}: " if mark is not None else f"{source}: "
         raise SpecError(f"{where}YAML syntax error: {_problem(exc.problem or exc.context or 'invalid YAML')}") from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow: where it stands, not the reader's internals
+        at = exc.position if isinstance(exc.position, int) and exc.position >= 0 else 0
+        if type(loader).__name__.startswith("C"):  # libyaml counts bytes of UTF-8
+            at = len(text.encode("utf-8", "surrogatepass")[:at].decode("utf-8", "ignore"))
+        at = min(at, len(text))
+        line, column = text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character) if isinstance(exc.character, str) else None
+        what = f"character U+{char:04X}" if char is not None else "a character"
+        raise SpecError(f"{source}:{line}:{column}: {what} is not allowed in YAML ({exc.reason})") from None
     except yaml.YAMLError as exc:
         raise SpecError(f"{source}: YAML error: {_problem(exc)}") from None
     finally:
