@@ -426,10 +426,15 @@ def extend_model_dict(data: dict[str, Any], report: ModelReport, mf: ModelFigure
     """Add the roofline keys to ``convcost model``'s JSON: per layer, the total, the what-if, memory."""
     from convcost.analysis.memory import memory_dict
 
+    stage_lists: dict[tuple[int, int], list[dict[str, Any]]] = {}  # identical layers share their alternative: built once
     for entry, row, fig in zip(data["layers"], report.layers, mf.rows, strict=True):
         entry.update(figures_dict(fig))
         if row.built is not None:  # a factorized layer: each stage is its own layer, as in `convcost layer`
-            entry["stages"] = stages_list(row.built.result.stages, fig, report.batch, row.params)
+            key = (id(row.built), id(fig))
+            found = stage_lists.get(key)
+            if found is None:
+                found = stage_lists[key] = stages_list(row.built.result.stages, fig, report.batch, row.params)
+            entry["stages"] = found
     roofline = setup_dict(mf.setup, mf.total)
     roofline["merges"] = {"count": mf.merge_count, **figures_dict(mf.merges)}
     data["roofline"] = roofline
