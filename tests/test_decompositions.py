@@ -572,7 +572,7 @@ def test_schema_takes_the_rank_forms() -> None:
 
 @given(st.integers(0, 50), st.integers(0, 10**6), st.integers(0, 10**6), st.integers(0, 10**9))
 def test_quadratic_guess_is_the_largest_rank_under_the_limit(a: int, b: int, c: int, limit: int) -> None:
-    """The solver's first guess: for p(r) = a r^2 + b r + c, the largest r with p(r) <= limit (0: none), by brute force."""
+    """The solver's first guess: for p(r) = a r^2 + b r + c, the largest r with p(r) <= limit (0: none), by bisection on p."""
     from convcost.factorize.solve import _quadratic_largest
 
     def p(r: int) -> int:
@@ -582,10 +582,11 @@ def test_quadratic_guess_is_the_largest_rank_under_the_limit(a: int, b: int, c: 
     if a == 0 and b == 0:
         assert found == (None if p(1) <= limit else 0)
         return
-    expected = 0
-    while p(expected + 1) <= limit:
-        expected += 1
-    assert found == expected
+    lo, hi = 0, limit + 1  # p(lo) <= limit or lo == 0; p(hi) > limit (p grows by at least 1 per step)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if p(mid) <= limit else (lo, mid)
+    assert found == lo
 
 
 @given(st.integers(1, 5000), st.one_of(st.none(), st.integers(-5, 6000)), st.one_of(st.none(), st.integers(1, 5000)))
