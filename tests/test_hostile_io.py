@@ -81,7 +81,7 @@ def test_stdin_stops_at_the_cap() -> None:
 
 def test_undecodable_and_closed_stdin() -> None:
     """Non-UTF-8 bytes on stdin, and a closed stdin, are one Error line with exit 2."""
-    assert_user_error(_run_bytes("layer", "-", input=b"in: 8x8x3\nk: \xff\n"), "<stdin>: not UTF-8 text")  # type: ignore[arg-type]
+    assert_user_error(_run_bytes("layer", "-", input=b"in: 8x8x3\nk: \xff\n"), "<stdin>:2:4: not UTF-8 text (byte 0xff)")  # type: ignore[arg-type]
     closed = run_process("model", "-", stdin=None, pass_fds=(), preexec_fn=lambda: os.close(0))
     assert closed.returncode == 2
     assert closed.stderr.decode() == "Error: -: standard input is closed; expected a YAML file on it\n"

@@ -137,7 +137,11 @@ def test_text_over_the_cap_is_refused_before_parsing() -> None:
         load_yaml("#" * (8 * 1024 * 1024 + 1), "t")
 
 
-CONTROL_CHARACTERS = [("in: 28x28\x1bx8\nk: 3\nout: 8\n", ":1:10:"), ('in: 28x28x8\nk: 3\nname: "\xe9\xe9\x07"\n', ":3:10:")]
+CONTROL_CHARACTERS = [
+    ("in: 28x28\x1bx8\nk: 3\nout: 8\n", ":1:10:"),
+    ('in: 28x28x8\nk: 3\nname: "\xe9\xe9\x07"\n', ":3:10:"),
+    ("\ufeffin: 28x28\x1bx8\nk: 3\nout: 8\n", ":1:10:"),  # a byte-order mark takes no column
+]
 
 
 @pytest.mark.parametrize(("text", "where"), CONTROL_CHARACTERS)
@@ -147,3 +151,10 @@ def test_a_character_yaml_refuses_is_placed_at_its_line_and_column(tmp_yaml, tex
     result = run("layer", path)
     assert_user_error(result, path + where, "is not allowed in YAML (control characters are not allowed)")
     assert "<unicode string>" not in result.stderr
+
+
+def test_bytes_that_are_not_utf8_are_placed_at_their_line_and_column(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Invalid UTF-8: file:line:col of the first bad byte (in characters), and the byte."""
+    path = tmp_path / "bad.yaml"
+    path.write_bytes("name: é\ninput: 8x8x3\nlayers:\n  - {k: 3, out: 4\xff}\n".encode().replace(b"\xc3\xbf", b"\xff"))
+    assert_user_error(run("model", str(path)), f"{path}:4:18: not UTF-8 text (byte 0xff), expected a YAML file")

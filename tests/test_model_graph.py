@@ -395,7 +395,7 @@ def test_whatif_alternatives_keep_no_stages_and_rebuild_the_same_ones() -> None:
             if alt is None:
                 continue
             seen += 1
-            assert alt.choice.stages == ()
+            assert alt.ranks().stages == ()
             assert alt.conv is not None
             rebuilt = alt.result
             assert rebuilt.stages == METHODS[rebuilt.method](alt.conv, MethodOptions()).stages

@@ -49,9 +49,9 @@ class Alternative:
         self.cost = cost
         self.conv = conv
 
-    @property
-    def choice(self) -> MethodResult:
-        """The result without its stages when they were left out: its method, ranks and notes."""
+    def ranks(self) -> MethodResult:
+        """The result as kept, for its method and chosen ranks only: without its stages when they
+        were left out, so its mults and params are not to be read (use :attr:`result`)."""
         return self._kept
 
     @property
@@ -121,7 +121,7 @@ class LayerRow:
         id of the alternatives they come from: layers costed once share them)."""
         chosen = ranks.get(id(self.alternatives), _UNSET) if ranks is not None else _UNSET
         if chosen is _UNSET:
-            chosen = chosen_ranks([a.choice if a else None for a in self.alternatives]) if self.alternatives else None
+            chosen = chosen_ranks([a.ranks() if a else None for a in self.alternatives]) if self.alternatives else None
             if ranks is not None:
                 ranks[id(self.alternatives)] = chosen
         return {

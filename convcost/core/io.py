@@ -75,8 +75,11 @@ def _read_fd(fd: int, name: str) -> bytes:
 def _decode(data: bytes, name: str, kind: str) -> str:
     try:
         return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ConvcostError(f"{name}: not UTF-8 text, expected {kind}") from None
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start].decode("utf-8")  # valid up to the first bad byte
+        line = before.count("\n") + 1
+        column = len(before) - (before.rfind("\n") + 1) + 1 - (1 if line == 1 and before.startswith("\ufeff") else 0)
+        raise ConvcostError(f"{name}:{line}:{column}: not UTF-8 text (byte 0x{data[exc.start]:02x}), expected {kind}") from None
 
 
 def _read_stdin(kind: str) -> str:

@@ -346,6 +346,8 @@ def load_yaml(text: str, source: str) -> Any:
             at = len(text.encode("utf-8", "surrogatepass")[:at].decode("utf-8", "ignore"))
         at = min(at, len(text))
         line, column = text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+        if line == 1 and text.startswith("\ufeff"):  # a byte-order mark takes no column
+            column -= 1
         char = exc.character if isinstance(exc.character, int) else ord(exc.character) if isinstance(exc.character, str) else None
         what = f"character U+{char:04X}" if char is not None else "a character"
         raise SpecError(f"{source}:{line}:{column}: {what} is not allowed in YAML ({exc.reason})") from None
