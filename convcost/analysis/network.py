@@ -59,14 +59,10 @@ class Alternative:
         """The whole result, stages included."""
         if self.conv is None:
             return self._kept
-        from convcost.factorize import METHODS
+        from convcost.factorize import METHODS, chosen_setting
 
         f = METHODS[self._kept.method]
-        setting: Any = None
-        if f.param is not None:
-            value = self._kept.extra[f.param.key]
-            setting = tuple(value) if isinstance(value, list) else value
-        return replace(self._kept, stages=f.stages(self.conv, setting))
+        return replace(self._kept, stages=f.stages(self.conv, chosen_setting(self._kept, f)))
 
 
 @dataclass(frozen=True, slots=True)

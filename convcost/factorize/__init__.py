@@ -39,7 +39,7 @@ from convcost.factorize.registry import (
     layer_options,
     whatif_caption,
 )
-from convcost.factorize.solve import check_choice, parse_rank, parse_target, rank_value
+from convcost.factorize.solve import check_choice, chosen_setting, parse_rank, parse_target, rank_value
 
 MethodFn = Callable[[Conv, MethodOptions], MethodResult]
 """A cost model as a function of a resolved convolution and the options."""
@@ -69,6 +69,7 @@ __all__ = [
     "break_even_rank",
     "check_choice",
     "chosen_ranks",
+    "chosen_setting",
     "cost_layer",
     "default_rank",
     "full_rank",

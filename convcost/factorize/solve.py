@@ -322,6 +322,15 @@ def build(f: Factorization, conv: Conv, options: MethodOptions) -> MethodResult:
     return MethodResult(f.name, f.stages(conv, choice.setting), extra=extra, how=choice.how)
 
 
+def chosen_setting(result: MethodResult, f: Factorization) -> Setting:
+    """The setting a result was built with, read back from its JSON figure (the inverse of the
+    ``extra`` entry :func:`build` writes): rebuilds its stages without searching again."""
+    if f.param is None:
+        return None
+    value = result.extra[f.param.key]
+    return (value[0], value[1]) if isinstance(value, list) else value
+
+
 def rank_value(result: MethodResult, f: Factorization) -> Extra:
     """The chosen rank (or mid, or [R3, R4]) of a result, for the model JSON; None without one."""
     return None if f.param is None or not result.applicable else result.extra.get(f.param.key)
