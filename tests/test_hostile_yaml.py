@@ -47,6 +47,50 @@ def test_deep_nesting_is_refused_at_the_limit(tmp_yaml, text: str, column: int) 
         assert_user_error(run("model", path), f":1:{column}:", f"nested more than {MAX_DEPTH} levels")
 
 
+@pytest.mark.parametrize(
+    ("command", "text", "column"),
+    [
+        ("layer", "in: " + "[" * 5_000, 204),  # level 1 the mapping, level 201 the 200th bracket
+        ("layer", "k: 3\nout: 8\nin: " + "{a: " * 5_000, 801),
+        ("model", "input: 8x8x3\nlayers:\n  - " + "[" * 5_000, 203),  # mapping, list, then 199 brackets
+    ],
+)
+def test_deep_nesting_is_convcosts_error_past_libyamls_own_limit(tmp_yaml, command: str, text: str, column: int) -> None:  # type: ignore[no-untyped-def]
+    """Nesting past libyaml's own 1,000-level limit is convcost's error at level 201, in layer and model files alike."""
+    path = tmp_yaml(text)
+    line = text.count("\n") + 1
+    with _quick():
+        result = run(command, path)
+    assert_user_error(result, f"{path}:{line}:{column}: ", f"nested more than {MAX_DEPTH} levels")
+    assert "maximum nesting depth" not in result.stderr
+
+
+def test_deep_nesting_from_standard_input_is_refused_at_the_limit() -> None:
+    """Standard input is held to the same limit, at the same place."""
+    with _quick():
+        assert_user_error(run("model", "-", input="[" * 200_000), "<stdin>:1:201: ", f"nested more than {MAX_DEPTH} levels")
+
+
+def test_block_and_flow_nesting_count_together() -> None:
+    """Block levels and flow levels add up to one depth: 100 block levels then flow brackets stop at level 201."""
+    text = "".join("  " * i + "-\n" for i in range(100)) + "  " * 100 + "[" * 3_000
+    with pytest.raises(SpecError) as caught:
+        load_yaml(text, "t")
+    assert str(caught.value).startswith(f"t:101:{200 + 101}: ")
+    assert f"nested more than {MAX_DEPTH} levels" in str(caught.value)
+
+
+def test_libyamls_refusal_is_located_at_convcosts_level() -> None:
+    """Where libyaml stops at its own limit first, the text before its mark is read again to place level 201 (any libyaml)."""
+    from types import SimpleNamespace
+
+    from convcost.frontends.yaml import _too_deep
+
+    text = "# é\n" + "[é, " * 1_500
+    error = _too_deep(text, "t", SimpleNamespace(line=1, column=4 * 1_000))
+    assert str(error) == f"t:2:{4 * 200 + 1}: lists and mappings nested more than {MAX_DEPTH} levels deep (at most {MAX_DEPTH} are read)"
+
+
 def test_nesting_up_to_the_limit_is_read() -> None:
     """200 levels are read; the 201st is refused."""
     assert load_yaml("[" * MAX_DEPTH + "]" * MAX_DEPTH, "t") is not None

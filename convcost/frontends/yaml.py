@@ -227,7 +227,7 @@ class _Builder:
         if event.tag not in (None, "!", f"tag:yaml.org,2002:{allowed}"):
             raise self.tag_error(event.tag, pos)
         if len(self.stack) >= MAX_DEPTH:
-            raise self.error(pos, f"lists and mappings nested more than {MAX_DEPTH} levels deep (at most {MAX_DEPTH} are read)")
+            raise _depth_message(self.source, pos)
         data.source, data.mark, data.positions = self.source, pos, array("Q")
         if event.anchor is not None:
             self.open_anchors.add(event.anchor)
@@ -319,6 +319,39 @@ def _problem(text: object) -> str:
     return words if len(words) <= 120 else words[:117] + "..."
 
 
+_LIBYAML_DEPTH = "maximum nesting depth"
+"""libyaml's own refusal (from PyYAML 6.0.4's bundled libyaml on: 1,000 flow levels), reported as convcost's."""
+
+
+def _depth_message(source: str, pos: int) -> SpecError:
+    return SpecError(f"{_loc(source, pos)}: lists and mappings nested more than {MAX_DEPTH} levels deep (at most {MAX_DEPTH} are read)")
+
+
+def _too_deep(text: str, source: str, mark: Any) -> SpecError:
+    """convcost's own nesting error where libyaml stopped first at its deeper limit.
+
+    libyaml's scanner reads up to 1,024 characters ahead of the events it hands out, so on a
+    file of deep flow brackets its own limit (at level 1,001) can fire before the builder has
+    seen level 201. The text before libyaml's mark nests no deeper than its limit, so reading
+    it again finds level 201 where the builder counts it.
+    """
+    import yaml
+
+    lines = text.split("\n", mark.line)  # the mark's line and column, in characters
+    cut = sum(len(line) + 1 for line in lines[: mark.line]) + mark.column
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text[:cut])
+    try:
+        _Builder(loader, source).build()
+    except SpecError as exc:
+        if f"nested more than {MAX_DEPTH}" in str(exc):
+            return exc
+    except yaml.YAMLError:
+        pass
+    finally:
+        loader.dispose()
+    return _depth_message(source, _pos(mark))
+
+
 def load_yaml(text: str, source: str) -> Any:
     """Parse one YAML document safely; errors become SpecError with file:line:column.
 
@@ -338,6 +371,8 @@ def load_yaml(text: str, source: str) -> Any:
             return _Builder(loader, source).build()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if mark is not None and _LIBYAML_DEPTH in str(exc.problem):
+            raise _too_deep(text, source, mark) from None
         where = f"{_loc(source, _pos(mark))}: " if mark is not None else f"{source}: "
         raise SpecError(f"{where}YAML syntax error: {_problem(exc.problem or exc.context or 'invalid YAML')}") from None
     except yaml.reader.ReaderError as exc:  # a character YAML does not allow: where it stands, not the reader's internals
