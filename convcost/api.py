@@ -330,7 +330,7 @@ def diff_models(base: ModelReport | ModelSource, proposed: ModelReport | ModelSo
 
 def _limit(value: object, what: str) -> tuple[int, str]:
     """A limit: ``"600M"``, ``600_000_000``, or a ModelSpec.budget entry ``(600000000, "600M")``."""
-    from convcost.analysis.budget import parse_si
+    from convcost.core.units import parse_si
 
     if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], str):
         parsed = parse_si(value[1], what)
@@ -371,8 +371,8 @@ def check_budget(
     Keys are ``max-mults`` and ``max-params`` (``max_mults`` also works); a report is checked as the
     CLI checks it: a model's totals, a diff's proposed model, a layer's first result.
     """
-    from convcost.analysis.budget import BUDGET_KEYS
     from convcost.analysis.budget import check_budget as _check_budget
+    from convcost.core.units import BUDGET_KEYS
 
     if not isinstance(limits, Mapping):
         raise ConvcostError(f"limits: expected a mapping like {{'max-mults': '600M'}}, got {_describe(limits)}")
@@ -428,7 +428,8 @@ def to_json(result: LayerReport | ModelReport | DiffReport | Separability) -> st
     from convcost import render
     from convcost.analysis.diff import DiffReport
     from convcost.analysis.network import ModelReport
-    from convcost.analysis.roofline import Setup, layer_figures, model_figures, precision
+    from convcost.analysis.roofline import Setup, layer_figures, model_figures
+    from convcost.core.units import precision
     from convcost.separable import Separability
 
     if isinstance(result, Separability):

@@ -90,6 +90,8 @@ def test_version_falls_back_to_pyproject(monkeypatch: pytest.MonkeyPatch, tmp_pa
     """Not installed: the version comes from pyproject.toml's [project] table; without one, 0+unknown."""
     from importlib import metadata
 
+    from convcost.core import version
+
     tomllib = pytest.importorskip("tomllib")
     expected = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
 
@@ -98,11 +100,11 @@ def test_version_falls_back_to_pyproject(monkeypatch: pytest.MonkeyPatch, tmp_pa
 
     monkeypatch.setattr(sys, "path", [])
     monkeypatch.setattr(metadata, "version", not_installed)
-    assert convcost._version() == expected
+    assert version.version() == expected
     other = tmp_path / "pyproject.toml"
     other.write_text('[tool.x]\nversion = "9"\n[project]\nname = "convcost"\nversion = "1.2.3"\n', encoding="utf-8")
-    assert convcost._pyproject_version(str(other)) == "1.2.3"
-    assert convcost._pyproject_version(str(tmp_path / "missing.toml")) == "0+unknown"
+    assert version._pyproject_version(str(other)) == "1.2.3"
+    assert version._pyproject_version(str(tmp_path / "missing.toml")) == "0+unknown"
 
 
 # --- validates like the CLI (issue 7, item 6) -------------------------------------------

@@ -11,7 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from convcost.core.shapes import Pair, Shape
-from convcost.factorize import METHODS, LayerSpec, MethodOptions, RankFraction, RankPair, Target, cost_layer
+from convcost.factorize import METHODS, LayerSpec, MethodOptions, RankFraction, RankPair, Target, apply, cost_layer
 from convcost.factorize.stacked_3x3 import spread
 
 VGG = ["--in", "56x56x256", "--k", "3", "--out", "256", "--padding", "1"]
@@ -339,7 +339,7 @@ def standard_cost(spec: LayerSpec) -> tuple[int, int]:
 def _chains(spec: LayerSpec, method: str, options: MethodOptions) -> tuple[int, int]:
     """Run one model; check its stages chain from the layer's input to the layer's output."""
     conv = spec.conv()
-    result = METHODS[method](conv, options)
+    result = apply(method, conv, options)
     assert result.applicable, result.reason
     assert result.stages[0].conv.inp == conv.inp
     for a, b in zip(result.stages, result.stages[1:], strict=False):
@@ -395,10 +395,10 @@ def test_fraction_is_floor_of_full_at_least_1(spec: LayerSpec, fraction: Fractio
     def floor_of(full: int) -> int:
         return max(1, int(exact * full))  # int() of an exact Fraction truncates: floor for positives
 
-    assert METHODS["tucker2"](conv, options).extra["ranks"] == [floor_of(c), floor_of(n)]
-    assert METHODS["low-rank"](conv, options).extra["rank"] == floor_of(min(kh * kw * c, n))
+    assert apply("tucker2", conv, options).extra["ranks"] == [floor_of(c), floor_of(n)]
+    assert apply("low-rank", conv, options).extra["rank"] == floor_of(min(kh * kw * c, n))
     if kh > 1 and kw > 1:
-        assert METHODS["spatial-separable"](conv, options).extra["mid"] == floor_of(min(kh * c, kw * n))
+        assert apply("spatial-separable", conv, options).extra["mid"] == floor_of(min(kh * c, kw * n))
 
 
 # --- the solver: the largest rank that reaches the target ---------------------------------------
@@ -427,7 +427,7 @@ def test_solver_largest_rank_reaching_target(spec: LayerSpec, target: Target, se
     options = MethodOptions(targets=chosen_targets)
 
     def check(method: str, key: str, cost, family, top: int | None) -> None:  # type: ignore[no-untyped-def]
-        result = METHODS[method](conv, options)
+        result = apply(method, conv, options)
         if not result.applicable:
             assert "cannot reach" in (result.reason or "")
             assert not all(_meets(t, cost(family(1)), base) for t in chosen_targets)
@@ -528,7 +528,7 @@ def test_every_factorization_declares_itself() -> None:
     conv = LayerSpec(Shape(28, 28, 8), 16, (3, 3)).conv()
     for name, f in METHODS.items():
         assert f.name == name
-        result = f(conv, MethodOptions())
+        result = apply(name, conv, MethodOptions())
         if f.param is not None and result.applicable:
             assert f.full_rank(conv) is not None
             assert f.note(result)

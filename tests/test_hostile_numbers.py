@@ -13,8 +13,8 @@ from conftest import assert_user_error, run, run_json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from convcost.analysis.budget import parse_si
 from convcost.core.shapes import MAX_DIGITS, parse_bool, parse_int, parse_padding, parse_pair, parse_shape, shown
+from convcost.core.units import parse_si
 from convcost.errors import ConvcostError
 from convcost.frontends.yaml import Plain, load_yaml
 

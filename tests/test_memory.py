@@ -8,9 +8,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from convcost.analysis.memory import Memory, memory_dict, peak_elements, peak_memory
-from convcost.analysis.roofline import Precision
 from convcost.core.graph import INPUT, Graph, Node
 from convcost.core.shapes import Shape
+from convcost.core.units import Precision
 
 
 def graph(inp: Shape, layers: Sequence[tuple[str, tuple[int, ...], Shape]]) -> Graph:

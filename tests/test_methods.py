@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from convcost.core.shapes import Shape, make_conv
 from convcost.errors import ConvcostError
-from convcost.factorize import METHODS, LayerSpec, MethodOptions, break_even_rank, cost_layer, low_rank
+from convcost.factorize import METHODS, LayerSpec, MethodOptions, apply, break_even_rank, cost_layer
 
 sizes = st.integers(1, 64)
 channels = st.integers(1, 64)
@@ -61,7 +61,7 @@ def test_break_even_rank_is_largest_cheaper_rank(c: int, n: int, k: int, size: i
     """break_even_rank is the largest r whose low-rank pair is cheaper than standard (brute force)."""
     conv = make_conv(Shape(size, size, c), n, (k, k))
     full = min(k * k * c, n)
-    cheaper = [r for r in range(1, full + 1) if low_rank(conv, MethodOptions(rank=r)).mults < conv.mults]  # type: ignore[operator]
+    cheaper = [r for r in range(1, full + 1) if apply("low-rank", conv, MethodOptions(rank=r)).mults < conv.mults]
     assert break_even_rank(conv) == (max(cheaper) if cheaper else 0)
 
 

@@ -385,7 +385,7 @@ def test_whatif_alternatives_keep_no_stages_and_rebuild_the_same_ones() -> None:
     """A layer's what-if alternatives hold no stages (memory for networks of distinct layers); read, the stages
     are rebuilt from the chosen rank and are exactly the factorization's own, cost for cost."""
     from convcost.analysis.network import cost_graph
-    from convcost.factorize import METHODS, MethodOptions
+    from convcost.factorize import MethodOptions, apply
     from convcost.frontends import load_graph
 
     report = cost_graph(load_graph(str(SPECS / "resnet50.yaml")))
@@ -398,6 +398,6 @@ def test_whatif_alternatives_keep_no_stages_and_rebuild_the_same_ones() -> None:
             assert alt.ranks().stages == ()
             assert alt.conv is not None
             rebuilt = alt.result
-            assert rebuilt.stages == METHODS[rebuilt.method](alt.conv, MethodOptions()).stages
+            assert rebuilt.stages == apply(rebuilt.method, alt.conv, MethodOptions()).stages
             assert sum(s.mults for s in rebuilt.stages) == alt.cost.mults
     assert seen > 50

@@ -12,17 +12,16 @@ from hypothesis import strategies as st
 
 from convcost.analysis.devices import builtin_devices
 from convcost.analysis.roofline import (
-    Precision,
     Traffic,
     add_timings,
     attainable,
-    precision,
     ridge,
     roofline_time,
     traffic,
 )
 from convcost.core.cost import Cost, batched, conv_cost
 from convcost.core.shapes import Shape, make_conv
+from convcost.core.units import Precision, precision
 from convcost.errors import ConvcostError
 
 FP16 = Precision("fp16", "fp16")

@@ -6,48 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from convcost.core.shapes import shown
-from convcost.errors import ConvcostError
-
 if TYPE_CHECKING:
     from fractions import Fraction
-
-BUDGET_KEYS = ("max-mults", "max-params")
-"""The budget keys, as flags (``--max-mults``) and as keys of a model file's ``budget:``."""
-
-_SCALE = {"k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
-_EXPECTED = "a whole number, optionally with k, M, G or T (e.g. 600M, 1.5G, 250k)"
-
-
-def parse_si(value: object, what: object) -> tuple[int, str]:
-    """An exact whole number with an optional SI suffix, and the text as written.
-
-    ``600M`` -> 600,000,000; ``1.5G`` -> 1,500,000,000; ``250k``; ``1000``. Decided with
-    exact rational arithmetic: ``1.2345k`` (1234.5) is refused, not rounded. At most 30
-    digits; odd forms (``1.``, ``.5k``, a leading zero as in ``0600M``, signs, exponents,
-    underscores) are refused.
-    """
-    from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, leading_zero
-
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ConvcostError(f"{what}: expected {_EXPECTED}, got {shown(value)}")
-    if isinstance(value, int) and not -(10**MAX_DIGITS) < value < 10**MAX_DIGITS:
-        raise ConvcostError(f"{what}: expected {_EXPECTED}, got {shown(value)}: {DIGITS_REASON}")
-    text = str(value).strip()
-    factor = _SCALE.get(text[-1:], 1)
-    digits = text[:-1] if text[-1:] in _SCALE else text
-    whole, dot, frac = digits.partition(".")
-    if not whole.isascii() or not whole.isdigit() or (dot and not (frac.isascii() and frac.isdigit())):
-        raise ConvcostError(f"{what}: expected {_EXPECTED}, got {shown(value)}")
-    if len(whole) + len(frac) > MAX_DIGITS:
-        raise ConvcostError(f"{what}: expected {_EXPECTED}, got {shown(value)}: {DIGITS_REASON}")
-    if len(whole) > 1 and whole[0] == "0":
-        raise ConvcostError(f"{what}: {leading_zero(text)}")
-    numerator = int(whole + frac) * factor
-    denominator = 10 ** len(frac)
-    if numerator % denominator or numerator == 0:
-        raise ConvcostError(f"{what}: expected a whole number >= 1, got {shown(value)}")
-    return numerator // denominator, text
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from convcost.analysis.roofline import DTYPES
+from convcost.core.units import DTYPES
 from convcost.errors import ConvcostError
 
 if TYPE_CHECKING:

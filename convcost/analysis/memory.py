@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from convcost.analysis.roofline import FP32, Precision
 from convcost.core.graph import INPUT
+from convcost.core.units import FP32, Precision
 
 if TYPE_CHECKING:
     from convcost.core.graph import Graph

@@ -24,7 +24,6 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from convcost.core.cost import ZERO, Cost, batched, conv_cost
-from convcost.errors import ConvcostError
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -35,57 +34,7 @@ if TYPE_CHECKING:
     from convcost.factorize import LayerReport, MethodResult
     from convcost.factorize.base import Stage
 
-DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
-"""Bytes per element of each storage dtype (``--dtype``, ``--weight-dtype``)."""
-
-DTYPES = tuple(DTYPE_BYTES)
-
-MAX_BATCH = 1_000_000
-"""The largest ``--batch`` accepted (figures stay exact at any size; this bounds the digits shown)."""
-
-
-class Precision(NamedTuple):
-    """How the tensors are stored, and how many inputs go through at once."""
-
-    dtype: str = "fp32"
-    """The activation dtype; also the precision the arithmetic runs in (which peak applies)."""
-    weight_dtype: str = "fp32"
-    batch: int = 1
-
-    @property
-    def act_bytes(self) -> int:
-        """Bytes per activation element (``a``)."""
-        return DTYPE_BYTES[self.dtype]
-
-    @property
-    def weight_bytes(self) -> int:
-        """Bytes per weight element (``w``)."""
-        return DTYPE_BYTES[self.weight_dtype]
-
-
-FP32 = Precision()
-
-
-def parse_dtype(value: object, what: str) -> str:
-    """One of :data:`DTYPES` (any case)."""
-    text = value.strip().lower() if isinstance(value, str) else None
-    if text is None or text not in DTYPE_BYTES:
-        from convcost.core.shapes import shown
-
-        raise ConvcostError(f"{what}: expected one of {', '.join(DTYPES)}, got {shown(value)}")
-    return text
-
-
-def precision(dtype: str | None = None, weight_dtype: str | None = None, batch: str | int | None = None) -> Precision:
-    """A Precision from the flags' text: ``--dtype`` sets both dtypes, ``--weight-dtype`` the weights alone."""
-    from convcost.core.shapes import parse_int, shown
-
-    act = parse_dtype(dtype, "--dtype") if dtype is not None else "fp32"
-    weights = parse_dtype(weight_dtype, "--weight-dtype") if weight_dtype is not None else act
-    size = parse_int(batch, "--batch") if batch is not None else 1
-    if size > MAX_BATCH:
-        raise ConvcostError(f"--batch: expected a whole number from 1 to {MAX_BATCH:,}, got {shown(batch)}")
-    return Precision(act, weights, size)
+from convcost.core.units import FP32, Precision
 
 
 class Traffic(NamedTuple):

@@ -142,7 +142,7 @@ def run() -> None:
     Exit status: 0 success, 1 a budget exceeded (only that), 2 any error convcost can name
     (one ``Error:`` line), 130 Ctrl-C, 141 (quietly) when the reader of stdout has gone.
     """
-    from convcost._entry import install_signal_handlers
+    from convcost._signals import install_signal_handlers
 
     install_signal_handlers()
     _standard_streams()

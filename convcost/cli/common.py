@@ -65,7 +65,7 @@ def _limits(max_mults: str | None, max_params: str | None, base: Mapping[str, tu
     limits = dict(base or {})
     for key, value in (("max-mults", max_mults), ("max-params", max_params)):
         if value is not None:
-            from convcost.analysis.budget import parse_si
+            from convcost.core.units import parse_si
 
             limits[key] = parse_si(value, f"--{key}")
     return limits

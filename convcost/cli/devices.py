@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 import click
 
-from convcost.cli.roofline import NO_HOOKS, DeviceFlags, Hooks
+from convcost.cli.hooks import NO_HOOKS, DeviceFlags, Hooks
 from convcost.errors import ConvcostError
 from convcost.render.formats import visible
 
@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from convcost.analysis.budget import BudgetCheck
     from convcost.analysis.devices import Device
     from convcost.analysis.network import ModelReport
-    from convcost.analysis.roofline import Figures, LayerFigures, ModelFigures, Precision, Setup
+    from convcost.analysis.roofline import Figures, LayerFigures, ModelFigures, Setup
+    from convcost.core.units import Precision
     from convcost.factorize import LayerReport
     from convcost.render.roofline_plot import PlotData
 
@@ -57,7 +58,7 @@ class Roofline(NamedTuple):
 def parse_settings(flags: DeviceFlags, inputs: tuple[str, ...] = (), export: str | None = None) -> Roofline:
     """Parse and check the device flags (one ``Error:`` line for any mistake); ``inputs`` and
     ``export`` (see :func:`check_plot_target`) are what ``--plot`` must not overwrite."""
-    from convcost.analysis.roofline import precision
+    from convcost.core.units import precision
 
     if flags.devices_file == "-" and inputs.count("-") > 1:
         raise ConvcostError("--devices -: the input file is '-' too; standard input can be read only once; give the device table as a file")
@@ -82,7 +83,7 @@ def parse_settings(flags: DeviceFlags, inputs: tuple[str, ...] = (), export: str
 
         max_time = parse_duration(flags.max_time, "--max-time")
     if flags.max_bytes is not None:
-        from convcost.analysis.budget import parse_si
+        from convcost.core.units import parse_si
 
         max_bytes = parse_si(flags.max_bytes, "--max-bytes")
     return Roofline(device, prec, max_time, max_bytes, flags.plot, inputs, flags.batch is not None)

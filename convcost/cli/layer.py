@@ -9,7 +9,8 @@ import click
 
 from convcost import render
 from convcost.cli.common import LazyChoice, _finish, _format_option, _limits, _review_options
-from convcost.cli.roofline import DeviceFlags, device_options, layer_roofline, roofline_settings
+from convcost.cli.hooks import DeviceFlags
+from convcost.cli.roofline import device_options, layer_roofline, roofline_settings
 from convcost.errors import ConvcostError
 
 if TYPE_CHECKING:

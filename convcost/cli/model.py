@@ -8,7 +8,8 @@ import click
 
 from convcost import render
 from convcost.cli.common import LazyChoice, _finish, _format_option, _limits, _review_options
-from convcost.cli.roofline import DeviceFlags, batched_graph, device_options, model_roofline, roofline_settings
+from convcost.cli.hooks import DeviceFlags
+from convcost.cli.roofline import batched_graph, device_options, model_roofline, roofline_settings
 
 
 def _factorization_names() -> list[str]:

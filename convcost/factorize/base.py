@@ -281,7 +281,7 @@ def _no_reason(conv: Conv) -> str | None:
 class Factorization(_Record):
     """One cost model, declared by its own module and listed in ``factorize.registry``.
 
-    Calling it on a resolved convolution and options gives its :class:`MethodResult`.
+    ``factorize.solve.build`` on it, a resolved convolution and options gives its :class:`MethodResult`.
     """
 
     __slots__ = ("closed_form", "name", "note_figures", "param", "stages", "why_not")
@@ -306,11 +306,6 @@ class Factorization(_Record):
         note_figures: Callable[[MethodResult], tuple[str, ...]] | None = None,
     ) -> None:
         self._set(name=name, stages=stages, why_not=why_not, param=param, closed_form=closed_form, note_figures=note_figures)
-
-    def __call__(self, conv: Conv, options: MethodOptions) -> MethodResult:
-        from convcost.factorize.solve import build
-
-        return build(self, conv, options)
 
     def note(self, result: MethodResult) -> str | None:
         """The line shown beneath the model's name: its figures, how its rank was chosen, or why it does not apply."""

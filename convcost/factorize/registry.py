@@ -14,7 +14,7 @@ from convcost.factorize.base import Extra, Factorization, LayerReport, LayerSpec
 from convcost.factorize.cp import FACTORIZATION as CP
 from convcost.factorize.depthwise_separable import FACTORIZATION as DEPTHWISE_SEPARABLE
 from convcost.factorize.low_rank import FACTORIZATION as LOW_RANK
-from convcost.factorize.solve import check_choice, describe_choice, rank_value
+from convcost.factorize.solve import build, check_choice, describe_choice, rank_value
 from convcost.factorize.spatial_separable import FACTORIZATION as SPATIAL_SEPARABLE
 from convcost.factorize.spatial_separable import full_mid
 from convcost.factorize.stacked_3x3 import FACTORIZATION as STACKED_3X3
@@ -33,7 +33,7 @@ REGISTRY: tuple[Factorization, ...] = (
 """Every cost model, in display order."""
 
 METHODS: dict[str, Factorization] = {f.name: f for f in REGISTRY}
-"""Every cost model by name, in display order; each is called as ``METHODS[name](conv, options)``."""
+"""Every cost model by name, in display order; each is applied as ``apply(name, conv, options)``."""
 
 FACTORIZATIONS: tuple[str, ...] = tuple(name for name in METHODS if name != "standard")
 """The models that factorize a standard layer (the what-if's rows)."""
@@ -49,8 +49,8 @@ def cost_layer(spec: LayerSpec, methods: Sequence[str] | None = None, conv: Conv
     for name in names:
         if name not in METHODS:
             raise ConvcostError(f"unknown method {name!r}; expected one of {', '.join(METHODS)}")
-    baseline = STANDARD(conv, options)
-    results = tuple(baseline if name == "standard" else METHODS[name](conv, options) for name in names)
+    baseline = build(STANDARD, conv, options)
+    results = tuple(baseline if name == "standard" else build(METHODS[name], conv, options) for name in names)
     return LayerReport(spec, conv, results, baseline)
 
 
@@ -71,12 +71,12 @@ def layer_options(conv: Conv, model: MethodOptions, layer_rank: Rank | None = No
 
 def apply(method: str, conv: Conv, options: MethodOptions) -> MethodResult:
     """One named cost model on a resolved convolution (``as:`` in a model file)."""
-    return METHODS[method](conv, options)
+    return build(METHODS[method], conv, options)
 
 
 def alternatives(conv: Conv, options: MethodOptions) -> tuple[MethodResult, ...]:
     """Every factorization of ``conv``, in FACTORIZATIONS order (the what-if of one layer)."""
-    return tuple(METHODS[name](conv, options) for name in FACTORIZATIONS)
+    return tuple(build(METHODS[name], conv, options) for name in FACTORIZATIONS)
 
 
 def chosen_ranks(results: Sequence[MethodResult | None]) -> dict[str, Extra] | None:

@@ -302,7 +302,7 @@ def load_model_text(text: str, source: str = "<text>") -> ModelSpec:
 
 def parse_model(data: LocDict) -> ModelSpec:
     """Validate a model file's parsed YAML mapping."""
-    from convcost.analysis.budget import BUDGET_KEYS, parse_si
+    from convcost.core.units import BUDGET_KEYS, parse_si
 
     source = data.loc.source
     for key in data:
@@ -331,7 +331,7 @@ def parse_model(data: LocDict) -> ModelSpec:
                 budget[key] = parse_si(value, what)
         output = _ref(data, "output", many=False) if "output" in data else None
         batch = parse_int(data["batch"], Label(data, "batch")) if "batch" in data else 1
-        from convcost.analysis.roofline import MAX_BATCH
+        from convcost.core.units import MAX_BATCH
 
         if batch > MAX_BATCH:
             raise SpecError(f"{data.where('batch')}: batch: expected a whole number from 1 to {MAX_BATCH:,}, got {batch:,}")

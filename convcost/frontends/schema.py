@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from convcost.analysis.budget import BUDGET_KEYS
 from convcost.core.shapes import MAX_DIGITS
+from convcost.core.units import BUDGET_KEYS
 from convcost.frontends.fields import LAYER_KEYS
 from convcost.frontends.model_file import BLOCK_KEYS, DEFAULT_KEYS, RESIDUALS, TYPE_KEYS
 from convcost.ops import OPS

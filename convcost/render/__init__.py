@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from convcost.render.dispatch import View, budget_lines, views, with_budget
     from convcost.render.export import EXPORT_FORMATS, Provenance, export_text, provenance, write_export
     from convcost.render.formats import csv_text, json_text, markdown_cell, markdown_table, visible, xml_text
-    from convcost.render.layer import CONVENTION, layer_csv, layer_explain, layer_json, layer_markdown, layer_table
+    from convcost.render.layer import layer_csv, layer_explain, layer_json, layer_markdown, layer_table
     from convcost.render.model import MODEL_CONVENTION, model_csv, model_json, model_markdown, model_tables
     from convcost.render.numbers import (
         change_text,
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         signed,
         speedup_text,
     )
+    from convcost.render.rows import CONVENTION
     from convcost.render.separable import separable_text
     from convcost.render.table import Prose, TextTable
 

@@ -56,11 +56,11 @@ def provenance(argv: Sequence[str], inputs: Sequence[str]) -> Provenance:
     import shlex
     from datetime import datetime, timezone
 
-    import convcost
+    from convcost.core.version import version
 
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
     when = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch.isdigit() else datetime.now(timezone.utc)
-    return Provenance(shlex.join(["convcost", *argv]), tuple(inputs), convcost.__version__, when.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    return Provenance(shlex.join(["convcost", *argv]), tuple(inputs), version(), when.strftime("%Y-%m-%dT%H:%M:%SZ"))
 
 
 def export_text(

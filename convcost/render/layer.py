@@ -5,30 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import cache
 from math import gcd
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING
 
 from convcost.core.shapes import Conv
 from convcost.factorize import METHODS, LayerReport, MethodResult, Stage
 from convcost.render.formats import json_text, visible
 from convcost.render.numbers import num, padding_text, pair_text, reduction_text, speedup_text
+from convcost.render.rows import CONVENTION, Line
 
 if TYPE_CHECKING:
     from convcost.analysis.budget import BudgetCheck
     from convcost.analysis.roofline import LayerFigures
     from convcost.render.columns import Column, Sheet
     from convcost.render.table import Prose, TextTable
-
-CONVENTION = "mults = multiply-accumulates, one per weight use (FLOPs = 2 x mults); additions are not counted"
-
-
-class Line(NamedTuple):
-    """One row of the layer views: a method's total (``stage`` None) or one of its stages."""
-
-    report: LayerReport
-    result: MethodResult
-    data: dict[str, Any]
-    """The method's JSON entry (the CSV's percentages are the JSON's)."""
-    stage: Stage | None = None
 
 
 def _figures(line: Line) -> tuple[str, str, str, str, str]:

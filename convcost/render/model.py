@@ -3,43 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, NamedTuple, Union
+from typing import TYPE_CHECKING
 
 from convcost.core.cost import share_pct
 from convcost.render.columns import Column, Sheet, Where, csv_only, csv_sheet, markdown_sheet, text_table
 from convcost.render.formats import json_text, markdown_cell, visible
-from convcost.render.layer import CONVENTION
 from convcost.render.numbers import num, reduction_text, share_bar, share_text
+from convcost.render.rows import CONVENTION, AsWritten, Entry, Option, Total
 from convcost.render.table import Prose, TextTable
 
 if TYPE_CHECKING:
     from convcost.analysis.budget import BudgetCheck
-    from convcost.analysis.network import LayerRow, ModelReport, WhatIf
+    from convcost.analysis.network import LayerRow, ModelReport
     from convcost.analysis.roofline import ModelFigures
 
 MODEL_CONVENTION = f"{CONVENTION}; pooling, batch norm and residual additions count none."
 MODEL_NOTES = f"{CONVENTION};\npooling, batch norm and residual additions count none."
 """The convention as table notes, on two lines."""
-
-
-class Total(NamedTuple):
-    """The total row of the per-layer table."""
-
-    mults: int
-    params: int
-
-
-Entry = Union["LayerRow", Total]
-
-
-class AsWritten(NamedTuple):
-    """The reference row of the what-if table (tables and Markdown only)."""
-
-    mults: int
-    params: int
-
-
-Option = Union["WhatIf", AsWritten]
 
 
 def _type_label(row: LayerRow) -> str:

@@ -17,8 +17,7 @@ if TYPE_CHECKING:
     from convcost.analysis.network import LayerRow, ModelReport
     from convcost.analysis.roofline import Figures, LayerFigures, ModelFigures, Setup
     from convcost.factorize import MethodResult
-    from convcost.render.layer import Line
-    from convcost.render.model import Entry, Option
+    from convcost.render.rows import Entry, Line, Option
 
 R = TypeVar("R")
 
@@ -159,7 +158,7 @@ def _figures_by_node(report: ModelReport, mf: ModelFigures) -> dict[int, Figures
 def model_columns(report: ModelReport, mf: ModelFigures) -> list[Column[Entry]]:
     """The per-layer table's roofline columns (a block row of ``--depth`` sums its layers)."""
     from convcost.analysis.roofline import combine
-    from convcost.render.model import Total
+    from convcost.render.rows import Total
 
     by_node = _figures_by_node(report, mf)
     blocks = {b.name: b for b in report.blocks}
@@ -178,7 +177,7 @@ def model_columns(report: ModelReport, mf: ModelFigures) -> list[Column[Entry]]:
 
 def whatif_columns(report: ModelReport, mf: ModelFigures) -> list[Column[Option]]:
     """The what-if table's bytes, time and time saved (to go next to mults saved)."""
-    from convcost.render.model import AsWritten
+    from convcost.render.rows import AsWritten
 
     options = {id(w): fig for w, fig in zip(report.whatif, mf.whatif, strict=True)}
 

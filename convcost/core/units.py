@@ -1,0 +1,101 @@
+"""Units and precision: dtypes and their sizes, the batch, and whole numbers with SI suffixes.
+
+Shared by every front end (flags, model files, the API) and by the analyses that use them.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from convcost.core.shapes import shown
+from convcost.errors import ConvcostError
+
+DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
+"""Bytes per element of each storage dtype (``--dtype``, ``--weight-dtype``)."""
+
+DTYPES = tuple(DTYPE_BYTES)
+
+MAX_BATCH = 1_000_000
+"""The largest ``--batch`` accepted (figures stay exact at any size; this bounds the digits shown)."""
+
+
+class Precision(NamedTuple):
+    """How the tensors are stored, and how many inputs go through at once."""
+
+    dtype: str = "fp32"
+    """The activation dtype; also the precision the arithmetic runs in (which peak applies)."""
+    weight_dtype: str = "fp32"
+    batch: int = 1
+
+    @property
+    def act_bytes(self) -> int:
+        """Bytes per activation element (``a``)."""
+        return DTYPE_BYTES[self.dtype]
+
+    @property
+    def weight_bytes(self) -> int:
+        """Bytes per weight element (``w``)."""
+        return DTYPE_BYTES[self.weight_dtype]
+
+
+FP32 = Precision()
+
+
+def parse_dtype(value: object, what: str) -> str:
+    """One of :data:`DTYPES` (any case)."""
+    text = value.strip().lower() if isinstance(value, str) else None
+    if text is None or text not in DTYPE_BYTES:
+        from convcost.core.shapes import shown
+
+        raise ConvcostError(f"{what}: expected one of {', '.join(DTYPES)}, got {shown(value)}")
+    return text
+
+
+def precision(dtype: str | None = None, weight_dtype: str | None = None, batch: str | int | None = None) -> Precision:
+    """A Precision from the flags' text: ``--dtype`` sets both dtypes, ``--weight-dtype`` the weights alone."""
+    from convcost.core.shapes import parse_int, shown
+
+    act = parse_dtype(dtype, "--dtype") if dtype is not None else "fp32"
+    weights = parse_dtype(weight_dtype, "--weight-dtype") if weight_dtype is not None else act
+    size = parse_int(batch, "--batch") if batch is not None else 1
+    if size > MAX_BATCH:
+        raise ConvcostError(f"--batch: expected a whole number from 1 to {MAX_BATCH:,}, got {shown(batch)}")
+    return Precision(act, weights, size)
+
+
+BUDGET_KEYS = ("max-mults", "max-params")
+"""The budget keys, as flags (``--max-mults``) and as keys of a model file's ``budget:``."""
+
+_SCALE = {"k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+_EXPECTED = "a whole number, optionally with k, M, G or T (e.g. 600M, 1.5G, 250k)"
+
+
+def parse_si(value: object, what: object) -> tuple[int, str]:
+    """An exact whole number with an optional SI suffix, and the text as written.
+
+    ``600M`` -> 600,000,000; ``1.5G`` -> 1,500,000,000; ``250k``; ``1000``. Decided with
+    exact rational arithmetic: ``1.2345k`` (1234.5) is refused, not rounded. At most 30
+    digits; odd forms (``1.``, ``.5k``, a leading zero as in ``0600M``, signs, exponents,
+    underscores) are refused.
+    """
+    from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, leading_zero
+
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ConvcostError(f"{what}: expected {_EXPECTED}, got {shown(value)}")
+    if isinstance(value, int) and not -(10**MAX_DIGITS) < value < 10**MAX_DIGITS:
+        raise ConvcostError(f"{what}: expected {_EXPECTED}, got {shown(value)}: {DIGITS_REASON}")
+    text = str(value).strip()
+    factor = _SCALE.get(text[-1:], 1)
+    digits = text[:-1] if text[-1:] in _SCALE else text
+    whole, dot, frac = digits.partition(".")
+    if not whole.isascii() or not whole.isdigit() or (dot and not (frac.isascii() and frac.isdigit())):
+        raise ConvcostError(f"{what}: expected {_EXPECTED}, got {shown(value)}")
+    if len(whole) + len(frac) > MAX_DIGITS:
+        raise ConvcostError(f"{what}: expected {_EXPECTED}, got {shown(value)}: {DIGITS_REASON}")
+    if len(whole) > 1 and whole[0] == "0":
+        raise ConvcostError(f"{what}: {leading_zero(text)}")
+    numerator = int(whole + frac) * factor
+    denominator = 10 ** len(frac)
+    if numerator % denominator or numerator == 0:
+        raise ConvcostError(f"{what}: expected a whole number >= 1, got {shown(value)}")
+    return numerator // denominator, text

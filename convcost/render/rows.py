@@ -1,0 +1,42 @@
+"""The records the layer and model views are made of (rows, totals), shared by the per-report
+modules and the roofline columns that splice into them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
+
+if TYPE_CHECKING:
+    from convcost.analysis.network import LayerRow, WhatIf
+    from convcost.factorize import LayerReport, MethodResult, Stage
+
+CONVENTION = "mults = multiply-accumulates, one per weight use (FLOPs = 2 x mults); additions are not counted"
+
+
+class Line(NamedTuple):
+    """One row of the layer views: a method's total (``stage`` None) or one of its stages."""
+
+    report: LayerReport
+    result: MethodResult
+    data: dict[str, Any]
+    """The method's JSON entry (the CSV's percentages are the JSON's)."""
+    stage: Stage | None = None
+
+
+class Total(NamedTuple):
+    """The total row of the per-layer table."""
+
+    mults: int
+    params: int
+
+
+Entry = Union["LayerRow", Total]
+
+
+class AsWritten(NamedTuple):
+    """The reference row of the what-if table (tables and Markdown only)."""
+
+    mults: int
+    params: int
+
+
+Option = Union["WhatIf", AsWritten]
