@@ -212,3 +212,36 @@ def test_whatif_reference_row_stays_as_written_under_method() -> None:
     row = next(line for line in result.stdout.splitlines() if line.startswith("| as written"))
     assert f"{written['mults']:,}" in row
     assert f"{written['params']:,}" in row
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        {"in": "7x7x320", "k": "1", "out": "1280"},  # a 1x1 conv: low-rank applies
+        {"in": "14x14x64", "k": "3", "out": "64", "groups": "2"},  # grouped: none applies
+        {"in": "14x14x64", "k": "3", "out": "64", "groups": "64"},  # depthwise as a conv
+        {"in": "16x16x8", "k": "5", "out": "24", "stride": "2", "padding": "2"},
+    ],
+)
+def test_model_whatif_offers_what_layer_offers(tmp_yaml, layer: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """A one-layer model's what-if applies each factorization exactly where `convcost layer` does, with the same figures."""
+    flags = [part for key, value in layer.items() for part in (f"--{key}", value)]
+    methods = {m["method"]: m for m in run_json("layer", *flags)["methods"]}
+    keys = ", ".join(f"{key}: {value}" for key, value in layer.items() if key != "in")
+    whatif = {w["method"]: w for w in run_json("model", tmp_yaml(f"input: {layer['in']}\nlayers:\n  - {{{keys}}}\n"))["whatif"]}
+    assert set(whatif) == set(methods) - {"standard"}
+    for name, row in whatif.items():
+        applies = methods[name]["applicable"]
+        assert row["layers_changed"] == (1 if applies else 0), name
+        expected = methods[name]["mults"] if applies else methods["standard"]["mults"]
+        assert row["mults"] == expected, name
+
+
+def test_mobilenet_v2_low_rank_whatif_covers_its_1x1_layers() -> None:
+    """MobileNetV2's 1x1 layers, most of its cost, are low-rank candidates: each changed one is costed at its own rank."""
+    data = run_json("model", str(SPECS / "mobilenet_v2.yaml"))
+    low_rank = {w["method"]: w for w in data["whatif"]}["low-rank"]
+    ones = [row for row in data["layers"] if row["type"] in ("conv", "pointwise") and row["kernel"].startswith("1x1")]
+    assert len(ones) >= 30
+    assert low_rank["layers_changed"] >= len(ones)
+    assert low_rank["mults_reduction_pct"] > 50

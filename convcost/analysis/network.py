@@ -351,7 +351,7 @@ class _Walk:
             cost = _stage_cost(result, bn_params)
             built = Alternative(result, batched(cost, self.graph.batch))
         alts: tuple[Alternative | None, ...] = ()
-        if op == "conv" and method is None and conv.groups == 1 and conv.k != (1, 1):
+        if method is None:  # each factorization's own rule decides where it applies, as in `convcost layer`
             alts = tuple(
                 None if r.mults is None else Alternative(r, batched(_stage_cost(r, bn_params), self.graph.batch), conv)
                 for r in alternatives(conv, options)
