@@ -53,7 +53,9 @@ def write_inputs(root: Path) -> dict[str, Path]:
         for _ in range(50_000_000 // len(block)):
             handle.write(block)
     files = {"bomb": bomb, "brackets": brackets, "big": big}
-    files.update(onnx_bombs(root))
+    # in a child process: the bombs are built in memory, and this process must stay small (see measure)
+    subprocess.run([sys.executable, __file__, "--write-onnx", str(root)], check=True)
+    files.update({label: root / f"{label}.onnx" for label in ONNX_BOMBS})
     return files
 
 
@@ -80,6 +82,9 @@ def _input(dims: int) -> bytes:
     """A graph input 'x', float, of ``dims`` dimensions of size 1."""
     shape = _field(1, b"\x08\x01") * dims
     return _field(11, _field(1, b"x") + _field(2, _field(1, b"\x08\x01" + _field(2, shape))))
+
+
+ONNX_BOMBS = ("attrs8m", "attrs4m", "rank2m", "sum10m", "entries")
 
 
 def onnx_bombs(root: Path) -> dict[str, Path]:
@@ -118,6 +123,9 @@ def measure(command: Sequence[str], stdin: str | None) -> tuple[float, float, in
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--write-onnx"]:
+        onnx_bombs(Path(sys.argv[2]))
+        return
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
