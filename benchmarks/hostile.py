@@ -9,6 +9,9 @@ slow or greedy:
   50 MB file       a 50 MB model file whose first key is unknown
   /dev/zero        `convcost model /dev/zero`, and `convcost model - < /dev/zero`
   --k 1000001      `convcost layer --in 2000000001x2000000001x1 --k 1000001 --out 1`
+  ONNX bombs       an 80 MB node of 8M attributes, a 40 MB one of 4M, an 8 MB input of rank 2M,
+                   a 30 MB Sum of 10M inputs, 101 nodes of 5,000 attributes (past 500,000 entries
+                   in all); written byte by byte here, refused before onnx is imported
 
 each against `python -c "import yaml"` (and, for reference, a valid `convcost layer ... --format
 json`: convcost's own start-up; the last column is each case's time over it). Target: every case within 2x that time and under
@@ -49,7 +52,58 @@ def write_inputs(root: Path) -> dict[str, Path]:
         handle.write("bogus: 1\ninput: 224x224x3\nlayers:\n")
         for _ in range(50_000_000 // len(block)):
             handle.write(block)
-    return {"bomb": bomb, "brackets": brackets, "big": big}
+    files = {"bomb": bomb, "brackets": brackets, "big": big}
+    # in a child process: the bombs are built in memory, and this process must stay small (see measure)
+    subprocess.run([sys.executable, __file__, "--write-onnx", str(root)], check=True)
+    files.update({label: root / f"{label}.onnx" for label in ONNX_BOMBS})
+    return files
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        low, n = n & 0x7F, n >> 7
+        out.append(low | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _model(nodes: bytes, inputs: bytes) -> bytes:
+    """A ModelProto (ir_version 8, opset 17) of a graph with these node and input fields."""
+    graph = nodes + _field(2, b"g") + inputs + _field(12, _field(1, b"y"))
+    return b"\x08\x08" + _field(7, graph) + _field(8, b"\x10\x11")
+
+
+def _input(dims: int) -> bytes:
+    """A graph input 'x', float, of ``dims`` dimensions of size 1."""
+    shape = _field(1, b"\x08\x01") * dims
+    return _field(11, _field(1, b"x") + _field(2, _field(1, b"\x08\x01" + _field(2, shape))))
+
+
+ONNX_BOMBS = ("attrs8m", "attrs4m", "rank2m", "sum10m", "entries")
+
+
+def onnx_bombs(root: Path) -> dict[str, Path]:
+    """The hostile ONNX files of the second round, each written field by field (no onnx needed here)."""
+    x4 = _input(4)
+    attribute = _field(5, _field(1, b"a") + b"\x18\x01\xa0\x01\x02")  # a: INT 1
+    relu_head = _field(1, b"x") + _field(2, b"y") + _field(4, b"Relu")
+    out = {}
+    for label, count in (("attrs8m", 8_000_000), ("attrs4m", 4_000_000)):
+        path = root / f"{label}.onnx"
+        path.write_bytes(_model(_field(1, relu_head + attribute * count), x4))
+        out[label] = path
+    out["rank2m"] = root / "rank2m.onnx"
+    out["rank2m"].write_bytes(_model(_field(1, relu_head), _input(2_000_000)))
+    out["sum10m"] = root / "sum10m.onnx"
+    out["sum10m"].write_bytes(_model(_field(1, _field(1, b"x") * 10_000_000 + _field(2, b"y") + _field(4, b"Sum")), x4))
+    out["entries"] = root / "entries.onnx"
+    out["entries"].write_bytes(_model(_field(1, relu_head + attribute * 4_998) * 101, x4))
+    return out
 
 
 def measure(command: Sequence[str], stdin: str | None) -> tuple[float, float, int]:
@@ -69,6 +123,9 @@ def measure(command: Sequence[str], stdin: str | None) -> tuple[float, float, in
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--write-onnx"]:
+        onnx_bombs(Path(sys.argv[2]))
+        return
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -90,6 +147,11 @@ def bench(bin_dir: Path, files: dict[str, Path], runs: int) -> None:
         # answered, not refused; as JSON, so it is compared with the valid layer above (a table of any
         # layer costs its rich import on top, the same for every layer)
         ("--k 1000001", [convcost, "layer", "--in", "2000000001x2000000001x1", "--k", "1000001", "--out", "1", "--format", "json"], None),
+        ("ONNX 8M attributes", [convcost, "model", str(files["attrs8m"])], None),
+        ("ONNX 4M attributes", [convcost, "model", str(files["attrs4m"])], None),
+        ("ONNX input of rank 2M", [convcost, "model", str(files["rank2m"])], None),
+        ("ONNX Sum of 10M inputs", [convcost, "model", str(files["sum10m"])], None),
+        ("ONNX 505k entries", [convcost, "model", str(files["entries"])], None),
     ]
     for _, command, stdin in cases:  # warm-up: bytecode caches, the page cache
         measure(command, stdin)

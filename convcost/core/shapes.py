@@ -10,7 +10,7 @@ hexadecimal 3, and ``064`` is refused rather than read as octal 52.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Literal, NamedTuple, Union
 
 from convcost.errors import ConvcostError
@@ -287,21 +287,42 @@ def resolve_padding(spec: PaddingSpec, size: Pair, k: Pair, stride: Pair, dilati
     return spec
 
 
+def window_sizes(
+    sizes: Sequence[int], k: Sequence[int], stride: Sequence[int], begin: Sequence[int], end: Sequence[int], dilation: Sequence[int]
+) -> tuple[int, ...]:
+    """Output sizes of a sliding window of any rank (``begin``/``end``: the padding before and after
+    each axis); raises if the kernel does not fit the padded input. The one rule of every window:
+    convolutions and pools, from a model file or an ONNX file."""
+    out = tuple(out_size(n, kk, s, b + e, d) for n, kk, s, b, e, d in zip(sizes, k, stride, begin, end, dilation, strict=True))
+    if min(out, default=1) < 1:
+        spans = ""
+        if any(d != 1 for d in dilation):
+            spans = f" with dilation {_by(dilation)} (spans {_by(d * (kk - 1) + 1 for kk, d in zip(k, dilation, strict=True))})"
+        padding = ",".join(f"{b},{e}" for b, e in zip(begin, end, strict=True))
+        padded = _by(n + b + e for n, b, e in zip(sizes, begin, end, strict=True))
+        raise ConvcostError(f"kernel {_by(k)}{spans} does not fit the padded input {padded} (input {_by(sizes)}, padding {padding})")
+    return out
+
+
+def _by(sizes: Iterable[int]) -> str:
+    return "x".join(map(str, sizes))
+
+
 def window_out(inp: Shape, k: Pair, stride: Pair, padding: Padding4, dilation: Pair = (1, 1)) -> Pair:
     """Output HxW of a sliding window; raises if the kernel does not fit the padded input."""
     top, bottom, left, right = padding
-    ho = out_size(inp.h, k[0], stride[0], top + bottom, dilation[0])
-    wo = out_size(inp.w, k[1], stride[1], left + right, dilation[1])
-    if ho < 1 or wo < 1:
-        spans = ""
-        if dilation != (1, 1):
-            spans = f" with dilation {dilation[0]}x{dilation[1]} (spans {dilation[0] * (k[0] - 1) + 1}x{dilation[1] * (k[1] - 1) + 1})"
-        raise ConvcostError(
-            f"kernel {k[0]}x{k[1]}{spans} does not fit the padded input "
-            f"{inp.h + top + bottom}x{inp.w + left + right} "
-            f"(input {inp.h}x{inp.w}, padding {top},{bottom},{left},{right})"
-        )
+    ho, wo = window_sizes((inp.h, inp.w), k, stride, (top, left), (bottom, right), dilation)
     return (ho, wo)
+
+
+def check_groups(channels: int, out_channels: int, groups: int) -> None:
+    """A grouped convolution's rule: ``groups`` divides the input and the output channels, of which there is at least one."""
+    if out_channels < 1:
+        raise ConvcostError(f"a convolution needs 1 or more output channels, got {out_channels}")
+    if channels % groups:
+        raise ConvcostError(f"groups {groups} does not divide the {channels} input channels")
+    if out_channels % groups:
+        raise ConvcostError(f"groups {groups} does not divide the {out_channels} output channels")
 
 
 class Conv(NamedTuple):
@@ -349,10 +370,7 @@ def make_conv(
     bias: bool = False,
 ) -> Conv:
     """Resolve a convolution on ``inp``; raises ConvcostError if it cannot be built."""
-    if inp.c % groups:
-        raise ConvcostError(f"groups {groups} does not divide the {inp.c} input channels")
-    if out_channels % groups:
-        raise ConvcostError(f"groups {groups} does not divide the {out_channels} output channels")
+    check_groups(inp.c, out_channels, groups)
     pad = resolve_padding(padding, (inp.h, inp.w), k, stride, dilation)
     ho, wo = window_out(inp, k, stride, pad, dilation)
     return Conv(inp, Shape(ho, wo, out_channels), k, stride, pad, dilation, groups, bias)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from math import prod
 from typing import Any, NamedTuple
 
@@ -92,10 +92,10 @@ def _onnx() -> Any:
 
 def read_model(path: str) -> Any:
     """Parse ``path`` (weights left out), checking it is an ONNX model this onnx can read."""
-    onnx = _onnx()
     from convcost.frontends.onnx_read import model_bytes
 
-    data = model_bytes(path)
+    data = model_bytes(path)  # counted and checked before onnx is imported: a hostile file is refused at once
+    onnx = _onnx()
     model = onnx.ModelProto()
     try:
         model.ParseFromString(data)
@@ -123,15 +123,50 @@ def read_model(path: str) -> Any:
 
 
 def parse_input(text: str, what: str = "--input") -> tuple[int, ...]:
-    """``1x3x224x224`` or ``224x224x3``: whole numbers >= 1 separated by x."""
+    """``1x3x224x224`` or ``224x224x3``: whole numbers >= 1 separated by x (at most MAX_RANK of them)."""
+    from convcost.frontends.onnx_read import MAX_RANK
+
     parts = text.lower().replace("\u00d7", "x").replace(" ", "").split("x")
-    if len(parts) > 8 or not all(p.isascii() and p.isdigit() and len(p) <= _MAX_DIGITS for p in parts) or any(int(p) < 1 for p in parts):
+    if (
+        len(parts) > MAX_RANK
+        or not all(p.isascii() and p.isdigit() and len(p) <= _MAX_DIGITS for p in parts)
+        or any(int(p) < 1 for p in parts)
+    ):
         raise ConvcostError(f"{what}: expected NxCxHxW (or HxWxC for batch 1), e.g. 1x3x224x224, got {shown(text)}")
     return tuple(int(p) for p in parts)
 
 
 _MAX_DIGITS = 12
 """A size on ``--input`` has at most this many digits (ONNX sizes are 64-bit integers)."""
+
+
+class _Given(NamedTuple):
+    """``--input``: a shape for the first input, and shapes by input name (``name=NxCxHxW``, comma-separated)."""
+
+    first: tuple[int, ...] | None
+    first_text: str
+    named: dict[str, tuple[tuple[int, ...], str]]
+
+
+def parse_inputs(text: str | None) -> _Given:
+    """``1x3x224x224``, or ``image=1x3x224x224,mask=1x1x224x224`` (a shape without a name is the first input's)."""
+    if text is None:
+        return _Given(None, "", {})
+    first: tuple[int, ...] | None = None
+    first_text = ""
+    named: dict[str, tuple[tuple[int, ...], str]] = {}
+    for spec in text.split(","):
+        name, sep, dims = spec.rpartition("=")
+        if not sep:
+            if first is not None:
+                raise ConvcostError(f"--input {shown(text)}: two shapes without a name; name the others (name=NxCxHxW)")
+            first, first_text = parse_input(dims), dims
+            continue
+        name = name.strip()
+        if not name or name in named:
+            raise ConvcostError(f"--input {shown(text)}: expected name=NxCxHxW with each input named once, got {shown(spec)}")
+        named[name] = (parse_input(dims, f"--input {name}"), dims)
+    return _Given(first, first_text, named)
 
 
 def _axis(rank: int, i: int) -> str:
@@ -150,13 +185,15 @@ def _check_text(graph: Any, path: str) -> None:
                 raise ConvcostError(f"{path}: {where} has a name that is not UTF-8 text ('{shown}'); not a valid ONNX model")
 
 
-def _input_dims(value_info: Any, given: tuple[int, ...] | None, given_text: str) -> tuple[int, ...]:
-    """The static shape of the graph's input: the file's, completed or checked by ``--input``."""
+def _input_dims(value_info: Any, given: tuple[int, ...] | None, given_text: str, first: bool = True) -> tuple[int, ...]:
+    """The static shape of a graph input: the file's, completed or checked by ``--input`` (``name=`` for
+    an input other than the first)."""
     name = value_info.name
+    option = "--input " if first else f"--input {name}="
     tensor = value_info.type.tensor_type
     if not value_info.type.HasField("tensor_type") or not tensor.HasField("shape"):
         if given is None:
-            raise ConvcostError(f"input {name!r} has no shape in the file; give --input NxCxHxW (or HxWxC for batch 1)")
+            raise ConvcostError(f"input {name!r} has no shape in the file; give {option}NxCxHxW (or HxWxC for batch 1)")
         return given
     dims = list(tensor.shape.dim)
     rank = len(dims)
@@ -174,15 +211,17 @@ def _input_dims(value_info: Any, given: tuple[int, ...] | None, given_text: str)
                 )
         return given
     result = []
-    hint = "NxCxHxW (or HxWxC for batch 1)" if rank == 4 else "with one size per dimension (e.g. " + "x".join(["1"] * rank) + ")"
+    example = "x".join(["1"] * rank)
+    hint = f"with one size per dimension (e.g. {example})" if first else f"{example} (one size per dimension)"
+    hint = "NxCxHxW (or HxWxC for batch 1)" if rank == 4 else hint
     for i, dim in enumerate(dims):
         if not dim.HasField("dim_value"):
             label = dim.dim_param or _axis(rank, i)
-            raise ConvcostError(f"input {name!r} has dynamic dimension {label!r}; give --input {hint}")
+            raise ConvcostError(f"input {name!r} has dynamic dimension {label!r}; give {option}{hint}")
         if dim.dim_value < 1:
             kind = "zero" if dim.dim_value == 0 else "negative"
             raise ConvcostError(
-                f"input {name!r} has a {kind} {_axis(rank, i)} ({dim.dim_value}); expected sizes of 1 or more, or give --input {hint}"
+                f"input {name!r} has a {kind} {_axis(rank, i)} ({dim.dim_value}); expected sizes of 1 or more, or give {option}{hint}"
             )
         result.append(dim.dim_value)
     return tuple(result)
@@ -234,6 +273,72 @@ def _attributes(onnx: Any, node: Any) -> dict[str, Any]:
     return found
 
 
+_FLOAT, _INT, _STRING, _INTS = 1, 2, 3, 7
+"""``AttributeProto.AttributeType`` values."""
+
+_AttributeRule = tuple[int, str, Callable[[Any], bool]]
+"""An attribute's declared type, what its value must be, and the test of that."""
+
+
+def _at_least(minimum: int) -> _AttributeRule:
+    return (_INT, f"a whole number >= {minimum}", lambda v: v >= minimum)
+
+
+def _all_at_least(minimum: int) -> _AttributeRule:
+    return (_INTS, f"whole numbers >= {minimum}", lambda v: all(x >= minimum for x in v))
+
+
+def _one_of(*words: str) -> _AttributeRule:
+    return (_STRING, "one of " + ", ".join(words), lambda v: v in words)
+
+
+_FLAG: _AttributeRule = (_INT, "0 or 1", lambda v: v in (0, 1))
+_AUTO_PAD = _one_of("NOTSET", "SAME_UPPER", "SAME_LOWER", "VALID")
+_WINDOW = {
+    "auto_pad": _AUTO_PAD,
+    "strides": _all_at_least(1),
+    "dilations": _all_at_least(1),
+    "kernel_shape": _all_at_least(1),
+    "pads": _all_at_least(0),
+}
+_ATTRIBUTE_RULES: dict[str, dict[str, _AttributeRule]] = {
+    "Conv": {**_WINDOW, "group": _at_least(1)},
+    "ConvTranspose": {**_WINDOW, "group": _at_least(1), "output_padding": _all_at_least(0), "output_shape": _all_at_least(1)},
+    "MaxPool": {**_WINDOW, "ceil_mode": _FLAG, "storage_order": _FLAG},
+    "AveragePool": {**_WINDOW, "ceil_mode": _FLAG, "count_include_pad": _FLAG},
+    "LpPool": {**_WINDOW, "ceil_mode": _FLAG},
+    "Gemm": {"transA": _FLAG, "transB": _FLAG},
+    "Pad": {"mode": _one_of("constant", "reflect", "edge", "wrap")},
+    "Resize": {"mode": _one_of("nearest", "linear", "cubic")},
+    "Upsample": {"mode": _one_of("nearest", "linear", "bilinear")},
+}
+"""The range of each attribute convcost reads, by op (its type is also checked against the op's schema)."""
+
+
+def _shown_attr(value: object) -> str:
+    """An attribute's value for a message: ``0``, ``0.5``, ``'1'``, ``[1, 0]``."""
+    return shown(list(value) if isinstance(value, tuple) else value)
+
+
+class _Schemas:
+    """The ONNX operator schemas of a model's default-domain opset, looked up once per op type."""
+
+    def __init__(self, onnx: Any, model: Any) -> None:
+        self.onnx = onnx
+        versions = [o.version for o in model.opset_import if o.domain in _DEFAULT_DOMAINS]
+        self.version = versions[0] if versions else onnx.defs.onnx_opset_version()
+        self.found: dict[str, Any] = {}
+
+    def get(self, op_type: str) -> Any:
+        """The schema of ``op_type`` at the model's opset, or None for an op ONNX does not define."""
+        if op_type not in self.found:
+            try:
+                self.found[op_type] = self.onnx.defs.get_schema(op_type, self.version, "")
+            except Exception:  # onnx.defs.SchemaError: no such op (a custom op in the default domain)
+                self.found[op_type] = None
+        return self.found[op_type]
+
+
 def _label(node: _Node) -> str:
     """The name of an op type in notes: ``CustomOp``, or ``com.microsoft.FusedConv``."""
     return node.op_type if node.domain in _DEFAULT_DOMAINS else f"{node.domain}.{node.op_type}"
@@ -242,7 +347,7 @@ def _label(node: _Node) -> str:
 class _Analysis:
     """Shapes, costs and lowering of every node of one ONNX graph."""
 
-    def __init__(self, onnx: Any, model: Any, source: str, given: tuple[int, ...] | None, given_text: str) -> None:
+    def __init__(self, onnx: Any, model: Any, source: str, given_inputs: _Given) -> None:
         self.onnx = onnx
         self.source = source
         graph = model.graph
@@ -256,11 +361,20 @@ class _Analysis:
         if not inputs:
             raise ConvcostError(f"{source}: the graph has no input (every tensor it reads is a constant); nothing to cost")
         first = inputs[0]
+        names = [vi.name for vi in inputs]
+        for name, (_, text) in given_inputs.named.items():
+            if name not in names:
+                listed = ", ".join(map(repr, names[:10])) + (", ..." if len(names) > 10 else "")
+                raise ConvcostError(f"--input {shown(name + '=' + text)}: the graph has no input {name!r}; its inputs are {listed}")
+        if first.name in given_inputs.named and given_inputs.first is not None:
+            raise ConvcostError(f"--input: two shapes for the first input {first.name!r}; give one")
+        given, given_text = given_inputs.named.get(first.name, (given_inputs.first, given_inputs.first_text))
         dims = _input_dims(first, given, given_text)
         if given is not None or any(not d.HasField("dim_value") or d.dim_value < 1 for d in first.type.tensor_type.shape.dim):
             _set_dims(first, dims)
         for other in inputs[1:]:
-            _set_dims(other, _input_dims(other, None, ""))
+            other_given, other_text = given_inputs.named.get(other.name, (None, ""))
+            _set_dims(other, _input_dims(other, other_given, other_text, first=False))
         self.input_name = first.name
         self.input_names = {vi.name for vi in inputs}
         self.nodes = self.order(graph)
@@ -269,8 +383,12 @@ class _Analysis:
             del graph.node[:]
             graph.node.extend(protos)
             self.nodes = [n._replace(proto=p) for n, p in zip(self.nodes, graph.node, strict=True)]
+        self.schemas = _Schemas(onnx, model)
+        for node in self.nodes:
+            self.check_node(node)
         self.shapes = self.infer(model)
         self.const = self.constants()
+        self.check_tensors()
         self.node_mults = {node.at: self.mults(node) for node in self.nodes}
         """Original node index -> its mults at the file's batch, by the counting rule."""
         self.batch, self.batch_note = self.find_batch(dims[0] if len(dims) >= 2 else 1)
@@ -383,13 +501,18 @@ class _Analysis:
             message = " ".join(str(exc).split())
             raise ConvcostError(f"{self.source}: ONNX shape inference failed: {message[:300]}") from None
         shapes: dict[str, tuple[int, ...] | None] = {}
+        self.bad_dims: dict[str, tuple[int | None, ...]] = {}
+        """Tensors with a dimension below 1, as inference gave them (None: unknown)."""
         graph = inferred.graph
         for vi in (*graph.input, *graph.value_info, *graph.output):
             tensor = vi.type.tensor_type
             if not vi.type.HasField("tensor_type") or not tensor.HasField("shape"):
                 shapes.setdefault(vi.name, None)
                 continue
-            shapes[vi.name] = tuple(d.dim_value if d.HasField("dim_value") else UNKNOWN for d in tensor.shape.dim)
+            dims = tuple(d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim)
+            if any(d is not None and d < 1 for d in dims):
+                self.bad_dims[vi.name] = dims
+            shapes[vi.name] = tuple(UNKNOWN if d is None or d < 0 else d for d in dims)
         for name, init in self.initializers.items():
             shapes[name] = tuple(init.dims)
         for node in self.nodes:  # Constant outputs, when inference left them out
@@ -411,6 +534,135 @@ class _Analysis:
             if all(not name or name in const for name in node.inputs) and node.op_type not in ("RandomNormal", "RandomUniform"):
                 const.update(o for o in node.outputs if o)
         return const
+
+    def check_node(self, node: _Node) -> None:
+        """Before shape inference: the node's inputs are as many as its op takes, and every attribute
+        convcost reads has the type the ONNX operator declares and a value in its range."""
+        if node.domain not in _DEFAULT_DOMAINS:
+            return
+        where = f"{self.source}: node {self.describe(node)}"
+        schema = self.schemas.get(node.op_type)
+        if schema is not None:
+            names = [p.name for p in schema.inputs]
+            given = len(node.inputs)
+            if given < schema.min_input or given > schema.max_input:
+                most = "any number" if schema.max_input > 2**20 else f"{schema.max_input:,}"
+                wanted = str(schema.min_input) if schema.min_input == schema.max_input else f"{schema.min_input} to {most}"
+                listed = f" ({', '.join(names)})" if names and schema.max_input <= len(names) else ""
+                raise ConvcostError(f"{where} has {given:,} input{'s' if given != 1 else ''}; expected {wanted}{listed}")
+            single = self.onnx.defs.OpSchema.FormalParameterOption.Single
+            for i, param in enumerate(schema.inputs[: min(given, schema.min_input)]):
+                if param.option == single and not node.inputs[i]:
+                    raise ConvcostError(f"{where}: input {i} ({param.name}) is required but empty")
+        kinds = self.onnx.AttributeProto
+        rules = _ATTRIBUTE_RULES.get(node.op_type, {})
+        for attr in node.proto.attribute:
+            rule = rules.get(attr.name)
+            declared = schema.attributes[attr.name].type if schema is not None and attr.name in schema.attributes else None
+            if rule is None and declared is None:
+                continue
+            expected_type, expected = (rule[0], rule[1]) if rule is not None else (0, "")
+            if declared is not None:
+                expected_type = int(declared)
+            if attr.type != expected_type:
+                kind = kinds.AttributeType.Name(attr.type) if attr.type in kinds.AttributeType.values() else f"type {attr.type}"
+                value = node.attrs.get(attr.name)
+                text = f" {_shown_attr(value)}" if isinstance(value, (int, float, str, tuple)) else ""
+                wanted = kinds.AttributeType.Name(expected_type) + (f" ({expected})" if expected else "")
+                raise ConvcostError(f"{where}: attribute {attr.name} is the {kind}{text}; expected an {wanted}")
+            if rule is not None and not rule[2](node.attrs[attr.name]):
+                raise ConvcostError(f"{where}: attribute {attr.name} {_shown_attr(node.attrs[attr.name])}; expected {expected}")
+
+    def check_tensors(self) -> None:
+        """After shape inference, node by node: each convolution follows the convolution's rule, and every
+        tensor convcost uses has every dimension >= 1 (an empty constant aside) and at most
+        MAX_DIGITS digits of elements."""
+        for name in self.input_names:
+            self.check_size(f"{self.source}: input", name)
+        for name in self.initializers:
+            self.check_size(f"{self.source}: initializer", name)
+        for node in self.nodes:
+            if node.domain in _DEFAULT_DOMAINS and node.op_type in ("Conv", "ConvTranspose"):
+                self.check_window(node)
+            where = f"{self.source}: node {self.describe(node)}"
+            for tensor in node.outputs:
+                bad = self.bad_dims.get(tensor)
+                if bad is not None and (tensor not in self.const or any(d is not None and d < 0 for d in bad)):
+                    text = "x".join("?" if d is None else str(d) for d in bad)
+                    raise ConvcostError(f"{where}: its output {tensor!r} would be {text}; expected every dimension to be 1 or more")
+                self.check_size(f"{where}: output", tensor)
+
+    def check_size(self, where: str, tensor: str) -> None:
+        """A tensor's element count has at most MAX_DIGITS digits (every figure stays exact and printable)."""
+        from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS
+
+        dims = self.shapes.get(tensor)
+        if dims is None or not dims or UNKNOWN in dims:
+            return
+        limit = 10**MAX_DIGITS
+        elements = 1
+        for d in dims:
+            elements *= d
+            if elements >= limit:
+                text = "x".join(map(str, dims))
+                text = text if len(text) <= 60 else text[:57] + "..."
+                raise ConvcostError(f"{where} {tensor!r} is {text}: more than {MAX_DIGITS} digits of elements; {DIGITS_REASON}")
+
+    def check_window(self, node: _Node) -> None:
+        """A Conv or ConvTranspose: its weight fits its input and group, its kernel_shape is its weight's,
+        and the rule of the model file's ``conv`` / ``deconv`` (groups, output channels, a kernel that fits)."""
+        from convcost.core.shapes import check_groups, window_sizes
+        from convcost.ops.conv import deconv_sizes
+
+        attrs, ins = node.attrs, node.inputs
+        x, weight = self.need(node, ins[0]), self.need(node, ins[1])
+        self.check_conv(node, x, weight)
+        where = f"{self.source}: node {self.describe(node)}"
+        rank = len(x) - 2
+        if rank < 1 or len(weight) != len(x):
+            return  # shape inference refuses these
+        k = weight[2:]
+        if "kernel_shape" in attrs and tuple(attrs["kernel_shape"]) != k:
+            raise ConvcostError(
+                f"{where}: attribute kernel_shape {_shown_attr(attrs['kernel_shape'])} disagrees with weight {ins[1]!r}, "
+                f"which is {'x'.join(map(str, weight))} (kernel {'x'.join(map(str, k))}); expected the weight's kernel"
+            )
+        values = {}
+        for key, default in (("strides", 1), ("dilations", 1), ("output_padding", 0)):
+            values[key] = tuple(attrs.get(key, (default,) * rank))
+            if len(values[key]) != rank:
+                raise ConvcostError(f"{where}: attribute {key} {_shown_attr(values[key])}; expected {rank} values, one per spatial axis")
+        stride, dilation = values["strides"], values["dilations"]
+        auto = attrs.get("auto_pad", "NOTSET")
+        group = attrs.get("group", 1)
+        spatial = x[2:]
+        try:
+            if node.op_type == "Conv":
+                check_groups(x[1], weight[0], group)
+                begin, end = self.window_pads(node, auto, spatial, k, stride, dilation)
+                window_sizes(spatial, k, stride, begin, end, dilation)
+            elif "output_shape" in attrs or auto in ("SAME_UPPER", "SAME_LOWER"):
+                check_groups(x[1], weight[1] * group, group)  # the output's size is the attribute's (checked >= 1 with it)
+            else:
+                begin, end = self.window_pads(node, auto, spatial, k, stride, dilation, same=False)
+                deconv_sizes(spatial, x[1], weight[1] * group, group, k, stride, begin, end, dilation, values["output_padding"])
+        except ConvcostError as exc:
+            raise ConvcostError(f"{where}: {exc}") from None
+
+    def window_pads(self, node: _Node, auto: str, spatial: Sequence[int], k: Sequence[int], stride: Sequence[int],
+                    dilation: Sequence[int], same: bool = True) -> tuple[tuple[int, ...], tuple[int, ...]]:  # fmt: skip
+        """The padding (before each axis, after each axis) of a window, ``auto_pad`` resolved."""
+        rank = len(spatial)
+        if auto == "VALID":
+            return (0,) * rank, (0,) * rank
+        if same and auto in ("SAME_UPPER", "SAME_LOWER"):
+            pairs = [_same_pads(n, kk, s, d, auto == "SAME_UPPER") for n, kk, s, d in zip(spatial, k, stride, dilation, strict=True)]
+            return tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)
+        pads = tuple(node.attrs.get("pads", (0,) * (2 * rank)))
+        if len(pads) != 2 * rank:
+            where = f"{self.source}: node {self.describe(node)}"
+            raise ConvcostError(f"{where}: attribute pads {_shown_attr(pads)}; expected {2 * rank} values (begins, then ends)")
+        return pads[:rank], pads[rank:]
 
     def need(self, node: _Node, tensor: str) -> tuple[int, ...]:
         """The dimensions of ``tensor``, or the error naming the node and the tensor."""
@@ -653,14 +905,35 @@ class _Lowering:
                 found.append(name)
         return tuple(found)
 
-    def value(self, tensor: str) -> tuple[float, ...] | None:
-        """The values of a small constant tensor (an initializer with data, or a Constant's), else None."""
+    def value(self, node: _Node, slot: int, what: str, scalar: bool = False) -> tuple[float, ...] | None:
+        """The values of input ``slot`` of ``node`` when it is a small constant (an initializer with data, or a
+        Constant's), else None; one that cannot be read (empty for a scalar, short, not numbers, external) is an error."""
         from onnx import numpy_helper
 
+        from convcost.frontends.onnx_read import STRIPPED
+
+        tensor = node.inputs[slot]
         init = self.a.initializers.get(tensor, self.constant_values.get(tensor))
-        if init is None or init.data_location == 1 or prod(init.dims) > 64:
+        if init is None:
             return None
-        return tuple(numpy_helper.to_array(init).reshape(-1).tolist())
+        where = f"{self.a.source}: node {self.a.describe(node)}: input {tensor!r} ({what})"
+        if init.data_location == self.a.onnx.TensorProto.EXTERNAL:
+            if any(entry.value.encode() == STRIPPED for entry in init.external_data):
+                return None  # a large tensor, its data left out by convcost: not a bound or a padding
+            raise ConvcostError(f"{where} is stored outside the file (external data), which convcost does not read; expected it inline")
+        types = self.a.onnx.TensorProto.DataType
+        kind = types.Name(init.data_type) if init.data_type in types.values() else f"of type {init.data_type}"
+        if kind in ("UNDEFINED", "STRING") or kind.startswith("of type"):
+            raise ConvcostError(f"{where} is {kind}; expected numbers")
+        count = prod(init.dims)
+        if scalar and count != 1:
+            raise ConvcostError(f"{where} {'is empty' if count == 0 else f'has {count:,} values'}; expected a scalar")
+        if count > 64:
+            return None
+        try:
+            return tuple(numpy_helper.to_array(init).reshape(-1).tolist())
+        except Exception as exc:  # numpy's ValueError for data shorter than the dimensions, onnx's TypeError
+            raise ConvcostError(f"{where} cannot be read ({' '.join(str(exc).split())[:200]})") from None
 
     # --- per node ---------------------------------------------------------------------
 
@@ -859,10 +1132,10 @@ class _Lowering:
         """Clip's (min, max), from attributes (opset < 11) or constant inputs; None when either is not known."""
         low, high = node.attrs.get("min"), node.attrs.get("max")
         if len(node.inputs) > 1 and node.inputs[1]:
-            found = self.value(node.inputs[1])
+            found = self.value(node, 1, "min", scalar=True)
             low = found[0] if found and len(found) == 1 else None
         if len(node.inputs) > 2 and node.inputs[2]:
-            found = self.value(node.inputs[2])
+            found = self.value(node, 2, "max", scalar=True)
             high = found[0] if found and len(found) == 1 else None
         if low is None or high is None:
             return None
@@ -912,7 +1185,7 @@ class _Lowering:
             return None
         raw = node.attrs.get("pads")
         if len(node.inputs) > 1 and node.inputs[1]:
-            found = self.value(node.inputs[1])
+            found = self.value(node, 1, "pads")
             raw = tuple(int(v) for v in found) if found is not None else None
         if raw is None or len(raw) != 8 or raw[0] or raw[1] or raw[4] or raw[5] or min(raw) < 0:
             return None
@@ -986,16 +1259,17 @@ def load_onnx(path: str, input_dims: str | None = None, all_ops: bool = False) -
     """Read an ONNX file into the operator graph, every node costed by the counting rule.
 
     ``input_dims``: ``NxCxHxW`` (or ``HxWxC``) for the first input, needed when it has dynamic
-    dimensions. ``all_ops``: show every node as a row (by default, nodes with neither mults
-    nor params are summed in one line of ``notes``).
+    dimensions; ``name=NxCxHxW`` for any input, several separated by commas. ``all_ops``: show
+    every node as a row (by default, nodes with neither mults nor params are summed in one line
+    of ``notes``).
     """
-    onnx = _onnx()
     from convcost.core.perf import paused_gc
 
-    given = parse_input(input_dims) if input_dims is not None else None
+    given = parse_inputs(input_dims)
     with paused_gc():
         model = read_model(path)
-        analysis = _Analysis(onnx, model, path, given, input_dims or "")
+        onnx = _onnx()
+        analysis = _Analysis(onnx, model, path, given)
         lowering = _Lowering(analysis, all_ops)
         params = analysis.params()
         not_costed: Counter[str] = Counter()

@@ -11,8 +11,11 @@ inference needs the values of shape tensors, Resize scales and Pad amounts.
 The same goes for the tensors nodes hold as attributes (a ``Constant`` node's ``value``, which
 some exporters use for weights), in the main graph and in the subgraphs of ``If``, ``Loop`` and
 ``Scan`` nodes: a node larger than :data:`KEEP_BYTES` is walked and its large tensors stripped.
-The scan also counts the main graph's nodes, and a graph of more than :data:`MAX_NODES` is
-refused before anything is parsed.
+The scan also counts every entry protobuf would make an object of (nodes, their inputs, outputs
+and attributes, attribute values, tensor dimensions, graph entries; subgraphs included), and a
+file past a limit (:data:`MAX_NODES`, :data:`MAX_ENTRIES`, :data:`MAX_NODE_ENTRIES`,
+:data:`MAX_LIST_ITEMS`, :data:`MAX_RANK`, :data:`MAX_TOTAL_ENTRIES`) is refused before anything
+is parsed.
 
 A stripped tensor is marked as stored externally, exactly as in a file saved with external
 data whose weight file is absent, which is the other way weights are left out. Imports
@@ -22,6 +25,7 @@ nothing from ``onnx``.
 from __future__ import annotations
 
 import mmap
+import re
 
 from convcost.errors import ConvcostError
 
@@ -37,8 +41,21 @@ MAX_ENTRIES = 200_000
 one or two per node, so twice the node cap) and a model's own fields are capped at this: each
 costs protobuf an object."""
 
-_MAX_SUBGRAPH_DEPTH = 8
-"""Subgraphs nested deeper than this are copied as they are, not walked (no weights live there)."""
+MAX_NODE_ENTRIES = 10_000
+"""A node's inputs, outputs and attributes, together, are at most this (a Concat of 10,000 tensors)."""
+
+MAX_LIST_ITEMS = 100_000
+"""An attribute holds at most this many values (ints, floats, strings, tensors, graphs)."""
+
+MAX_RANK = 64
+"""A tensor (an input, output, value info, initializer or attribute tensor) has at most this many dimensions."""
+
+MAX_TOTAL_ENTRIES = 500_000
+"""All of these together: nodes, their inputs, outputs, attributes and attribute values, tensor
+dimensions, and every graph's other entries, subgraphs included."""
+
+MAX_SUBGRAPH_DEPTH = 8
+"""Subgraphs (and types: a sequence of sequences) nest at most this deep."""
 
 STRIPPED = b"convcost: weights not read"
 """The external-data location written into a stripped initializer."""
@@ -52,6 +69,22 @@ _ATTRIBUTE_TENSOR = 5
 _ATTRIBUTE_GRAPH = 6
 _ATTRIBUTE_TENSORS = 10
 _ATTRIBUTE_GRAPHS = 11
+_GRAPH_VALUE_INFOS = frozenset({11, 12, 13})
+"""GraphProto fields input, output, value_info."""
+_NODE_ENTRIES = frozenset({1, 2, 5})
+"""NodeProto fields input, output, attribute."""
+_ATTRIBUTE_FLOATS = 7
+_ATTRIBUTE_INTS = 8
+_ATTRIBUTE_LISTS = frozenset({7, 8, 9, 10, 11, 23})
+"""AttributeProto fields floats, ints, strings, tensors, graphs, sparse_tensors."""
+_TENSOR_DIMS = 1
+_VALUE_INFO_TYPE = 2
+_TYPE_TENSORS = frozenset({1, 8})
+"""TypeProto fields tensor_type and sparse_tensor_type."""
+_TYPE_NESTED = frozenset({4, 5, 9})
+"""TypeProto fields sequence_type, map_type, optional_type (each holds a TypeProto)."""
+_TENSOR_TYPE_SHAPE = 2
+_SHAPE_DIM = 1
 _TENSOR_KEEP = frozenset({1, 2, 8})
 """TensorProto fields kept when stripping: dims, data_type, name."""
 _TENSOR_EXTERNAL_DATA = 13
@@ -68,6 +101,10 @@ class _TooManyNodesError(Exception):
 
 class _TooManyEntriesError(Exception):
     """The model or a graph has more than MAX_ENTRIES fields besides its nodes."""
+
+
+class _LimitError(Exception):
+    """Another limit is crossed; the message says which."""
 
 
 def too_many_nodes(path: str) -> str:
@@ -145,12 +182,28 @@ def _stripped_tensor(buf: mmap.mmap, start: int, end: int) -> bytes:
 
 
 class _Scan:
-    """One pass over a ModelProto's bytes: large tensors stripped, nodes counted (MAX_NODES)."""
+    """One pass over a ModelProto's bytes: large tensors stripped, every entry counted.
+
+    Counted before anything is parsed, so that no protobuf object is ever made for an entry past a
+    limit: nodes (MAX_NODES), a graph's other entries (MAX_ENTRIES), a node's inputs, outputs and
+    attributes (MAX_NODE_ENTRIES), an attribute's values (MAX_LIST_ITEMS), a tensor's dimensions
+    (MAX_RANK), and all of these together (MAX_TOTAL_ENTRIES).
+    """
 
     def __init__(self, buf: mmap.mmap) -> None:
         self.buf = buf
         self.nodes = 0
-        """Nodes seen so far: the main graph's, and those of the subgraphs walked."""
+        """Nodes seen so far: the main graph's and its subgraphs'."""
+        self.total = 0
+        """Entries seen so far, of every kind."""
+
+    def count(self, n: int = 1) -> None:
+        self.total += n
+        if self.total > MAX_TOTAL_ENTRIES:
+            raise _LimitError(
+                f"the model has more than {MAX_TOTAL_ENTRIES:,} entries in all (nodes, their inputs, outputs, attributes "
+                "and attribute values, tensor dimensions, graph inputs, outputs, initializers and value infos)"
+            )
 
     def model(self) -> bytes:
         out = bytearray()
@@ -158,57 +211,152 @@ class _Scan:
             if entries > MAX_ENTRIES:
                 raise _TooManyEntriesError
             if field == _MODEL_GRAPH and wire == 2:
-                out += _length_field(field, self.graph(value, after, 0))
+                out += _length_field(field, self.graph(value, after, 0) or self.buf[value:after])
             elif field != _MODEL_TRAINING_INFO:
                 out += self.buf[begin:after]
         return bytes(out)
 
-    def graph(self, start: int, end: int, depth: int) -> bytes:
-        """A GraphProto without the data of its large initializers and node tensors."""
+    def graph(self, start: int, end: int, depth: int) -> bytes | None:
+        """A GraphProto without the data of its large initializers and node tensors (None: unchanged)."""
+        if depth > MAX_SUBGRAPH_DEPTH:
+            raise _LimitError(f"subgraphs are nested more than {MAX_SUBGRAPH_DEPTH} deep")
         buf = self.buf
         out = bytearray()
+        changed = False
         entries = 0
         for field, wire, begin, value, after in _fields(buf, start, end):
+            self.count()
+            replaced: bytes | None = None
             if field == _GRAPH_NODE:
                 self.nodes += 1
                 if self.nodes > MAX_NODES:
                     raise _TooManyNodesError
+                if wire == 2:
+                    replaced = self.node(value, after, depth)
             else:
                 entries += 1
                 if entries > MAX_ENTRIES:
                     raise _TooManyEntriesError
-            if wire == 2 and after - value > KEEP_BYTES and field == _GRAPH_INITIALIZER:
-                out += _length_field(field, _stripped_tensor(buf, value, after))
-            elif wire == 2 and after - value > KEEP_BYTES and field == _GRAPH_NODE:
-                out += _length_field(field, self.node(value, after, depth))
+                if wire == 2 and field == _GRAPH_INITIALIZER:
+                    self.tensor(value, after)
+                    if after - value > KEEP_BYTES:
+                        replaced = _stripped_tensor(buf, value, after)
+                elif wire == 2 and field in _GRAPH_VALUE_INFOS:
+                    self.value_info(value, after)
+            if replaced is not None:
+                out += _length_field(field, replaced)
+                changed = True
             else:
                 out += buf[begin:after]
-        return bytes(out)
+        return bytes(out) if changed else None
 
-    def node(self, start: int, end: int, depth: int) -> bytes:
-        """A large NodeProto with its large attributes stripped."""
-        out = bytearray()
-        for field, wire, begin, value, after in _fields(self.buf, start, end):
-            if field == _NODE_ATTRIBUTE and wire == 2 and after - value > KEEP_BYTES:
-                out += _length_field(field, self.attribute(value, after, depth))
-            else:
-                out += self.buf[begin:after]
-        return bytes(out)
-
-    def attribute(self, start: int, end: int, depth: int) -> bytes:
-        """A large AttributeProto: its tensors stripped, its subgraphs walked (to a depth; the rest
-        are counted once parsed)."""
+    def node(self, start: int, end: int, depth: int) -> bytes | None:
+        """A NodeProto with its large attributes stripped (None: unchanged); its entries counted."""
         buf = self.buf
         out = bytearray()
+        changed = False
+        entries = 0
         for field, wire, begin, value, after in _fields(buf, start, end):
-            large = wire == 2 and after - value > KEEP_BYTES
-            if large and field in (_ATTRIBUTE_TENSOR, _ATTRIBUTE_TENSORS):
-                out += _length_field(field, _stripped_tensor(buf, value, after))
-            elif large and field in (_ATTRIBUTE_GRAPH, _ATTRIBUTE_GRAPHS) and depth < _MAX_SUBGRAPH_DEPTH:
-                out += _length_field(field, self.graph(value, after, depth + 1))
+            replaced: bytes | None = None
+            if field in _NODE_ENTRIES:
+                entries += 1
+                self.count()
+                if entries > MAX_NODE_ENTRIES:
+                    raise _LimitError(f"a node has more than {MAX_NODE_ENTRIES:,} inputs, outputs and attributes")
+                if field == _NODE_ATTRIBUTE and wire == 2 and (after - value > _SHORT or _LIST_TAGS.search(buf, value, after)):
+                    replaced = self.attribute(value, after, depth)
+            if replaced is not None:
+                out += _length_field(field, replaced)
+                changed = True
             else:
                 out += buf[begin:after]
-        return bytes(out)
+        return bytes(out) if changed else None
+
+    def attribute(self, start: int, end: int, depth: int) -> bytes | None:
+        """An AttributeProto: its values counted, its large tensors stripped, its subgraphs walked (None: unchanged)."""
+        buf = self.buf
+        out = bytearray()
+        changed = False
+        items = 0
+        for field, wire, begin, value, after in _fields(buf, start, end):
+            replaced: bytes | None = None
+            if field in _ATTRIBUTE_LISTS:
+                if wire == 2 and field == _ATTRIBUTE_INTS:
+                    items += _packed_varints(buf, value, after, MAX_LIST_ITEMS - items)
+                elif wire == 2 and field == _ATTRIBUTE_FLOATS:
+                    items += (after - value) // 4
+                else:
+                    items += 1
+                if items > MAX_LIST_ITEMS:
+                    raise _LimitError(f"an attribute has more than {MAX_LIST_ITEMS:,} values")
+            if wire == 2 and field in (_ATTRIBUTE_TENSOR, _ATTRIBUTE_TENSORS):
+                self.tensor(value, after)
+                if after - value > KEEP_BYTES:
+                    replaced = _stripped_tensor(buf, value, after)
+            elif wire == 2 and field in (_ATTRIBUTE_GRAPH, _ATTRIBUTE_GRAPHS):
+                replaced = self.graph(value, after, depth + 1)
+            if replaced is not None:
+                out += _length_field(field, replaced)
+                changed = True
+            else:
+                out += buf[begin:after]
+        self.count(items)
+        return bytes(out) if changed else None
+
+    def tensor(self, start: int, end: int) -> None:
+        """A TensorProto's dimensions counted (at most MAX_RANK)."""
+        rank = 0
+        for field, wire, _, value, after in _fields(self.buf, start, end):
+            if field == _TENSOR_DIMS:
+                rank += _packed_varints(self.buf, value, after, MAX_RANK - rank) if wire == 2 else 1
+                if rank > MAX_RANK:
+                    raise _LimitError(f"a tensor has more than {MAX_RANK} dimensions")
+        self.count(rank)
+
+    def value_info(self, start: int, end: int) -> None:
+        """A ValueInfoProto's type walked: its tensor dimensions counted."""
+        for field, wire, _, value, after in _fields(self.buf, start, end):
+            if field == _VALUE_INFO_TYPE and wire == 2:
+                self.type_proto(value, after, 0)
+
+    def type_proto(self, start: int, end: int, depth: int) -> None:
+        """A TypeProto: the shapes of its tensors (and of the types a sequence, map or optional holds)."""
+        if depth > MAX_SUBGRAPH_DEPTH:
+            raise _LimitError(f"a type is nested more than {MAX_SUBGRAPH_DEPTH} deep")
+        buf = self.buf
+        for field, wire, _, value, after in _fields(buf, start, end):
+            if wire != 2:
+                continue
+            if field in _TYPE_TENSORS:
+                for inner, inner_wire, _, v, a in _fields(buf, value, after):
+                    if inner == _TENSOR_TYPE_SHAPE and inner_wire == 2:
+                        rank = 0
+                        for dim, *_ in _fields(buf, v, a):
+                            rank += dim == _SHAPE_DIM
+                            if rank > MAX_RANK:
+                                raise _LimitError(f"a tensor has more than {MAX_RANK} dimensions")
+                        self.count(rank)
+            elif field in _TYPE_NESTED:
+                for inner, inner_wire, _, v, a in _fields(buf, value, after):
+                    if inner_wire == 2 and inner in (1, 2):  # elem_type; a map's value_type
+                        self.type_proto(v, a, depth + 1)
+
+
+def _packed_varints(buf: mmap.mmap, start: int, end: int, room: int) -> int:
+    """How many varints the packed field ``buf[start:end]`` holds; more than ``room`` once that many are certain."""
+    if (end - start) // 10 > room:  # a varint is at most 10 bytes: more than room for sure
+        return room + 1
+    return len(buf[start:end].translate(None, _HIGH_BYTES))
+
+
+_SHORT = 64
+"""An attribute of at most this many bytes with no byte of a list's, tensor's or graph's tag is one entry, not walked."""
+_LIST_TAGS = re.compile(b"[\\x2a\\x32\\x38-\\x3d\\x40-\\x42\\x4a\\x52\\x5a\\xba\\xbb]")
+"""The tag bytes of AttributeProto's t, g, floats, ints, strings, tensors, graphs and sparse tensors (any wire type);
+a short attribute without any of them holds no list (a conservative test: a name may hold such a byte too)."""
+
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+"""Bytes with the continuation bit: deleted, what is left counts the varints."""
 
 
 def check_file(path: str, what: str) -> int:
@@ -235,6 +383,8 @@ def model_bytes(path: str) -> bytes:
         raise ConvcostError(f"{path}: not an ONNX model, or a truncated one ({exc})") from None
     except _TooManyNodesError:
         raise ConvcostError(too_many_nodes(path)) from None
+    except _LimitError as exc:
+        raise ConvcostError(f"{path}: {exc}; at most that many are read") from None
     except _TooManyEntriesError:
         raise ConvcostError(
             f"{path}: the model or its graph has more than {MAX_ENTRIES:,} entries besides its nodes "

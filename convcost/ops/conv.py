@@ -93,23 +93,37 @@ def deconv_size(size: int, k: int, stride: int, pad_total: int, dilation: int, o
     return (size - 1) * stride - pad_total + dilation * (k - 1) + output_padding + 1
 
 
+def deconv_sizes(
+    sizes: Sequence[int], channels: int, n: int, groups: int, k: Sequence[int], stride: Sequence[int],
+    begin: Sequence[int], end: Sequence[int], dilation: Sequence[int], output_padding: Sequence[int],
+) -> tuple[int, ...]:  # fmt: skip
+    """A transposed convolution's rule, for any rank and every front end: ``groups`` divides both channel
+    counts, ``output_padding`` is below the stride or the dilation, the output has every size >= 1."""
+    if n < 1:
+        raise ConvcostError(f"a transposed convolution needs 1 or more output channels, got {n}")
+    if channels % groups or n % groups:
+        raise ConvcostError(f"groups {groups} must divide both the {channels} input and the {n} output channels")
+    axes = ("height", "width") if len(sizes) == 2 else tuple(f"axis {i}" for i in range(len(sizes)))
+    for axis, extra, s, d in zip(axes, output_padding, stride, dilation, strict=True):
+        if extra >= max(s, d):
+            raise ConvcostError(f"output_padding {extra} ({axis}) must be smaller than the stride or the dilation ({s}, {d})")
+    totals = [b + e for b, e in zip(begin, end, strict=True)]
+    out = tuple(deconv_size(*axis) for axis in zip(sizes, k, stride, totals, dilation, output_padding, strict=True))
+    if min(out, default=1) < 1:
+        padding = ",".join(f"{b},{e}" for b, e in zip(begin, end, strict=True))
+        raise ConvcostError(f"the padding {padding} leaves no output ({'x'.join(map(str, out))}) for input {'x'.join(map(str, sizes))}")
+    return out
+
+
 def evaluate_deconv(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) -> Evaluated:
     """A transposed convolution: every input element times ``(N/G) * KH * KW`` weights."""
     (shape,) = inputs
     k, n = v["k"], v["out"]
     stride, dilation = v.get("stride", (1, 1)), v.get("dilation", (1, 1))
     groups = v.get("groups", 1)
-    out_pad = v.get("output_padding", (0, 0))
     top, bottom, left, right = v.get("padding", (0, 0, 0, 0))
-    if shape.c % groups or n % groups:
-        raise ConvcostError(f"groups {groups} must divide both the {shape.c} input and the {n} output channels")
-    for axis, extra, s, d in (("height", out_pad[0], stride[0], dilation[0]), ("width", out_pad[1], stride[1], dilation[1])):
-        if extra >= max(s, d):
-            raise ConvcostError(f"output_padding {extra} ({axis}) must be smaller than the stride or the dilation ({s}, {d})")
-    ho = deconv_size(shape.h, k[0], stride[0], top + bottom, dilation[0], out_pad[0])
-    wo = deconv_size(shape.w, k[1], stride[1], left + right, dilation[1], out_pad[1])
-    if ho < 1 or wo < 1:
-        raise ConvcostError(f"the padding {top},{bottom},{left},{right} leaves no output ({ho}x{wo}) for input {shape.h}x{shape.w}")
+    out_pad = v.get("output_padding", (0, 0))
+    ho, wo = deconv_sizes((shape.h, shape.w), shape.c, n, groups, k, stride, (top, left), (bottom, right), dilation, out_pad)
     out = Shape(ho, wo, n)
     weights = k[0] * k[1] * (shape.c // groups) * n
     params = weights + (n if v.get("bias") else 0) + (2 * n if v.get("bn") else 0)
@@ -146,4 +160,4 @@ def not_factorized_reason(kind: str) -> str | None:
     return None
 
 
-__all__ = ["deconv_size", "not_factorized_reason", "shown"]
+__all__ = ["deconv_size", "deconv_sizes", "not_factorized_reason", "shown"]

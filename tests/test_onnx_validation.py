@@ -1,0 +1,292 @@
+"""An ONNX file is checked as a model file is: sizes, attributes, node consistency and entry counts, one named error each."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import pytest
+from conftest import assert_user_error, run, run_json
+from onnx import TensorProto, helper
+from onnx_cases import init, save
+
+# --- 1. every size >= 1 ---------------------------------------------------------------
+
+
+def test_conv_transpose_whose_pads_exceed_its_output_is_refused(tmp_path: Path) -> None:
+    """ConvTranspose on 2x8 with kernel 3 and pads 5 on the height: the deconv rule refuses it (never -6x10x4)."""
+    node = helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="up", pads=[5, 0, 5, 0])
+    path = save(tmp_path / "t.onnx", [node], [("x", [1, 4, 2, 8])], ["y"], [init("w", [4, 4, 3, 3])])
+    # (2 - 1) * 1 - 10 + 1 * (3 - 1) + 0 + 1 = -6 rows
+    assert_user_error(run("model", path), "node 'up' (ConvTranspose)", "the padding 5,5,0,0 leaves no output (-6x10) for input 2x8")
+
+
+def test_negative_pad_that_empties_the_tensor_is_refused(tmp_path: Path) -> None:
+    """Pad of -3 per side on 4x4: the output would be -2x-2, refused naming the node, the tensor and the shape;
+    -1 per side on 6x6 (a crop, which ONNX allows) is 4x4x3."""
+    node = helper.make_node("Pad", ["x", "p"], ["y"], name="crop")
+    pads = init("p", [8], np.int64, [0, 0, -3, -3, 0, 0, -3, -3])
+    path = save(tmp_path / "p.onnx", [node], [("x", [1, 3, 4, 4])], ["y"], [pads], opset=13)
+    assert_user_error(run("model", path), "node 'crop' (Pad)", "output 'y' would be 1x3x-2x-2", "expected every dimension to be 1 or more")
+    crop = init("p", [8], np.int64, [0, 0, -1, -1, 0, 0, -1, -1])
+    path = save(tmp_path / "p.onnx", [node], [("x", [1, 3, 6, 6])], ["y"], [crop], opset=13)
+    assert run_json("model", path, "--all-ops")["layers"][0]["out"] == [6 - 2, 6 - 2, 3]
+
+
+# --- 2. attribute types and ranges ----------------------------------------------------
+
+
+def _gemm(tmp_path: Path, trans_b: onnx.AttributeProto) -> str:
+    node = helper.make_node("Gemm", ["x", "w"], ["y"], name="fc")
+    node.attribute.append(trans_b)
+    return save(tmp_path / "g.onnx", [node], [("x", [1, 4])], ["y"], [init("w", [16, 4])])
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("0", "attribute transB is the STRING '0'; expected an INT (0 or 1)"),
+        (0.5, "attribute transB is the FLOAT 0.5; expected an INT (0 or 1)"),
+    ],
+)
+def test_gemm_trans_b_of_the_wrong_type_is_refused(tmp_path: Path, value: object, fragment: str) -> None:
+    """Gemm's transB as the string "0" or the float 0.5 is refused (it was read as true: 4x the mults)."""
+    assert_user_error(run("model", _gemm(tmp_path, helper.make_attribute("transB", value))), "node 'fc' (Gemm)", fragment)
+
+
+def test_gemm_trans_b_out_of_range_is_refused(tmp_path: Path) -> None:
+    """transB 2 is neither 0 nor 1; transB 1 on a 16x4 weight is N = 16, K = 4."""
+    assert_user_error(run("model", _gemm(tmp_path, helper.make_attribute("transB", 2))), "attribute transB 2; expected 0 or 1")
+    assert run_json("model", _gemm(tmp_path, helper.make_attribute("transB", 1)))["totals"]["mults"] == 1 * 16 * 4
+
+
+def _conv(tmp_path: Path, weight: list[int] | None = None, x: list[int] | None = None, **attrs: Any) -> str:
+    node = helper.make_node("Conv", ["x", "w"], ["y"], name="conv", **attrs)
+    return save(tmp_path / "c.onnx", [node], [("x", x or [1, 4, 8, 8])], ["y"], [init("w", weight or [8, 4, 3, 3])])
+
+
+@pytest.mark.parametrize(
+    ("attrs", "fragment"),
+    [
+        ({"group": "1"}, "attribute group is the STRING '1'; expected an INT (a whole number >= 1)"),
+        ({"group": 1.0}, "attribute group is the FLOAT 1.0; expected an INT (a whole number >= 1)"),
+        ({"group": -2}, "attribute group -2; expected a whole number >= 1"),
+        ({"strides": [1, 0]}, "attribute strides [1, 0]; expected whole numbers >= 1"),
+        ({"strides": 2}, "attribute strides is the INT 2; expected an INTS (whole numbers >= 1)"),
+        ({"dilations": [0, 1]}, "attribute dilations [0, 1]; expected whole numbers >= 1"),
+        ({"pads": [1, -1, 1, 1]}, "attribute pads [1, -1, 1, 1]; expected whole numbers >= 0"),
+        ({"auto_pad": "SAME_MIDDLE"}, "attribute auto_pad 'SAME_MIDDLE'; expected one of NOTSET, SAME_UPPER, SAME_LOWER, VALID"),
+        ({"auto_pad": 1}, "attribute auto_pad is the INT 1; expected an STRING"),
+        ({"kernel_shape": [3, 0]}, "attribute kernel_shape [3, 0]; expected whole numbers >= 1"),
+    ],
+)
+def test_conv_attributes_of_the_wrong_type_or_range_are_refused(tmp_path: Path, attrs: dict[str, Any], fragment: str) -> None:
+    """Each attribute a Conv reads: its declared type and its range, named with the value as it is stored."""
+    assert_user_error(run("model", _conv(tmp_path, **attrs)), "node 'conv' (Conv)", fragment)
+
+
+def test_pool_and_resize_attributes_are_checked(tmp_path: Path) -> None:
+    """MaxPool ceil_mode 2 and Resize mode 'bicubic' are refused by name."""
+    node = helper.make_node("MaxPool", ["x"], ["y"], name="pool", kernel_shape=[2, 2], ceil_mode=2)
+    path = save(tmp_path / "m.onnx", [node], [("x", [1, 3, 8, 8])], ["y"])
+    assert_user_error(run("model", path), "node 'pool' (MaxPool): attribute ceil_mode 2; expected 0 or 1")
+    scales = init("s", [4], np.float32, [1, 1, 2, 2])
+    node = helper.make_node("Resize", ["x", "", "s"], ["y"], name="up", mode="bicubic")
+    path = save(tmp_path / "r.onnx", [node], [("x", [1, 3, 8, 8])], ["y"], [scales])
+    assert_user_error(run("model", path), "node 'up' (Resize): attribute mode 'bicubic'; expected one of nearest, linear, cubic")
+
+
+# --- 3. inconsistent nodes ------------------------------------------------------------
+
+
+def test_kernel_shape_that_disagrees_with_the_weight_is_refused(tmp_path: Path) -> None:
+    """kernel_shape 5x5 with a 3x3 weight: refused (it was costed 3,456 mults, a figure no convolution has)."""
+    assert_user_error(
+        run("model", _conv(tmp_path, kernel_shape=[5, 5])),
+        "node 'conv' (Conv): attribute kernel_shape [5, 5] disagrees with weight 'w', which is 8x4x3x3 (kernel 3x3)",
+    )
+
+
+def test_kernel_that_does_not_fit_is_reported_as_that(tmp_path: Path) -> None:
+    """A 5x5 kernel on a 3x3 input: the model file's wording, not "shape inference could not resolve it"."""
+    result = run("model", _conv(tmp_path, weight=[8, 4, 5, 5], x=[1, 4, 3, 3]))
+    assert_user_error(result, "node 'conv' (Conv): kernel 5x5 does not fit the padded input 3x3 (input 3x3, padding 0,0,0,0)")
+    layer = run("layer", "--in", "3x3x4", "--k", "5", "--out", "8")
+    assert_user_error(layer, "kernel 5x5 does not fit the padded input 3x3 (input 3x3, padding 0,0,0,0)")
+
+
+def test_kernel_that_does_not_fit_with_dilation(tmp_path: Path) -> None:
+    """A dilated 3x3 (spanning 5x5) on 4x4 with pads: named with its span, as the YAML path names it."""
+    result = run("model", _conv(tmp_path, x=[1, 4, 4, 4], dilations=[2, 2], pads=[0, 0, 0, 0]))
+    assert_user_error(result, "kernel 3x3 with dilation 2x2 (spans 5x5) does not fit the padded input 4x4")
+
+
+def test_conv_of_zero_output_channels_is_refused(tmp_path: Path) -> None:
+    """A weight of 0 filters: out channels 0 is refused, as `out: 0` is in a model file."""
+    assert_user_error(run("model", _conv(tmp_path, weight=[0, 4, 3, 3])), "node 'conv' (Conv)", "1 or more output channels, got 0")
+
+
+def test_conv_1d_kernel_that_does_not_fit(tmp_path: Path) -> None:
+    """The rule holds for any rank: a 1-D kernel of 7 on a length of 5."""
+    result = run("model", _conv(tmp_path, weight=[2, 4, 7], x=[1, 4, 5]))
+    assert_user_error(result, "kernel 7 does not fit the padded input 5 (input 5, padding 0,0)")
+
+
+# --- 4. named errors, not internal ones -----------------------------------------------
+
+
+def test_conv_with_one_input_is_refused(tmp_path: Path) -> None:
+    """A Conv with no weight: a named error (it was an internal IndexError)."""
+    node = helper.make_node("Conv", ["x"], ["y"], name="conv")
+    path = save(tmp_path / "c.onnx", [node], [("x", [1, 3, 8, 8])], ["y"])
+    assert_user_error(run("model", path), "node 'conv' (Conv) has 1 input; expected 2 to 3 (X, W, B)")
+
+
+def test_conv_with_an_empty_weight_name_is_refused(tmp_path: Path) -> None:
+    """A Conv whose weight input is the empty name: required, so refused."""
+    node = helper.make_node("Conv", ["x", ""], ["y"], name="conv")
+    path = save(tmp_path / "c.onnx", [node], [("x", [1, 3, 8, 8])], ["y"])
+    assert_user_error(run("model", path), "node 'conv' (Conv): input 1 (W) is required but empty")
+
+
+def _clip_min(**fields: Any) -> onnx.TensorProto:
+    tensor = onnx.TensorProto(name="lo", **{k: v for k, v in fields.items() if k != "location"})
+    if "location" in fields:
+        tensor.data_location = TensorProto.EXTERNAL
+        tensor.external_data.add(key="location", value=fields["location"])
+    return tensor
+
+
+@pytest.mark.parametrize(
+    ("tensor", "fragment"),
+    [
+        (_clip_min(data_type=TensorProto.FLOAT, dims=[0]), "is empty"),
+        (_clip_min(data_type=TensorProto.FLOAT, dims=[1], raw_data=b"\x00\x00"), "cannot be read"),
+        (_clip_min(data_type=TensorProto.STRING, dims=[1], string_data=[b"0"]), "is STRING"),
+        (_clip_min(data_type=0, dims=[1], raw_data=b"\x00" * 4), "is UNDEFINED"),
+        (_clip_min(data_type=TensorProto.FLOAT, dims=[], location="absent.bin"), "is stored outside the file"),
+    ],
+)
+def test_clip_bound_that_cannot_be_read_is_refused(tmp_path: Path, tensor: onnx.TensorProto, fragment: str) -> None:
+    """Clip's min: empty, too short, text, of no type, or external with no data: a named error."""
+    node = helper.make_node("Clip", ["x", "lo"], ["y"], name="clip")
+    path = save(tmp_path / "clip.onnx", [node], [("x", [1, 3, 4, 4])], ["y"], [tensor])
+    assert_user_error(run("model", path), "node 'clip' (Clip): input 'lo' (min)", fragment)
+
+
+# --- 6. digits ------------------------------------------------------------------------
+
+
+def test_tensor_of_more_than_30_digits_of_elements_is_refused(tmp_path: Path) -> None:
+    """A rank-8 input of 10**4 per dimension has 10**32 elements: refused (every figure stays exact and printable);
+    10**29 elements (30 digits) is read."""
+    relu = [helper.make_node("Relu", ["x"], ["y"], name="r")]
+    path = save(tmp_path / "big.onnx", relu, [("x", [10**4] * 8)], ["y"])
+    assert_user_error(run("model", path), "input 'x' is", "more than 30 digits of elements", "at most 30 digits are accepted")
+    assert run("model", save(tmp_path / "ok.onnx", relu, [("x", [10**4] * 7 + [10])], ["y"])).exit_code == 0
+
+
+def test_initializer_of_huge_dimensions_is_refused(tmp_path: Path) -> None:
+    """A stripped weight of 2**62 x 2**62 x ... (no data) is refused by its element count, not costed."""
+    weight = onnx.TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[2**62] * 4)
+    weight.data_location = TensorProto.EXTERNAL
+    weight.external_data.add(key="location", value="absent.bin")
+    node = helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")
+    path = save(tmp_path / "w.onnx", [node], [("x", [1, 1, 2**62, 2**62])], ["y"], [weight])
+    assert_user_error(run("model", path), "more than 30 digits of elements")
+
+
+# --- 7. entry counts ------------------------------------------------------------------
+
+
+def _model(tmp_path: Path, nodes: list[onnx.NodeProto], inputs: list[onnx.ValueInfoProto] | None = None) -> str:
+    inputs = inputs or [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 4])]
+    graph = helper.make_graph([], "g", inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    graph.node.extend(nodes)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    path = tmp_path / "bomb.onnx"
+    path.write_bytes(model.SerializeToString())
+    return str(path)
+
+
+def _refused_fast(path: str, *fragments: str) -> None:
+    start = time.perf_counter()
+    assert_user_error(run("model", path), *fragments)
+    assert time.perf_counter() - start < 1
+
+
+def test_node_of_too_many_attributes_is_refused(tmp_path: Path) -> None:
+    """A node of 10,001 attributes is refused while the bytes are counted."""
+    node = helper.make_node("Relu", ["x"], ["y"])
+    node.attribute.extend([helper.make_attribute("a", 1)] * 10_001)
+    _refused_fast(_model(tmp_path, [node]), "a node has more than 10,000 inputs, outputs and attributes")
+
+
+def test_node_of_too_many_inputs_is_refused(tmp_path: Path) -> None:
+    """A Sum of 10,001 inputs is refused; one of 9,999 is read."""
+    _refused_fast(_model(tmp_path, [helper.make_node("Sum", ["x"] * 10_000, ["y"])]), "more than 10,000 inputs, outputs and attributes")
+    assert run("model", _model(tmp_path, [helper.make_node("Sum", ["x"] * 9_999, ["y"])])).exit_code == 0
+
+
+def test_attribute_of_too_many_values_is_refused(tmp_path: Path) -> None:
+    """An attribute of 100,001 ints (packed) is refused, counted without being parsed."""
+    node = helper.make_node("Relu", ["x"], ["y"], big=list(range(100_001)))
+    _refused_fast(_model(tmp_path, [node]), "an attribute has more than 100,000 values")
+
+
+def test_tensor_of_too_many_dimensions_is_refused(tmp_path: Path) -> None:
+    """An input of rank 65 is refused; rank 64 is read."""
+    big = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1] * 65)]
+    _refused_fast(_model(tmp_path, [helper.make_node("Relu", ["x"], ["y"])], big), "a tensor has more than 64 dimensions")
+    ok = [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1] * 64)]
+    assert run("model", _model(tmp_path, [helper.make_node("Relu", ["x"], ["y"])], ok)).exit_code == 0
+
+
+def test_initializer_of_too_many_dimensions_is_refused(tmp_path: Path) -> None:
+    """An initializer of rank 65 (packed dims) is refused."""
+    weight = onnx.TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[1] * 65, raw_data=b"\x00" * 4)
+    path = save(tmp_path / "w.onnx", [helper.make_node("Add", ["x", "w"], ["y"])], [("x", [1, 1])], ["y"], [weight])
+    _refused_fast(path, "a tensor has more than 64 dimensions")
+
+
+def test_too_many_entries_in_all_are_refused(tmp_path: Path) -> None:
+    """100 nodes of 5,000 entries each (4,998 attributes, an input, an output) and themselves: 500,100 in all, refused."""
+    node = helper.make_node("Relu", ["x"], ["y"])
+    node.attribute.extend([helper.make_attribute("a", 1)] * 4_998)
+    _refused_fast(_model(tmp_path, [node] * 100), "the model has more than 500,000 entries in all")
+
+
+# --- 14, 15. --input ------------------------------------------------------------------
+
+
+def _two_inputs(tmp_path: Path, second: list[int | str]) -> str:
+    node = helper.make_node("Add", ["a", "b"], ["y"], name="add")
+    return save(tmp_path / "two.onnx", [node], [("a", [1, 3, 4, 4]), ("b", second)], ["y"])
+
+
+def test_second_dynamic_input_is_set_by_name(tmp_path: Path) -> None:
+    """A dynamic second input: the error says --input b=..., and following it costs the graph."""
+    path = _two_inputs(tmp_path, [1, 3, "h", 4])
+    assert_user_error(run("model", path), "input 'b' has dynamic dimension 'h'; give --input b=NxCxHxW")
+    data = run_json("model", path, "--all-ops", "--input", "b=1x3x4x4")
+    assert data["layers"][0]["out"] == [4, 4, 3]
+
+
+def test_input_by_name_must_name_an_input(tmp_path: Path) -> None:
+    """--input c=... for a graph whose inputs are a and b: refused, naming them."""
+    path = _two_inputs(tmp_path, [1, 3, "h", 4])
+    result = run("model", path, "--input", "c=1x3x4x4")
+    assert_user_error(result, "--input 'c=1x3x4x4': the graph has no input 'c'; its inputs are 'a', 'b'")
+
+
+def test_rank_9_dynamic_input_is_told_what_input_takes(tmp_path: Path) -> None:
+    """A rank-9 dynamic input: the suggested --input is accepted (ranks up to 64 are)."""
+    node = helper.make_node("Relu", ["x"], ["y"], name="r")
+    path = save(tmp_path / "r9.onnx", [node], [("x", ["n", 1, 1, 1, 1, 1, 1, 1, 1])], ["y"])
+    result = run("model", path)
+    assert_user_error(result, "give --input with one size per dimension (e.g. 1x1x1x1x1x1x1x1x1)")
+    assert run("model", path, "--input", "1x1x1x1x1x1x1x1x1").exit_code == 0
