@@ -16,7 +16,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set, Sized
 from typing import TYPE_CHECKING, Any, SupportsIndex, Union
 
-from convcost.core.shapes import MAX_DIGITS, parse_int, shown
+from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, parse_int, shown
 from convcost.errors import ConvcostError
 from convcost.factorize import FACTORIZATIONS, METHODS, LayerReport, LayerSpec, Target
 from convcost.factorize import cost_layer as _cost_layer
@@ -45,17 +45,58 @@ Kernel = Union[str, Iterable[Iterable[object]]]
 
 
 def _scalar(value: object) -> object:
-    """An int-like number (numpy's int64, an IntEnum) as a plain int; anything else as given, for the parsers to judge."""
-    if isinstance(value, (bool, str, float)) or value is None:
+    """A number as its plain value: an int-like one (numpy's int64, an IntEnum, a whole Fraction or
+    Decimal) as an int; numpy's float64 or float32 as a float; a Decimal (finite) or another
+    Rational as an exact Fraction. Anything else (bools, numpy's too) as given, for the parsers to judge."""
+    if isinstance(value, (bool, str)) or value is None:
         return value
     if isinstance(value, int):
         return int(value)
+    if isinstance(value, float):
+        return float(value)
     if isinstance(value, SupportsIndex):
         try:
             return operator.index(value)
         except TypeError:  # numpy's bool: refused by the parsers as given
             return value
-    return value
+    import numbers
+
+    if isinstance(value, numbers.Rational):
+        numerator, denominator = int(value.numerator), int(value.denominator)
+    elif isinstance(value, numbers.Real):  # a binary float type (numpy's float32): its value as a float
+        return float(value)
+    elif isinstance(value, numbers.Number) and hasattr(value, "as_integer_ratio"):  # decimal.Decimal
+        try:
+            numerator, denominator = value.as_integer_ratio()
+        except (ValueError, OverflowError, TypeError):  # NaN, infinity: refused by the parsers as given
+            return value
+    else:
+        return value
+    if denominator == 1:
+        return numerator
+    from fractions import Fraction
+
+    return Fraction(numerator, denominator)
+
+
+def _decimal_text(value: object, what: str) -> object:
+    """An exact non-whole number (a Fraction, a Decimal) as the decimal text the CLI takes
+    (``0.25``); one with no finite decimal expansion (1/3) is refused: a --rank fraction is a decimal."""
+    from fractions import Fraction
+
+    if not isinstance(value, Fraction):
+        return value
+    denominator, places = value.denominator, 0
+    while denominator % 2 == 0 or denominator % 5 == 0:
+        denominator //= next(factor for factor in (10, 2, 5) if denominator % factor == 0)
+        places += 1
+    if denominator != 1:
+        raise ConvcostError(f"{what}: expected a decimal fraction (e.g. 0.25), got {shown(value)}, which has no finite decimal expansion")
+    if places > MAX_DIGITS:
+        raise ConvcostError(f"{what}: expected a decimal fraction (e.g. 0.25), got {shown(value)}: {DIGITS_REASON}")
+    scaled = abs(value.numerator) * 10**places // value.denominator
+    whole, part = divmod(scaled, 10**places)
+    return ("-" if value < 0 else "") + f"{whole}.{part:0{places}d}".rstrip("0")
 
 
 _LONGEST_SIZE = 4
@@ -104,9 +145,12 @@ def _field(key: str, value: object) -> object:
             return f"{value.r3}x{value.r4}"
     if key == "rank" and isinstance(value, (tuple, list)):
         items = [_scalar(item) for item in value]
+        items = [_decimal_text(item, "rank") for item in items]
         if all(isinstance(item, int) and not isinstance(item, bool) and abs(item) < 10**MAX_DIGITS for item in items):
             return "x".join(map(str, items))
         return items  # refused by the parser, shown as given
+    if key == "rank":
+        return _decimal_text(_scalar(value), "rank")
     return _scalar(value)
 
 
@@ -226,7 +270,10 @@ def _yaml_ready(data: object) -> object:
             if isinstance(value, Mapping):
                 mapping: dict[object, object] = {}
                 memo[id(value)] = mapping
-                mapping.update((convert(key), convert(item)) for key, item in value.items())
+                for key, item in value.items():
+                    if isinstance(key, (Mapping, list, tuple, Set)):  # a YAML file's rule, worded the same
+                        raise ConvcostError(f"model: keys must be plain words, got {_describe(key)}")
+                    mapping[convert(key)] = convert(item)
                 return mapping
             items: list[object] = []
             memo[id(value)] = items
@@ -236,7 +283,9 @@ def _yaml_ready(data: object) -> object:
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**MAX_DIGITS:
             # refused as the file would refuse it, before yaml's str() of it fails past 4,300 digits
             raise ConvcostError(f"model: expected whole numbers of at most {MAX_DIGITS} digits, got {shown(value)}")
-        return float(value) if isinstance(value, float) else value  # numpy's float64: refused as a float when read
+        if type(value).__name__ == "Fraction":  # a Fraction or Decimal: the decimal text a file would hold (0.25)
+            return _decimal_text(value, "model")
+        return float(value) if isinstance(value, float) else value  # numpy's float64: a float, as a file's 0.25
 
     return convert(data)
 
@@ -271,8 +320,28 @@ def load_model(source: ModelSource) -> ModelSpec:
     if isinstance(source, str) and _is_text(source):
         return load_model_text(source, "<text>")
     if isinstance(source, (str, os.PathLike)):
-        return _load_model(_path(source, "model"))
+        from convcost.frontends import is_onnx
+
+        path = _path(source, "model")
+        if is_onnx(path):
+            raise ConvcostError(f"model: {shown(path)} is an ONNX file; load_model reads model files (YAML): use cost_model_file")
+        return _load_model(path)
     raise ConvcostError(f"model: expected a file path, YAML text or a mapping, got {_describe(source)}")
+
+
+def _model_options(
+    rank: object, mid: object, method: object, target: object, target_params: object
+) -> tuple[Any, int | None, str | None, tuple[Target, ...]]:
+    """``rank``, ``mid``, ``method``, ``target`` and ``target_params`` checked as the flags of the same names."""
+    from convcost.factorize import check_choice, parse_rank
+
+    rank_value = None if rank is None else parse_rank(_field("rank", rank), "rank")
+    mid_value = _optional_int(mid, "mid")
+    if method is not None:
+        _names(method if isinstance(method, str) else [method], "method", ("standard", *FACTORIZATIONS))
+    targets = _targets(target, target_params)
+    check_choice(rank_value, mid_value, targets)
+    return rank_value, mid_value, method if isinstance(method, str) else None, targets
 
 
 def cost_model(
@@ -286,17 +355,14 @@ def cost_model(
 ) -> ModelReport:
     """Cost every layer of a model (anything load_model takes), as ``convcost model`` does: ``rank``,
     ``mid``, ``method`` (the per-layer rows of that what-if variant), ``target`` and ``target_params``
-    as the flags of the same names."""
+    as the flags of the same names. An ONNX file: see :func:`cost_model_file`."""
     from convcost.analysis.network import cost_model as _cost_model
-    from convcost.factorize import check_choice, parse_rank
+    from convcost.frontends import is_onnx
 
-    rank_value = None if rank is None else parse_rank(_field("rank", rank), "rank")
-    mid_value = _optional_int(mid, "mid")
-    if method is not None:
-        _names(method if isinstance(method, str) else [method], "method", ("standard", *FACTORIZATIONS))
-    targets = _targets(target, target_params)
-    check_choice(rank_value, mid_value, targets)
-    return _cost_model(load_model(model), rank_value, mid_value, method, targets)
+    if isinstance(model, (str, os.PathLike)) and not (isinstance(model, str) and _is_text(model)) and is_onnx(_path(model, "model")):
+        return cost_model_file(model, rank, mid, method, target=target, target_params=target_params)
+    options = _model_options(rank, mid, method, target, target_params)
+    return _cost_model(load_model(model), *options)
 
 
 def cost_model_file(
@@ -307,9 +373,34 @@ def cost_model_file(
     *,
     target: str | None = None,
     target_params: str | None = None,
+    input_shape: Size | None = None,
+    all_ops: bool = False,
 ) -> ModelReport:
-    """Load and cost a model file, as ``convcost model PATH`` does."""
-    return cost_model(_path(path), rank, mid, method, target=target, target_params=target_params)
+    """Load and cost a model file, YAML (``-``: standard input) or ONNX (by its ``.onnx`` extension),
+    as ``convcost model PATH`` does: the report's JSON (:func:`to_json`) is the command's ``--format json``.
+
+    ONNX only, as the flags: ``input_shape`` (``--input``: ``"1x3x224x224"`` or ``(1, 3, 224, 224)``)
+    fixes a dynamic input's shape; ``all_ops`` (``--all-ops``) keeps a row for every node."""
+    from convcost.analysis.network import cost_graph
+    from convcost.frontends import load_graph
+
+    name = _path(path)
+    options = _model_options(rank, mid, method, target, target_params)
+    if not isinstance(all_ops, bool):
+        raise ConvcostError(f"all_ops: expected True or False, got {_describe(all_ops)}")
+    dims = None if input_shape is None else _input_text(input_shape)
+    return cost_graph(load_graph(name, dims, all_ops), *options)
+
+
+def _input_text(value: object) -> str:
+    """An ONNX input shape as ``--input`` takes it: text as given, a list or tuple of whole numbers joined by ``x``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)) and 1 <= len(value) <= 8:
+        items = [_scalar(item) for item in value]
+        if all(isinstance(item, int) and not isinstance(item, bool) and 0 <= item < 10**MAX_DIGITS for item in items):
+            return "x".join(map(str, items))
+    raise ConvcostError(f"input_shape: expected NxCxHxW or HxWxC as text or a list of whole numbers (e.g. 1x3x224x224), got {shown(value)}")
 
 
 def _report(model: object) -> ModelReport:
@@ -411,11 +502,13 @@ def separability(kernel: Kernel, tolerance: float | None = None) -> Separability
 
     ``tolerance`` (for kernels with decimals) as ``--tol``: from 0 to below 1, default 1e-9.
     """
+    from fractions import Fraction
+
     from convcost.separable import DEFAULT_TOLERANCE
     from convcost.separable import separability as _separability
 
-    tol = DEFAULT_TOLERANCE if tolerance is None else tolerance
-    if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 <= tol < 1:
+    tol = DEFAULT_TOLERANCE if tolerance is None else _scalar(tolerance)
+    if isinstance(tol, bool) or not isinstance(tol, (int, float, Fraction)) or not 0 <= tol < 1:
         raise ConvcostError(f"tolerance: expected a number from 0 to below 1, got {shown(tolerance)}")
     return _separability(_kernel_rows(kernel), float(tol))
 

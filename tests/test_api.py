@@ -547,3 +547,74 @@ def test_separability_reads_rows_no_further_than_the_size_limit() -> None:
     _error(lambda: convcost.separability([itertools.count()]), f"more than {MAX_SIZE} entries in row 1")
     numpy = pytest.importorskip("numpy")
     assert convcost.separability(numpy.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]])).rank == 1
+
+
+# --- arguments of any type, numbers of any numeric type, ONNX files -------------------------------
+
+_DICT_MODEL = {"input": "8x8x4", "layers": [{"type": "conv", "k": 3, "out": 8}]}
+
+
+@pytest.mark.parametrize(
+    ("call", "fragment"),
+    [
+        (lambda: convcost.build_layer({28, 8}, k=3, out=16), "inp: expected HxWxC"),
+        (lambda: convcost.build_layer("28x28x8", k={3}, out=16), "k: expected N or AxB"),
+        (lambda: convcost.build_layer("28x28x8", k=3, out={16}), "out: expected a whole number"),
+        (lambda: convcost.build_layer("28x28x8", k=3, out=16, rank={3}), "rank: expected a rank"),
+        (lambda: convcost.build_layer("28x28x8", k=3, out=16, name={"a"}), "name: expected a name, got set"),
+        (lambda: convcost.cost_layer({"in": "8x8x3", "k": 3, "out": {4}}), "out: expected a whole number"),
+        (lambda: convcost.cost_model({**_DICT_MODEL, ("a",): 1}), "model: keys must be plain words, got tuple ('a')"),
+        (lambda: convcost.cost_model({"input": "8x8x4", "layers": [{"type": "conv", ("k",): 3, "out": 8}]}), "keys must be plain words"),
+    ],
+)
+def test_unhashable_arguments_are_convcost_errors(call: Callable[[], object], fragment: str) -> None:
+    """A set, or a tuple as a mapping key, is a ConvcostError naming it, never a bare TypeError."""
+    _error(call, fragment)
+
+
+def test_numbers_of_any_numeric_type_are_taken_as_their_value() -> None:
+    """numpy scalars, Fraction, Decimal and int subclasses are their value (a bool never is)."""
+    import enum
+    from decimal import Decimal
+
+    import numpy as np
+
+    class Size(enum.IntEnum):
+        K = 3
+
+    def report(**kwargs: Any) -> str:
+        return convcost.to_json(convcost.cost_layer(convcost.build_layer("28x28x8", **kwargs)))
+
+    half = report(k=3, out=16, rank=0.5)
+    for value in (np.float64(0.5), np.float32(0.5), Fraction(1, 2), Decimal("0.5"), Decimal("0.50")):
+        assert report(k=3, out=16, rank=value) == half, value
+    whole = report(k=3, out=16, rank=4)
+    for value in (np.int64(4), Fraction(8, 2), Decimal("4"), Decimal("4.0")):
+        assert report(k=3, out=16, rank=value) == whole, value
+    assert report(k=Size.K, out=Decimal(16), groups=Fraction(2), mid=np.uint8(4)) == report(k=3, out=16, groups=2, mid=4)
+    rows = convcost.cost_model(_DICT_MODEL, rank=Fraction(1, 4)).whatif
+    assert rows == convcost.cost_model(_DICT_MODEL, rank=0.25).whatif
+    assert convcost.separability([[Decimal("0.1"), Decimal("0.2")], [Decimal("0.2"), Decimal("0.4")]]).rank == 1
+    assert convcost.separability("1 2; 2 4", tolerance=np.float64(1e-6)).rank == 1
+    _error(lambda: convcost.build_layer("28x28x8", k=3, out=16, rank=Fraction(1, 3)), "rank: expected a decimal fraction", "1/3")
+    _error(lambda: convcost.build_layer("28x28x8", k=3, out=16, rank=Decimal("NaN")), "rank: expected a rank", "NaN")
+    _error(lambda: convcost.build_layer("28x28x8", k=3, out=16, rank=np.bool_(True)), "rank: expected a rank", "True")
+    _error(lambda: convcost.build_layer("28x28x8", k=Decimal("3.5"), out=16), "k: expected N or AxB", "7/2")
+
+
+def _onnx_paths(tmp_path: Path) -> list[str]:
+    from onnx_cases import CASES, case_file
+
+    return [*(case_file(tmp_path, name) for name in sorted(CASES)), str(ROOT / "tests" / "data" / "resnet18.onnx")]
+
+
+def test_cost_model_file_costs_onnx_files_as_the_cli_does(tmp_path: Path) -> None:
+    """cost_model_file (and cost_model) on a .onnx file: the JSON of `convcost model FILE --format json`, for every test graph."""
+    for path in _onnx_paths(tmp_path):
+        expected = run("model", path, "--format", "json").stdout
+        assert convcost.to_json(convcost.cost_model_file(path)) + "\n" == expected, path
+        assert convcost.to_json(convcost.cost_model(Path(path))) + "\n" == expected, path
+    resnet = str(ROOT / "tests" / "data" / "resnet18.onnx")
+    variant = run("model", resnet, "--method", "cp", "--rank", "0.25", "--all-ops", "--format", "json").stdout
+    assert convcost.to_json(convcost.cost_model_file(resnet, rank=0.25, method="cp", all_ops=True)) + "\n" == variant
+    _error(lambda: convcost.load_model(resnet), "is an ONNX file", "cost_model_file")

@@ -269,9 +269,9 @@ layers:
 
 
 def test_as_tucker2_rank_above_full_is_an_error(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
-    """A layer's own ranks above its full ranks: an error with the file's location."""
+    """A layer's own ranks above its full ranks: an error with the file's location (as a single rank above the full rank is)."""
     text = "input: 8x8x4\nlayers:\n  - {type: conv, k: 3, out: 8, as: tucker2, rank: 6x6}\n"
-    assert_user_error(run("model", tmp_yaml(text)), ":3:", "as: tucker2 does not apply", "above the full ranks 4x8")
+    assert_user_error(run("model", tmp_yaml(text)), ":3:", "ranks 6x6 are above the full ranks 4x8", "expected R3 from 1 to 4")
 
 
 # --- formulas against independently written expressions ----------------------------------------
@@ -604,3 +604,14 @@ def test_largest_is_right_whatever_the_guess(answer: int, guess: int | None, hi:
     assert largest(meets, hi, guess) == expected
     if guess == expected:
         assert len(calls) <= 2
+
+
+@pytest.mark.parametrize("rank", ["17", "17x1", "1x17", "257x1"])
+def test_a_rank_above_the_full_rank_is_refused_pair_or_not(rank: str) -> None:
+    """--rank 17x1 is refused as --rank 17 is (exit 2), not shown as tucker2 'not applicable' with exit 0."""
+    result = run("layer", "--in", "8x8x16", "--k", "3", "--out", "16", "--method", "tucker2", "--rank", rank)
+    r3, r4 = rank.split("x") if "x" in rank else (rank, rank)
+    expected = f"Error: ranks {r3}x{r4} are above the full ranks 16x16 = CxN (R3 <= C, R4 <= N); "
+    expected += "expected R3 from 1 to 16 and R4 from 1 to 16\n"
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", expected)
+    assert run("layer", "--in", "8x8x16", "--k", "3", "--out", "16", "--rank", rank).exit_code == 2

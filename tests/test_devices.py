@@ -6,7 +6,7 @@ import json
 from fractions import Fraction
 
 import pytest
-from conftest import assert_user_error, run
+from conftest import assert_user_error, run, run_json
 
 from convcost.analysis.devices import (
     builtin_devices,
@@ -200,3 +200,24 @@ def test_source_markdown_links_only_http_addresses(name: str, source: str, expec
     from convcost.cli.devices import source_markdown
 
     assert source_markdown(name, source) == expected
+
+
+def test_leading_zeros_in_device_figures_are_refused_like_every_number(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """`peak: 010` in a --devices file and `--device peak=010` are refused, as `--batch 010` is (no reading as 10)."""
+    table = tmp_path / "devices.yaml"
+    table.write_text("mine:\n  peak: 010\n  bandwidth: 1G\n", encoding="utf-8")
+    layer = ["layer", "--in", "8x8x3", "--k", "3", "--out", "4"]
+    zero = "has a leading zero, which is ambiguous (YAML 1.1 reads it as octal); write the number without it"
+    assert_user_error(run(*layer, "--devices", str(table), "--device", "mine"), f"devices.yaml:2:9: '010' {zero}")
+    result = run(*layer, "--device", "peak=010,bw=1G")
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", f"Error: --device peak: '010' {zero}\n")
+    for flags in (["--device", "peak=1T,bw=00.5G"], ["--device", "a100", "--max-time", "010ms"], ["--target", "04x"], ["--rank", "00.25"]):
+        assert_user_error(run(*layer, *flags), zero)
+    assert run(*layer, "--device", "peak=0.5T,bw=1G", "--max-time", "0.5ms", "--rank", "0.25").exit_code == 0
+
+
+def test_max_time_takes_the_greek_mu_as_the_micro_sign() -> None:
+    """--max-time 1.5μs (Greek mu U+03BC) is 1.5µs (micro sign U+00B5) and 1.5us."""
+    layer = ["layer", "--in", "8x8x3", "--k", "3", "--out", "4", "--device", "a100", "--format", "json"]
+    budget = run_json(*layer, "--max-time", "1.5us")["budget"]
+    assert run_json(*layer, "--max-time", "1.5\u03bcs")["budget"] == run_json(*layer, "--max-time", "1.5\u00b5s")["budget"] == budget

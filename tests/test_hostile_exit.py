@@ -162,3 +162,11 @@ def test_undecodable_file_names_are_written_back(tmp_path: os.PathLike[str]) -> 
     result = subprocess.run([sys.executable, "-m", "convcost", "model", name], capture_output=True, timeout=30, check=False)
     assert (result.returncode, result.stderr) == (0, b"")
     assert b"8x8x3 -> 6x6x4" in result.stdout
+
+
+def test_over_budget_with_stderr_full_still_exits_1() -> None:
+    """Over budget with stderr unwritable (2>/dev/full): exit 1, the budget verdict, never 2."""
+    with open("/dev/full", "w") as full:
+        result = run_process(*LAYER, "--max-mults", "1k", stderr=full)
+    assert result.returncode == 1
+    assert result.stdout.decode().startswith("28x28x8 -> 26x26x16")

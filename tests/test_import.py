@@ -147,3 +147,27 @@ def test_batch_key_is_a_count(tmp_yaml: Any) -> None:
     assert run_json("model", tmp_yaml(body.format(3)))["totals"] == {"mults": 3 * 64 * 4 * 27, "params": 108}
     for bad, fragment in (("0", "expected a whole number >= 1"), ("0x3", "batch"), ("2.5", "batch"), ("1000001", "from 1 to 1,000,000")):
         assert_user_error(run("model", tmp_yaml(body.format(bad))), ":2:", fragment)
+
+
+def test_names_round_trip_exactly_or_are_renamed_with_a_comment(tmp_path: Path) -> None:
+    """Node names YAML cannot hold raw (U+FFFE, U+0085, quotes, line separators) come back exactly; over 1,000
+    characters or 'input': a unique name with a comment; the totals always equal the ONNX file's."""
+    names = ["a\ufffeb", "x\x85y", 'q"\\z', "\u2028", "tab\t", "bom\ufeff", "=cmd|' /C calc'!A0", "L" * 1500, "input", "L" * 1500]
+    nodes = [
+        helper.make_node("Conv", [f"t{i - 1}" if i else "x", f"w{i}"], [f"t{i}"], name=name, pads=[1, 1, 1, 1])
+        for i, name in enumerate(names)
+    ]
+    nodes.append(helper.make_node("Add", ["t1", f"t{len(names) - 1}"], ["y"], name="add"))
+    onnx_path = save(tmp_path / "names.onnx", nodes, [("x", [1, 4, 8, 8])], ["y"], [init(f"w{i}", [4, 4, 3, 3]) for i in range(len(names))])
+    spec = import_to(tmp_path, onnx_path)
+    text = Path(spec).read_text(encoding="utf-8")
+    assert '  - name: "a\\uFFFEb"\n' in text
+    assert '  - name: "x\\x85y"\n' in text
+    assert "# 3 layer names differ from their ONNX nodes' (a comment above each says why).\n" in text
+    assert '  # renamed from the ONNX node "input": input is the model input\'s name\n  - name: "input_"\n' in text
+    assert text.count("characters are over the model file's 1,000\n") == 2
+    onnx_data, yaml_data = run_json("model", onnx_path), run_json("model", spec)
+    assert yaml_data["totals"] == onnx_data["totals"]
+    written = [r["name"] for r in yaml_data["layers"] if r["mults"]]
+    assert written[:7] == names[:7] == [r["name"] for r in onnx_data["layers"]][:7]
+    assert written[7:] == ["L" * 988 + "~1", "input_", "L" * 988 + "~2"]

@@ -3,6 +3,8 @@ where they came from; completion, flag suggestions and --version."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -10,6 +12,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from click.testing import CliRunner, Result
@@ -47,9 +50,11 @@ ANSI = re.compile("\x1b\\[")
 
 
 def run_terminal(*args: str, width: int | str, **env: str) -> Result:
-    """The CLI as a terminal of ``width`` columns sees it (rich's TTY_COMPATIBLE), without colour."""
+    """The CLI as a terminal of ``width`` columns sees it (rich's TTY_COMPATIBLE, and a stdout
+    that says it is a tty), without colour."""
     environment = {"COLUMNS": str(width), "TTY_COMPATIBLE": "1", "NO_COLOR": "1", **env}
-    return CliRunner().invoke(cli, list(args), env=environment, catch_exceptions=False, prog_name="convcost")
+    with mock.patch("convcost.render.console.is_tty", return_value=True):
+        return CliRunner().invoke(cli, list(args), env=environment, catch_exceptions=False, prog_name="convcost")
 
 
 def figures(args: list[str], keys: tuple[str, ...] = ("mults", "params")) -> set[str]:
@@ -434,3 +439,27 @@ def test_render_names_do_not_depend_on_import_order() -> None:
 
     code = "import convcost.render.dispatch, convcost.render.console; from convcost import render; assert callable(render.views)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_csv_neutralises_cells_a_spreadsheet_would_run_as_formulas(tmp_path: Path) -> None:
+    """CSV text cells starting with =, +, -, @, tab or CR get a leading quote (OWASP); figures stay numbers."""
+    names = ["=cmd|' /C calc'!A0", "+SUM(1)", "-2+3", "@SUM(1)", "\tTAB", "\rCR", "plain"]
+    layers = "".join(f"  - {{name: {json.dumps(name)}, type: pointwise, out: 4}}\n" for name in names)
+    path = tmp_path / "evil.yaml"
+    path.write_text(f"input: 8x8x3\nlayers:\n{layers}", encoding="utf-8")
+    text = run("model", str(path), "--format", "csv").stdout
+    rows = list(csv.reader(io.StringIO(text)))[1:8]
+    assert [row[2] for row in rows] == ["'=cmd|' /C calc'!A0", "'+SUM(1)", "'-2+3", "'@SUM(1)", "'\\tTAB", "'\\rCR", "plain"]
+    assert [row[1] for row in rows] == ["1", "2", "3", "4", "5", "6", "7"]
+    assert "\nlayer,4,'@SUM(1),pointwise,8x8x4,8x8x4,1x1,1024,16," in text  # index, mults and params stay bare numbers
+
+
+@pytest.mark.parametrize("env", [{"FORCE_COLOR": "1"}, {"TTY_COMPATIBLE": "1"}, {"FORCE_COLOR": "1", "TTY_COMPATIBLE": "1"}])
+def test_forced_colour_on_a_pipe_keeps_the_natural_layout(env: dict[str, str]) -> None:
+    """FORCE_COLOR / TTY_COMPATIBLE with stdout a pipe: colour may come, the layout stays natural (every column, COLUMNS ignored)."""
+    base = {key: value for key, value in os.environ.items() if key not in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "COLUMNS")}
+    command = [sys.executable, "-m", "convcost", *MODEL]
+    plain = subprocess.run(command, capture_output=True, text=True, env=base, check=True).stdout
+    forced = subprocess.run(command, capture_output=True, text=True, env={**base, **env, "COLUMNS": "40"}, check=True).stdout
+    assert "Left out at this width" not in forced
+    assert re.sub("\x1b\\[[0-9;]*m", "", forced) == plain

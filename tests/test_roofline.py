@@ -839,3 +839,32 @@ def test_model_table_reports_peak_activation_memory() -> None:
     out = run("model", str(SPECS / "resnet50.yaml"), "--device", "a100").stdout
     memory = data["memory"]
     assert f"Peak activation memory: {memory['peak_bytes']:,} bytes at {memory['at']}; weights {memory['weights_bytes']:,} bytes." in out
+
+
+# --- figures past the float range --------------------------------------------------------
+
+_N = "9" * 30
+_TINY = "peak=0." + "0" * 28 + "1e-99,bw=1e-99"
+PAST_FLOAT = (
+    "Error: the standard layer: its roofline time, about 1e+314 s, is past the largest number JSON and CSV can hold (about 1.8e+308); "
+    "convcost refuses figures it cannot state, in every format: give a device with a higher peak and bandwidth, or smaller layers\n"
+)
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "table", "markdown"])
+def test_time_past_float_range_is_refused_in_every_format(fmt: str) -> None:
+    """A roofline time above the largest float is one Error line and exit 2 in every format, never an OverflowError."""
+    args = ["layer", "--in", f"{_N}x{_N}x{_N}", "--k", _N, "--padding", _N, "--out", _N, "--method", "standard"]
+    result = run(*args, "--device", _TINY, "--batch", "1000000", "--format", fmt)
+    assert (result.exit_code, result.stdout, result.stderr) == (2, "", PAST_FLOAT)
+
+
+def test_a_network_whose_time_sum_is_past_float_range_is_refused(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """Two layers of 1e308 s each fit a float, their 2e308 s sum does not: refused, naming the network."""
+    a, half = "1" + "0" * 29, "5" + "0" * 28
+    layer = f"{{type: conv, k: {a}, padding: {half}, out: {a}}}"
+    one = tmp_yaml(f"input: {a}x{a}x{a}\nlayers:\n  - {layer}\n", "one.yaml")
+    two = tmp_yaml(f"input: {a}x{a}x{a}\nlayers:\n  - {layer}\n  - {{type: conv, k: {a}, padding: {half}, out: {a}}}\n", "two.yaml")
+    device = ["--device", "peak=0." + "0" * 28 + "2e-99,bw=1", "--batch", "1000000"]
+    assert 1e308 <= run_json("model", one, *device)["roofline"]["time_s"] < 1.1e308
+    assert_user_error(run("model", two, *device, "--format", "csv"), "the network", "roofline time, about 1e+308 s", "JSON and CSV")

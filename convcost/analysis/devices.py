@@ -68,6 +68,10 @@ def parse_rate(value: object, what: object, unit: str) -> Fraction:
             + (f": {DIGITS_REASON}" if too_long else "")
         )
     whole, frac, exponent, suffix = match.groups()
+    if len(whole) > 1 and whole[0] == "0":  # the rule every whole number and size follows (``--batch 010``)
+        from convcost.core.shapes import leading_zero
+
+        raise ConvcostError(f"{what}: {leading_zero(text or '')}")
     number = Fraction(int(whole + (frac or "")), 10 ** len(frac or "")) * SI[suffix] * Fraction(10) ** int(exponent or 0)
     if number <= 0:
         raise ConvcostError(f"{what}: expected a figure above 0 {unit}, got {_shown(value)}")
@@ -229,8 +233,9 @@ def find_device(spec: str, table_path: str | None = None) -> Device:
     raise ConvcostError(f"--device: unknown device {_shown(spec)}{hint} (known: {', '.join(table)}; or peak=19.5T,bw=1555G)")
 
 
-_DURATION = re.compile(r"([0-9]+)(?:\.([0-9]+))?\s*(s|ms|us|µs|ns)")
-_SECONDS = {"s": 1, "ms": 10**3, "us": 10**6, "µs": 10**6, "ns": 10**9}
+_DURATION = re.compile(r"([0-9]+)(?:\.([0-9]+))?\s*(s|ms|us|\u00b5s|\u03bcs|ns)")
+_SECONDS = {"s": 1, "ms": 10**3, "us": 10**6, "\u00b5s": 10**6, "\u03bcs": 10**6, "ns": 10**9}
+"""Microseconds as ``us``, with the micro sign (U+00B5) or the Greek mu (U+03BC) that keyboards and NFKC give."""
 
 
 def parse_duration(value: object, what: object) -> tuple[Fraction, str]:
@@ -243,6 +248,10 @@ def parse_duration(value: object, what: object) -> tuple[Fraction, str]:
     match = _DURATION.fullmatch(text)
     if match is not None and len(match[1]) + len(match[2] or "") > MAX_DIGITS:
         raise ConvcostError(f"{what}: expected a time with a unit s, ms, us or ns (e.g. 2ms, 1.5s), got {_shown(value)}: {DIGITS_REASON}")
+    if match is not None and len(match[1]) > 1 and match[1][0] == "0":
+        from convcost.core.shapes import leading_zero
+
+        raise ConvcostError(f"{what}: {leading_zero(text)}")
     if match is None or not (seconds := Fraction(int(match[1] + (match[2] or "")), 10 ** len(match[2] or "") * _SECONDS[match[3]])):
         raise ConvcostError(f"{what}: expected a time above 0 with a unit s, ms, us or ns (e.g. 2ms, 150us, 1.5s), got {_shown(value)}")
     return seconds, text

@@ -20,6 +20,7 @@ time is asked for (a device was given), so the JSON path without ``--device`` st
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -179,11 +180,40 @@ def stage_costs(result: MethodResult, whole: Cost | None, batch: int) -> list[Co
     return costs
 
 
+FLOAT_MAX = int(sys.float_info.max)
+"""The largest finite float, exactly (``int(sys.float_info.max)``): a JSON or CSV number goes no higher."""
+
+
+def check_representable(fig: Figures, what: str) -> None:
+    """Refuse figures past the float range (JSON has no Infinity and a CSV reader's numbers are
+    floats): an intensity or a roofline time above about 1.8e308, of a layer, a stage or a sum.
+    ``what`` names it. One rule for every format: the table refuses too."""
+    for part in (fig, *fig.stages):
+        t = part.traffic
+        if t.bytes and t.flops > FLOAT_MAX * t.bytes:
+            figure, top, bottom, unit = "arithmetic intensity", t.flops, t.bytes, "FLOP/B"
+        elif part.timing is not None and part.timing.seconds > FLOAT_MAX:
+            figure, top, bottom, unit = "roofline time", part.timing.seconds.numerator, part.timing.seconds.denominator, "s"
+        else:
+            continue
+        exponent = (top.bit_length() - bottom.bit_length()) * 30103 // 100000  # log10, to within one
+        raise ConvcostError(
+            f"{what}: its {figure}, about 1e+{exponent} {unit}, is past the largest number JSON and CSV can hold (about 1.8e+308); "
+            "convcost refuses figures it cannot state, in every format: give a device with a higher peak and bandwidth, or smaller layers"
+        )
+
+
 def layer_figures(report: LayerReport, setup: Setup) -> LayerFigures:
-    """Per cost model of ``convcost layer``: its figures (None where it does not apply)."""
+    """Per cost model of ``convcost layer``: its figures (None where it does not apply); figures
+    past the float range are refused (:func:`check_representable`)."""
     batch = setup.precision.batch
     results = tuple(figures(stage_costs(r, None, batch), setup) if r.applicable else None for r in report.results)
-    return LayerFigures(setup, results, figures(stage_costs(report.baseline, None, batch), setup))
+    baseline = figures(stage_costs(report.baseline, None, batch), setup)
+    check_representable(baseline, "the standard layer")
+    for result, fig in zip(report.results, results, strict=True):
+        if fig is not None:
+            check_representable(fig, result.method)
+    return LayerFigures(setup, results, baseline)
 
 
 class ModelFigures(NamedTuple):
@@ -285,6 +315,15 @@ def model_figures(report: ModelReport, setup: Setup) -> ModelFigures:
         for k, fig in zip(where, new, strict=True):
             shown[k] = fig
         shown_total = whatif[FACTORIZATIONS.index(variant)]
+    checked: set[int] = set()  # rows share their Figures (identical layers): each is checked once
+    for row, fig in zip(base.layers, rows, strict=True):
+        if id(fig) not in checked:
+            checked.add(id(fig))
+            check_representable(fig, f"layer {row.index} {row.name!r}")
+    check_representable(merges, "the residual additions and concatenations")
+    check_representable(total, "the network")
+    for option, fig in zip(base.whatif, whatif, strict=False):
+        check_representable(fig, f"the network under {option.method}")
     weights = sum(row.cost.weight_elems for row in report.nodes)  # the network as shown holds these
     prec = setup.precision
     memory = peak_memory(graph, weights, prec) if graph is not None else Memory(0, -1, prec.weight_bytes * weights)

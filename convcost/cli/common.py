@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
@@ -96,6 +97,7 @@ def _finish(
     sys.stdout.flush()  # the report before any budget line (2>&1), and a closed pipe seen here (exit 141)
     lines = render.budget_lines(checks)
     for line in lines:
-        click.echo(line, err=True)
+        with contextlib.suppress(OSError):  # stderr unwritable (2>/dev/full): the verdict still stands, exit 1
+            click.echo(line, err=True)
     if lines:
         raise click.exceptions.Exit(1)

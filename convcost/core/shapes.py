@@ -64,7 +64,10 @@ def _pieces(value: object, nested: bool = False) -> Iterator[str]:
             yield from _pieces(item, True)
         yield "]" if isinstance(value, list) else ")"
     else:
-        yield str(value)[: _SHOWN_MAX + 1]
+        try:
+            yield str(value)[: _SHOWN_MAX + 1]
+        except ValueError:  # a Fraction or Decimal past Python's 4,300-digit text limit
+            yield f"a {type(value).__name__} too long to show"
 
 
 def shown(value: object) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from math import isqrt
 from typing import NamedTuple
 
-from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, Conv, parse_int, shown
+from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, Conv, leading_zero, parse_int, shown
 from convcost.errors import ConvcostError
 from convcost.factorize.base import (
     DEFAULT_TARGET,
@@ -33,9 +33,14 @@ class _TooManyDigitsError(Exception):
     """A decimal with more than MAX_DIGITS digits: refused with DIGITS_REASON."""
 
 
+class _LeadingZeroError(Exception):
+    """A decimal whose whole part has a leading zero (``04x``, ``00.25``): refused with leading_zero()."""
+
+
 def _decimal(text: str) -> tuple[int, int] | None:
     """``2.5`` -> (25, 10); ``4`` -> (4, 1); None unless plain ASCII digits with at most one
-    point; raises _TooManyDigitsError past MAX_DIGITS digits."""
+    point; raises _TooManyDigitsError past MAX_DIGITS digits, _LeadingZeroError for ``04``
+    (the rule of every whole number: ``--batch 010`` is refused so)."""
     whole, point, part = text.partition(".")
     digits = whole + part
     if not digits or not digits.isascii() or not digits.isdigit():
@@ -44,6 +49,8 @@ def _decimal(text: str) -> tuple[int, int] | None:
         return None
     if len(digits) > MAX_DIGITS:
         raise _TooManyDigitsError
+    if len(whole) > 1 and whole[0] == "0":
+        raise _LeadingZeroError
     return int(digits), 10 ** len(part)
 
 
@@ -83,6 +90,8 @@ def parse_rank(value: object, what: object) -> Rank:
             number = _decimal(text)
         except _TooManyDigitsError:
             raise ConvcostError(f"{what}: expected {_RANK_EXPECTED}, got {shown(value)}: {DIGITS_REASON}") from None
+        except _LeadingZeroError:
+            raise ConvcostError(f"{what}: {leading_zero(text)}") from None
         if number is not None and 0 < number[0] < number[1]:
             return RankFraction(number[0], number[1], text)
     raise ConvcostError(f"{what}: expected {_RANK_EXPECTED}, got {shown(value)}")
@@ -98,6 +107,8 @@ def parse_target(value: object, what: object, figure: str = "mults") -> Target:
         number = _decimal(text[:-1]) if text[-1:] in ("x", "%") else None
     except _TooManyDigitsError:
         raise ConvcostError(f"{what}: expected {_TARGET_EXPECTED}, got {shown(value)}: {DIGITS_REASON}") from None
+    except _LeadingZeroError:
+        raise ConvcostError(f"{what}: {leading_zero(value.strip() if isinstance(value, str) else text)}") from None
     if number is not None:
         a, b = number
         if text.endswith("x") and a > b:
@@ -258,10 +269,10 @@ def _explicit(f: Factorization, conv: Conv, given: int | RankPair, capped: bool)
         wanted = (given.r3, given.r4) if isinstance(given, RankPair) else (given, given)
         if capped:
             return Choice((min(wanted[0], full[0]), min(wanted[1], full[1])))
-        if wanted[0] > full[0] or wanted[1] > full[1]:
-            return Choice(
-                None,
-                reason=f"ranks {wanted[0]}x{wanted[1]} are above the full ranks {full[0]}x{full[1]} (R3 <= C, R4 <= N)",
+        if wanted[0] > full[0] or wanted[1] > full[1]:  # refused, as a single rank above the full rank is (--rank 257)
+            raise ConvcostError(
+                f"ranks {wanted[0]}x{wanted[1]} are above the full ranks {full[0]}x{full[1]} = CxN (R3 <= C, R4 <= N); "
+                f"expected R3 from 1 to {full[0]} and R4 from 1 to {full[1]}"
             )
         return Choice(wanted)
     if isinstance(given, RankPair):

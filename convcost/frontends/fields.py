@@ -75,7 +75,10 @@ def parse_cached(parser: Callable[[object, object], Any], value: object, what: o
     if isinstance(value, (list, dict)):
         return parser(value, what)
     cache_key = (id(parser), type(value), value)
-    result = _PARSED.get(cache_key, _PARSED)
+    try:
+        result = _PARSED.get(cache_key, _PARSED)
+    except TypeError:  # unhashable (a set from the Python API): parsed, and refused, every time
+        return parser(value, what)
     if result is _PARSED:
         result = _PARSED[cache_key] = parser(value, what)
     return result

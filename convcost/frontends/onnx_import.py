@@ -52,8 +52,27 @@ def _value(key: str, value: Any) -> str:
     return str(value)
 
 
+def _yaml_char(c: str) -> str:
+    """One character inside a YAML double-quoted string: as it is when YAML reads it back so, else
+    its escape. Escaped: ``"`` and ``\\``, control characters, the line breaks YAML folds into a
+    space (U+0085, U+2028, U+2029), U+FEFF, surrogates and U+FFFE/U+FFFF (not allowed in a YAML file)."""
+    code = ord(c)
+    if c in ('"', "\\"):
+        return "\\" + c
+    printable = 0x20 <= code < 0x7F or code >= 0x10000 or 0xA0 <= code <= 0xFFFD
+    if printable and code not in (0x2028, 0x2029, 0xFEFF) and not 0xD800 <= code <= 0xDFFF:
+        return c
+    return f"\\x{code:02X}" if code <= 0xFF else f"\\u{code:04X}"
+
+
+def _comment(text: str) -> str:
+    """Text for a YAML comment: every character outside printable ASCII escaped (a comment ends at any line break)."""
+    return text.encode("ascii", "backslashreplace").decode("ascii")
+
+
 def _text(name: str) -> str:
-    return json.dumps(name, ensure_ascii=False)
+    """A name as a YAML double-quoted string that reads back as exactly ``name``."""
+    return '"' + "".join(_yaml_char(c) for c in name) + '"'
 
 
 class _Writer:
@@ -61,6 +80,8 @@ class _Writer:
         self.graph = graph
         self.skip_unknown = skip_unknown
         self.keep = self.kept()
+        self.renamed: dict[int, str] = {}
+        """Node index -> why its layer name is not the node's own (said in a comment)."""
         self.names = self.layer_names()
 
     def kept(self) -> list[int]:
@@ -88,13 +109,24 @@ class _Writer:
         return bool(cost.mults or cost.params)
 
     def layer_names(self) -> dict[int, str]:
-        """Node index -> its layer name (``input`` is the model input's, so a node of that name is renamed)."""
+        """Node index -> its layer name: the node's own, written escaped so that it reads back
+        exactly, unless a model file cannot hold it: ``input`` (the model input's) or a name taken
+        already gets ``_`` appended, and one over the model file's 1,000 characters is shortened
+        with ``~`` and a number; each such rename is said in a comment above its layer."""
+        from convcost.frontends.model_file import MAX_NAME, RESERVED
+
         names: dict[int, str] = {}
-        taken = {"input"}
+        taken = {RESERVED}
         for i in self.keep:
-            name = self.graph.nodes[i].name
+            original = name = self.graph.nodes[i].name
+            if len(name) > MAX_NAME:
+                number = 1
+                while (name := f"{original[: MAX_NAME - 12]}~{number}") in taken:
+                    number += 1
+                self.renamed[i] = f"its {len(original):,} characters are over the model file's {MAX_NAME:,}"
             while name in taken:
                 name += "_"
+                self.renamed.setdefault(i, "input is the model input's name" if original == RESERVED else "another layer has that name")
             taken.add(name)
             names[i] = name
         return names
@@ -129,6 +161,8 @@ class _Writer:
             raise ConvcostError(f"{source}: the input is {graph.input}, not an NCHW image; a model file starts from HxWxC")
         defaults = self.defaults()
         lines = [f"# Imported from {source} by convcost import."]
+        if self.renamed:
+            lines.append(f"# {len(self.renamed):,} layer names differ from their ONNX nodes' (a comment above each says why).")
         if unknown:
             listed = ", ".join(f"{count} x {op}" for op, count in sorted(unknown.items()))
             lines.append(
@@ -164,6 +198,9 @@ class _Writer:
             op, attrs, inputs = "identity", {}, tuple(same or node.inputs)[:1]
         else:
             op, attrs, inputs = node.op, dict(node.attrs), node.inputs
+        if i in self.renamed:
+            original = node.name if len(node.name) <= 60 else node.name[:57] + "..."
+            lines.append(f"  # renamed from the ONNX node {_comment(_text(original))}: {self.renamed[i]}")
         lines.append(f"  - name: {_text(self.names[i])}")
         lines.append(f"    type: {op}")
         if op in ("add", "concat"):

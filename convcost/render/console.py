@@ -5,7 +5,8 @@
 - Reports for people (tables and :class:`~convcost.render.table.Prose`) ask rich's Console
   what standard output is: a terminal (honouring ``TTY_COMPATIBLE``, ``FORCE_COLOR``,
   ``TERM=dumb``, ``NO_COLOR``), and how wide. Not a terminal (a pipe, a file): the natural
-  layout, no colour codes. A terminal: the layout that fits its width (see
+  layout, no colour codes; ``FORCE_COLOR`` or ``TTY_COMPATIBLE`` on a pipe force the colour
+  codes only, never a width (:func:`is_tty` decides the layout). A terminal: the layout that fits its width (see
   :mod:`convcost.render.table`); prose wrapped at spaces; bold and dim unless ``NO_COLOR`` is
   set or the terminal is dumb. ``COLUMNS=0`` (or no size at all) counts as unknown: the
   terminal's own size, else 80.
@@ -92,16 +93,28 @@ def console(width: int | None = None, record: bool = False, file: TextIO | None 
     return Console(width=width, record=record, file=file, highlight=False, soft_wrap=False, emoji=False, markup=False)
 
 
+def is_tty(stream: object) -> bool:
+    """True when ``stream`` is a real terminal (``isatty``), whatever the environment forces."""
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError, OSError):  # no isatty, or closed
+        return False
+
+
 def target(out: Console) -> Target:
-    """Decide the layout and styling for printing through ``out``."""
+    """Decide the layout and styling for printing through ``out``: styled when rich takes it for a
+    terminal (``FORCE_COLOR`` and ``TTY_COMPATIBLE`` force that on a pipe), but laid out for a
+    width only when it really is one: a pipe or a file always gets the natural layout, every column."""
     if not out.is_terminal:
         return Target(None, False)
+    styled = out.color_system is not None and not out.no_color and not out.is_dumb_terminal and not out.legacy_windows
+    if not is_tty(out.file):
+        return Target(None, styled)
     width = out.size.width
     if width <= 0:
         import shutil
 
         width = shutil.get_terminal_size((80, 25)).columns or 80
-    styled = out.color_system is not None and not out.no_color and not out.is_dumb_terminal and not out.legacy_windows
     return Target(width, styled)
 
 

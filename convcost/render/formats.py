@@ -74,15 +74,27 @@ def json_text(data: Any, flat_depth: int = 3, _depth: int = 0) -> str:
     return "[\n" + ",\n".join(parts) + "\n" + "  " * _depth + "]"
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""What a spreadsheet reads as the start of a formula in a text cell (OWASP's CSV injection list)."""
+
+
+def csv_cell(text: str) -> str:
+    """A text cell for CSV: escaped as for text (:func:`visible`), and one a spreadsheet would run
+    as a formula (``=cmd|' /C calc'!A0``, ``+SUM(1)``, ``-2+3``, ``@SUM(1)``) neutralised with a
+    leading single quote, as OWASP advises. Numbers are never text cells: they stay numbers."""
+    shown = visible(text)  # a tab or CR is escaped here (``\\t``): neutralised all the same, as the raw text starts with it
+    return "'" + shown if text.startswith(FORMULA_STARTS) or shown.startswith(FORMULA_STARTS) else shown
+
+
 def csv_text(rows: Iterable[Sequence[object]]) -> str:
-    """Rows as CSV (``None`` as an empty cell), text cells through :func:`visible`."""
+    """Rows as CSV (``None`` as an empty cell), text cells through :func:`csv_cell`."""
     import csv
     import io
 
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     for row in rows:
-        writer.writerow(["" if cell is None else visible(cell) if isinstance(cell, str) else cell for cell in row])
+        writer.writerow(["" if cell is None else csv_cell(cell) if isinstance(cell, str) else cell for cell in row])
     return out.getvalue().rstrip("\n")
 
 
