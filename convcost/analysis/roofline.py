@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from convcost.factorize.base import Stage
 
 from convcost.core.units import FP32, Precision
+from convcost.errors import ConvcostError
 
 
 class Traffic(NamedTuple):
