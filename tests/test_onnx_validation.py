@@ -220,10 +220,26 @@ def _refused_fast(path: str, *fragments: str) -> None:
 
 
 def test_node_of_too_many_attributes_is_refused(tmp_path: Path) -> None:
-    """A node of 10,001 attributes is refused while the bytes are counted."""
+    """A node of 65 attributes is refused while the bytes are counted; 64 are read."""
     node = helper.make_node("Relu", ["x"], ["y"])
-    node.attribute.extend([helper.make_attribute("a", 1)] * 10_001)
-    _refused_fast(_model(tmp_path, [node]), "a node has more than 10,000 inputs, outputs and attributes")
+    node.attribute.extend([helper.make_attribute("a*2", 1)] * 65)
+    _refused_fast(_model(tmp_path, [node]), "a node has more than 64 attributes")
+    del node.attribute[64:]
+    assert run("model", _model(tmp_path, [node])).exit_code == 0
+
+
+def test_nodes_of_many_entries_on_average_are_refused(tmp_path: Path) -> None:
+    """One Sum of 9,999 inputs is read; three are past 24 inputs, outputs and attributes a node on average (beyond 10,000)."""
+    node = helper.make_node("Sum", ["x"] * 9_999, ["y"])
+    assert run("model", _model(tmp_path, [node])).exit_code == 0
+    _refused_fast(_model(tmp_path, [node] * 3), "more than 24 inputs, outputs and attributes each on average")
+
+
+def test_ten_nodes_of_9990_attributes_are_refused_at_once(tmp_path: Path) -> None:
+    """Attributes whose names hold the bytes of list tags (each walked) cannot add up to a slow file: refused at the 65th."""
+    node = helper.make_node("Relu", ["x"], ["y"])
+    node.attribute.extend([helper.make_attribute(f"a*2{j}", 1) for j in range(9_990)])
+    _refused_fast(_model(tmp_path, [node] * 10), "a node has more than 64 attributes")
 
 
 def test_node_of_too_many_inputs_is_refused(tmp_path: Path) -> None:
@@ -254,10 +270,9 @@ def test_initializer_of_too_many_dimensions_is_refused(tmp_path: Path) -> None:
 
 
 def test_too_many_entries_in_all_are_refused(tmp_path: Path) -> None:
-    """100 nodes of 5,000 entries each (4,998 attributes, an input, an output) and themselves: 500,100 in all, refused."""
-    node = helper.make_node("Relu", ["x"], ["y"])
-    node.attribute.extend([helper.make_attribute("a", 1)] * 4_998)
-    _refused_fast(_model(tmp_path, [node] * 100), "the model has more than 500,000 entries in all")
+    """20,400 nodes of 24 entries each (23 inputs, an output) and themselves: 510,000 in all, past 500,000: refused."""
+    node = helper.make_node("Sum", ["x"] * 23, ["y"])
+    _refused_fast(_model(tmp_path, [node] * 20_400), "the model has more than 500,000 entries in all")
 
 
 # --- 14, 15. --input ------------------------------------------------------------------

@@ -14,8 +14,9 @@ some exporters use for weights), in the main graph and in the subgraphs of ``If`
 The scan also counts every entry protobuf would make an object of (nodes, their inputs, outputs
 and attributes, attribute values, tensor dimensions, graph entries; subgraphs included), and a
 file past a limit (:data:`MAX_NODES`, :data:`MAX_ENTRIES`, :data:`MAX_NODE_ENTRIES`,
-:data:`MAX_LIST_ITEMS`, :data:`MAX_RANK`, :data:`MAX_TOTAL_ENTRIES`) is refused before anything
-is parsed.
+:data:`MAX_NODE_ATTRIBUTES`, :data:`ENTRIES_PER_NODE`, :data:`MAX_LIST_ITEMS`, :data:`MAX_RANK`,
+:data:`MAX_TOTAL_ENTRIES`) is refused before anything is parsed. The scan's own time then grows
+with the nodes, as a real graph's does: no node holds more than a few times a real one's entries.
 
 A stripped tensor is marked as stored externally, exactly as in a file saved with external
 data whose weight file is absent, which is the other way weights are left out. Imports
@@ -43,6 +44,16 @@ costs protobuf an object."""
 
 MAX_NODE_ENTRIES = 10_000
 """A node's inputs, outputs and attributes, together, are at most this (a Concat of 10,000 tensors)."""
+
+MAX_NODE_ATTRIBUTES = 64
+"""A node has at most this many attributes (ONNX's operators declare at most about a dozen)."""
+
+ENTRIES_PER_NODE = 24
+"""On average over the nodes read so far, a node has at most this many inputs, outputs and attributes
+(a Conv has 3 inputs, 1 output and 5 attributes), beyond a first :data:`SPARE_NODE_ENTRIES` (one
+Concat of 10,000 tensors): the scan's time then grows with the nodes, as a real graph's does."""
+
+SPARE_NODE_ENTRIES = MAX_NODE_ENTRIES
 
 MAX_LIST_ITEMS = 100_000
 """An attribute holds at most this many values (ints, floats, strings, tensors, graphs)."""
@@ -186,7 +197,8 @@ class _Scan:
 
     Counted before anything is parsed, so that no protobuf object is ever made for an entry past a
     limit: nodes (MAX_NODES), a graph's other entries (MAX_ENTRIES), a node's inputs, outputs and
-    attributes (MAX_NODE_ENTRIES), an attribute's values (MAX_LIST_ITEMS), a tensor's dimensions
+    attributes (MAX_NODE_ENTRIES; MAX_NODE_ATTRIBUTES of them attributes; ENTRIES_PER_NODE on
+    average), an attribute's values (MAX_LIST_ITEMS), a tensor's dimensions
     (MAX_RANK), and all of these together (MAX_TOTAL_ENTRIES).
     """
 
@@ -196,6 +208,8 @@ class _Scan:
         """Nodes seen so far: the main graph's and its subgraphs'."""
         self.total = 0
         """Entries seen so far, of every kind."""
+        self.node_entries = 0
+        """Nodes' inputs, outputs and attributes seen so far, subgraphs' included."""
 
     def count(self, n: int = 1) -> None:
         self.total += n
@@ -203,6 +217,15 @@ class _Scan:
             raise _LimitError(
                 f"the model has more than {MAX_TOTAL_ENTRIES:,} entries in all (nodes, their inputs, outputs, attributes "
                 "and attribute values, tensor dimensions, graph inputs, outputs, initializers and value infos)"
+            )
+
+    def node_entry(self) -> None:
+        """One more input, output or attribute of a node: within the average per node."""
+        self.node_entries += 1
+        if self.node_entries > ENTRIES_PER_NODE * self.nodes + SPARE_NODE_ENTRIES:
+            raise _LimitError(
+                f"the model's nodes have more than {ENTRIES_PER_NODE} inputs, outputs and attributes each on average "
+                f"({self.node_entries:,} in its first {self.nodes:,} nodes)"
             )
 
     def model(self) -> bytes:
@@ -255,7 +278,7 @@ class _Scan:
         buf = self.buf
         out = bytearray()
         changed = False
-        entries = 0
+        entries = attributes = 0
         for field, wire, begin, value, after in _fields(buf, start, end):
             replaced: bytes | None = None
             if field in _NODE_ENTRIES:
@@ -263,6 +286,11 @@ class _Scan:
                 self.count()
                 if entries > MAX_NODE_ENTRIES:
                     raise _LimitError(f"a node has more than {MAX_NODE_ENTRIES:,} inputs, outputs and attributes")
+                self.node_entry()
+                if field == _NODE_ATTRIBUTE:
+                    attributes += 1
+                    if attributes > MAX_NODE_ATTRIBUTES:
+                        raise _LimitError(f"a node has more than {MAX_NODE_ATTRIBUTES} attributes")
                 if field == _NODE_ATTRIBUTE and wire == 2 and (after - value > _SHORT or _LIST_TAGS.search(buf, value, after)):
                     replaced = self.attribute(value, after, depth)
             if replaced is not None:
