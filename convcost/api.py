@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, SupportsIndex, Union
 from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, parse_int, shown
 from convcost.errors import ConvcostError
 from convcost.factorize import FACTORIZATIONS, METHODS, LayerReport, LayerSpec, Target
-from convcost.factorize import cost_layer as _cost_layer
 from convcost.frontends.fields import LAYER_KEYS, Field, layer_spec
 from convcost.frontends.yaml import _describe, _did_you_mean, _suggest
 
@@ -27,7 +26,9 @@ if TYPE_CHECKING:
     from convcost.analysis.budget import BudgetCheck
     from convcost.analysis.diff import DiffReport
     from convcost.analysis.network import ModelReport
+    from convcost.core.graph import Graph
     from convcost.frontends.model_file import ModelSpec
+    from convcost.pipeline import Settings
     from convcost.separable import Number, Separability
 
 Size = Union[str, int, Sequence[Union[int, str]]]
@@ -244,9 +245,11 @@ def cost_layer(spec: LayerSpec | Mapping[str, object], methods: str | Iterable[s
 
     ``spec`` is a LayerSpec, or a mapping with a layer file's keys (``{"in": "28x28x8", "k": 3, "out": 16}``).
     """
+    from convcost.pipeline import Settings, layer_run
+
     checked = _checked_spec(spec)
-    names = None if methods is None else _names(methods, "methods", tuple(METHODS))
-    return _cost_layer(checked, names)
+    names = () if methods is None else tuple(_names(methods, "methods", tuple(METHODS)))
+    return layer_run(checked, Settings(methods=names)).report
 
 
 # --- models -------------------------------------------------------------------------
@@ -329,11 +332,10 @@ def load_model(source: ModelSource) -> ModelSpec:
     raise ConvcostError(f"model: expected a file path, YAML text or a mapping, got {_describe(source)}")
 
 
-def _model_options(
-    rank: object, mid: object, method: object, target: object, target_params: object
-) -> tuple[Any, int | None, str | None, tuple[Target, ...]]:
+def _model_options(rank: object, mid: object, method: object, target: object, target_params: object) -> Settings:
     """``rank``, ``mid``, ``method``, ``target`` and ``target_params`` checked as the flags of the same names."""
     from convcost.factorize import check_choice, parse_rank
+    from convcost.pipeline import Settings
 
     rank_value = None if rank is None else parse_rank(_field("rank", rank), "rank")
     mid_value = _optional_int(mid, "mid")
@@ -341,7 +343,7 @@ def _model_options(
         _names(method if isinstance(method, str) else [method], "method", ("standard", *FACTORIZATIONS))
     targets = _targets(target, target_params)
     check_choice(rank_value, mid_value, targets)
-    return rank_value, mid_value, method if isinstance(method, str) else None, targets
+    return Settings(rank_value, mid_value, targets, method if isinstance(method, str) else None)
 
 
 def cost_model(
@@ -356,13 +358,13 @@ def cost_model(
     """Cost every layer of a model (anything load_model takes), as ``convcost model`` does: ``rank``,
     ``mid``, ``method`` (the per-layer rows of that what-if variant), ``target`` and ``target_params``
     as the flags of the same names. An ONNX file: see :func:`cost_model_file`."""
-    from convcost.analysis.network import cost_model as _cost_model
     from convcost.frontends import is_onnx
+    from convcost.frontends.lower import lower
 
     if isinstance(model, (str, os.PathLike)) and not (isinstance(model, str) and _is_text(model)) and is_onnx(_path(model, "model")):
         return cost_model_file(model, rank, mid, method, target=target, target_params=target_params)
-    options = _model_options(rank, mid, method, target, target_params)
-    return _cost_model(load_model(model), *options)
+    settings = _model_options(rank, mid, method, target, target_params)
+    return _model_run(lower(load_model(model)), settings)
 
 
 def cost_model_file(
@@ -381,15 +383,21 @@ def cost_model_file(
 
     ONNX only, as the flags: ``input_shape`` (``--input``: ``"1x3x224x224"`` or ``(1, 3, 224, 224)``)
     fixes a dynamic input's shape; ``all_ops`` (``--all-ops``) keeps a row for every node."""
-    from convcost.analysis.network import cost_graph
     from convcost.frontends import load_graph
 
     name = _path(path)
-    options = _model_options(rank, mid, method, target, target_params)
+    settings = _model_options(rank, mid, method, target, target_params)
     if not isinstance(all_ops, bool):
         raise ConvcostError(f"all_ops: expected True or False, got {_describe(all_ops)}")
     dims = None if input_shape is None else _input_text(input_shape)
-    return cost_graph(load_graph(name, dims, all_ops), *options)
+    return _model_run(load_graph(name, dims, all_ops), settings)
+
+
+def _model_run(graph: Graph, settings: Settings) -> ModelReport:
+    """The run ``convcost model`` makes of a graph, with the API's settings; its report."""
+    from convcost.pipeline import model_run
+
+    return model_run(graph, settings).report
 
 
 def _input_text(value: object) -> str:

@@ -527,6 +527,15 @@ def test_cost_model_json_is_the_clis(kwargs: dict[str, Any], flags: list[str]) -
     assert convcost.to_json(report) == run("model", MOBILENET, *flags, "--format", "json").stdout.rstrip("\n")
 
 
+ZOO = sorted(str(p) for p in SPECS.glob("*.yaml") if "\nlayers:" in p.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("path", ZOO, ids=lambda p: Path(p).name)
+def test_every_zoo_file_gives_the_clis_json_through_the_api(path: str) -> None:
+    """One run for both front doors: the API's JSON of every model file in layer_specs/ is the CLI's, byte for byte."""
+    assert convcost.to_json(convcost.cost_model_file(path)) == run("model", path, "--format", "json").stdout.rstrip("\n")
+
+
 def test_layer_and_diff_json_are_the_clis() -> None:
     """to_json of a layer (one method or all) and of a diff is exactly the CLI's JSON."""
     layer = convcost.cost_layer(convcost.build_layer((28, 28, 8), k=3, out=16, rank=4), "low-rank")

@@ -773,12 +773,13 @@ def test_roofline_caption_escapes_the_device_name(tmp_path) -> None:  # type: ig
 
 def _hostile_plot_data():  # type: ignore[no-untyped-def]
     from convcost.analysis.devices import device_entry
-    from convcost.analysis.network import cost_model
     from convcost.analysis.roofline import Setup, model_figures
+    from convcost.frontends.lower import lower
     from convcost.frontends.model_file import load_model_text
+    from convcost.pipeline import model_run
     from convcost.render.roofline_plot import model_plot_data
 
-    report = cost_model(load_model_text(HOSTILE_MODEL))
+    report = model_run(lower(load_model_text(HOSTILE_MODEL))).report
     device = device_entry("g", {"peak": "1T", "bandwidth": "1G", "name": "\x1b[31mred<b>\x00"}, "test")
     setup = Setup(Precision(), device)
     return model_plot_data(report, model_figures(report, setup), None, f"convcost model: {report.name}")

@@ -20,8 +20,7 @@ class BudgetCheck:
     limit_text: str
     """The limit as written, e.g. ``600M``."""
     value: int | Fraction
-    value_text: str = ""
-    """The value as the over-budget line shows it (default: the exact integer, ``612,400,000``)."""
+    """Exact: an int, or the seconds of ``time`` as a Fraction."""
 
     @property
     def ok(self) -> bool:
@@ -45,14 +44,14 @@ def check_budget(limits: Mapping[str, tuple[int, str]], mults: int, params: int)
 
 
 def check_roofline_budget(
-    max_bytes: tuple[int, str] | None, max_time: tuple[Fraction, str] | None, nbytes: int, seconds: Fraction | None, seconds_text: str = ""
+    max_bytes: tuple[int, str] | None, max_time: tuple[Fraction, str] | None, nbytes: int, seconds: Fraction | None
 ) -> tuple[BudgetCheck, ...]:
     """Check ``--max-bytes`` against the bytes moved and ``--max-time`` against the roofline time (exact seconds)."""
     checks = []
     if max_bytes is not None:
         checks.append(BudgetCheck("bytes", max_bytes[0], max_bytes[1], nbytes))
     if max_time is not None and seconds is not None:
-        checks.append(BudgetCheck("time", max_time[0], max_time[1], seconds, seconds_text))
+        checks.append(BudgetCheck("time", max_time[0], max_time[1], seconds))
     return tuple(checks)
 
 

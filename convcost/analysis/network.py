@@ -9,7 +9,7 @@ normalization and merges count none; batch norm adds 2 parameters per channel.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from convcost.core.cost import ZERO, Cost, batched, conv_cost, reduction_pct, total
 from convcost.core.graph import INPUT, Graph
@@ -28,10 +28,6 @@ from convcost.factorize import (
     layer_options,
     whatif_caption,
 )
-
-if TYPE_CHECKING:
-    from convcost.frontends.model_file import ModelSpec
-
 
 _UNSET: Any = object()
 
@@ -430,12 +426,3 @@ def _variant(row: LayerRow, i: int, method: str) -> LayerRow:
     if alt is None:
         return row
     return replace(row, mults=alt.cost.mults, params=alt.cost.params, method=method, cost=alt.cost, built=alt)
-
-
-def cost_model(
-    spec: ModelSpec, rank: Rank | None = None, mid: int | None = None, method: str | None = None, targets: tuple[Target, ...] = ()
-) -> ModelReport:
-    """Lower a parsed model file into the graph and cost it."""
-    from convcost.frontends.lower import lower
-
-    return cost_graph(lower(spec), rank, mid, method, targets)

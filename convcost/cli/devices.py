@@ -14,45 +14,27 @@ import click
 
 from convcost.cli.hooks import NO_HOOKS, DeviceFlags, Hooks
 from convcost.errors import ConvcostError
+from convcost.pipeline import DeviceSettings
 from convcost.render.formats import visible
 
 if TYPE_CHECKING:
-    from fractions import Fraction
-
-    from convcost.analysis.budget import BudgetCheck
     from convcost.analysis.devices import Device
     from convcost.analysis.network import ModelReport
-    from convcost.analysis.roofline import Figures, LayerFigures, ModelFigures, Setup
-    from convcost.core.units import Precision
+    from convcost.analysis.roofline import LayerFigures, ModelFigures
     from convcost.factorize import LayerReport
+    from convcost.pipeline import Run
     from convcost.render.roofline_plot import PlotData
 
 T = TypeVar("T")
 
 
 class Roofline(NamedTuple):
-    """The parsed device settings: the device (or None), the precision, and the roofline budgets."""
+    """The parsed device flags: the run's device settings, and the picture ``--plot`` asks for."""
 
-    device: Device | None
-    precision: Precision
-    max_time: tuple[Fraction, str] | None = None
-    max_bytes: tuple[int, str] | None = None
+    settings: DeviceSettings
     plot: str | None = None
     inputs: tuple[str, ...] = ()
     """Every file the command reads (the picture may overwrite none of them)."""
-    batch_given: bool = False
-    """``--batch`` was given: it overrides a model file's ``batch:`` (1 included)."""
-
-    @property
-    def setup(self) -> Setup:
-        """The analysis' view of the settings."""
-        from convcost.analysis.roofline import Setup
-
-        return Setup(self.precision, self.device)
-
-    def figures_needed(self, fmt: str) -> bool:
-        """True when the output shows roofline figures: JSON always (bytes, intensity), the others with a device."""
-        return fmt == "json" or self.device is not None or self.max_bytes is not None
 
 
 def parse_settings(flags: DeviceFlags, inputs: tuple[str, ...] = (), export: str | None = None) -> Roofline:
@@ -86,7 +68,7 @@ def parse_settings(flags: DeviceFlags, inputs: tuple[str, ...] = (), export: str
         from convcost.core.units import parse_si
 
         max_bytes = parse_si(flags.max_bytes, "--max-bytes")
-    return Roofline(device, prec, max_time, max_bytes, flags.plot, inputs, flags.batch is not None)
+    return Roofline(DeviceSettings(device, prec, max_time, max_bytes, flags.batch is not None), flags.plot, inputs)
 
 
 def check_plot_target(plot: str, inputs: tuple[str, ...], export: str | None) -> None:
@@ -117,33 +99,21 @@ def _lazy(compute: Callable[[], T]) -> Callable[[], T]:
     return get
 
 
-def _budget(settings: Roofline, total: Figures) -> tuple[BudgetCheck, ...]:
-    from convcost.analysis.budget import check_roofline_budget
-    from convcost.render.numbers import seconds_text
-
-    timing = total.timing
-    seconds = timing.seconds if timing is not None else None
-    shown = seconds_text(seconds) if seconds is not None else ""
-    return check_roofline_budget(settings.max_bytes, settings.max_time, total.traffic.bytes, seconds, shown)
-
-
-def model_hooks(settings: Roofline, report: ModelReport, fmt: str, title: str) -> Hooks:
-    """Figures for ``report`` (a ``--method`` variant's are measured against the model as written,
-    costed in the same walk), its roofline budgets, and the picture if ``--plot`` asked for one
-    (written before anything is printed)."""
-    if not settings.figures_needed(fmt) and settings.plot is None:
+def model_hooks(roofline: Roofline, run: Run[ModelReport], title: str) -> Hooks:
+    """The picture ``--plot`` asks for (written before anything is printed; a ``--method``
+    variant's points are measured against the model as written), and the one an HTML export embeds."""
+    if roofline.plot is None and roofline.settings.device is None:
         return NO_HOOKS
-    from convcost.analysis.roofline import model_figures
-
+    report = run.report
     written = report.as_written or report
-    figures = _lazy(lambda: model_figures(report, settings.setup))
-    checks = _budget(settings, figures().total) if settings.max_bytes or settings.max_time else ()
+    figures = run.figures
+    assert figures is not None
     plot_data = _lazy(lambda: _model_plot_data(written, figures(), report.variant, title))
-    if settings.plot is not None:
+    if roofline.plot is not None:
         from convcost.render.roofline_plot import write_plot
 
-        write_plot(settings.plot, plot_data(), settings.inputs)
-    return Hooks(figures if settings.figures_needed(fmt) else None, checks, _figure(settings, plot_data))
+        write_plot(roofline.plot, plot_data(), roofline.inputs)
+    return Hooks(figure=_figure(roofline, plot_data))
 
 
 def _model_plot_data(report: ModelReport, figures: ModelFigures, variant: str | None, title: str) -> PlotData:
@@ -152,9 +122,9 @@ def _model_plot_data(report: ModelReport, figures: ModelFigures, variant: str | 
     return model_plot_data(report, figures, variant, title)
 
 
-def _figure(settings: Roofline, plot_data: Callable[[], PlotData]) -> Callable[[], str] | None:
+def _figure(roofline: Roofline, plot_data: Callable[[], PlotData]) -> Callable[[], str] | None:
     """The picture an HTML export embeds, when there is a device."""
-    if settings.device is None:
+    if roofline.settings.device is None:
         return None
 
     def draw() -> str:
@@ -283,26 +253,18 @@ def devices(devices_file: str | None, fmt: str) -> None:
     click.echo(text)
 
 
-def layer_hooks(settings: Roofline, report: LayerReport, fmt: str, title: str) -> Hooks:
-    """Figures for each cost model of ``report``, budgets on the first one shown, and the picture if asked for."""
-    if not settings.figures_needed(fmt) and settings.plot is None:
+def layer_hooks(roofline: Roofline, run: Run[LayerReport], title: str) -> Hooks:
+    """The picture ``--plot`` asks for (written before anything is printed), and the one an HTML export embeds."""
+    if roofline.plot is None and roofline.settings.device is None:
         return NO_HOOKS
-    from convcost.analysis.roofline import layer_figures
-
-    figures = _lazy(lambda: layer_figures(report, settings.setup))
-    checks: tuple[BudgetCheck, ...] = ()
-    if settings.max_bytes or settings.max_time:
-        first = figures().figures[0]
-        if first is None:
-            result = report.results[0]
-            raise ConvcostError(f"the budget cannot be checked: {result.method} does not apply ({result.reason})")
-        checks = _budget(settings, first)
-    plot_data = _lazy(lambda: _layer_plot_data(report, figures(), title))
-    if settings.plot is not None:
+    figures = run.figures
+    assert figures is not None
+    plot_data = _lazy(lambda: _layer_plot_data(run.report, figures(), title))
+    if roofline.plot is not None:
         from convcost.render.roofline_plot import write_plot
 
-        write_plot(settings.plot, plot_data(), settings.inputs)
-    return Hooks(figures if settings.figures_needed(fmt) else None, checks, _figure(settings, plot_data))
+        write_plot(roofline.plot, plot_data(), roofline.inputs)
+    return Hooks(figure=_figure(roofline, plot_data))
 
 
 def _layer_plot_data(report: LayerReport, lf: LayerFigures, title: str) -> PlotData:

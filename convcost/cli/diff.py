@@ -27,11 +27,9 @@ def diff(
     Example:
       convcost diff base.yaml proposed.yaml --max-mults 600M
     """
-    from convcost.analysis.budget import check_budget
-    from convcost.analysis.diff import diff_models
-    from convcost.analysis.network import cost_graph
     from convcost.errors import ConvcostError
     from convcost.frontends import is_onnx, load_graph
+    from convcost.pipeline import Settings, diff_run
 
     if base == "-" and proposed == "-":
         raise ConvcostError("BASE.yaml and PROPOSED.yaml are both '-': standard input can be read only once; give at least one as a file")
@@ -39,7 +37,5 @@ def diff(
         raise ConvcostError(f"--input {input_dims}: only an .onnx model takes --input, and neither {base} nor {proposed} is one")
     # an ONNX file's zero-cost nodes stay rows, so they match the layers of its import
     base_graph, proposed_graph = (load_graph(f, input_dims if is_onnx(f) else None, all_ops=True) for f in (base, proposed))
-    report = diff_models(cost_graph(base_graph), cost_graph(proposed_graph))
-    limits = _limits(max_mults, max_params, proposed_graph.budget)
-    checks = check_budget(limits, report.proposed.mults, report.proposed.params)
-    _finish(fmt, render.views(report, checks), export, f"convcost diff: {base} -> {proposed}", checks, (base, proposed))
+    run = diff_run(base_graph, proposed_graph, Settings(limits=_limits(max_mults, max_params)))
+    _finish(fmt, render.run_views(run), export, f"convcost diff: {base} -> {proposed}", run.checks, (base, proposed))

@@ -6,10 +6,7 @@ them costs next to nothing, so ``convcost layer`` without device flags starts as
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple
-
-if TYPE_CHECKING:
-    from convcost.analysis.budget import BudgetCheck
+from typing import Any, NamedTuple
 
 
 class DeviceFlags(NamedTuple):
@@ -36,16 +33,12 @@ class DeviceFlags(NamedTuple):
 
 
 class Hooks:
-    """What a command needs of the roofline: the lazy figures for its views, the roofline budgets,
-    and the picture an HTML export embeds (a plain class: defining it costs next to nothing)."""
+    """What a command needs of its device flags beyond the run: the picture an HTML export embeds
+    (a plain class: defining it costs next to nothing)."""
 
-    __slots__ = ("checks", "figure", "view")
+    __slots__ = ("figure",)
 
-    def __init__(
-        self, view: Callable[[], Any] | None = None, checks: tuple[BudgetCheck, ...] = (), figure: Callable[[], str] | None = None
-    ) -> None:
-        self.view = view
-        self.checks = checks
+    def __init__(self, figure: Callable[[], str] | None = None) -> None:
         self.figure = figure
 
 

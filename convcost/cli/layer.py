@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -10,8 +9,7 @@ import click
 from convcost import render
 from convcost.cli.common import LazyChoice, _finish, _format_option, _limits, _review_options
 from convcost.cli.hooks import DeviceFlags
-from convcost.cli.roofline import device_options, layer_roofline, roofline_settings
-from convcost.errors import ConvcostError
+from convcost.cli.roofline import device_options, layer_hooks, roofline_settings
 
 if TYPE_CHECKING:
     from convcost.factorize import Target
@@ -89,7 +87,7 @@ def layer(
         fields, source = kept("layer", file) or load_layer_fields(file)
     device_flags = DeviceFlags.pop(flags)
     inputs = (*(() if file is None else (file,)), *device_flags.inputs)
-    settings = roofline_settings(device_flags, inputs, export)
+    roofline = roofline_settings(device_flags, inputs, export)
     flags["in"] = flags.pop("in_")
     targets = _targets(flags.pop("target"), flags.pop("target_params"))
     for key, value in flags.items():
@@ -98,25 +96,14 @@ def layer(
 
     limits = _limits(max_mults, max_params)
     spec = layer_spec(fields, missing_layer_key(source))._replace(targets=targets)
-    from convcost.analysis.layer import cost_layer_graph  # after the layer is read: a bad value is refused sooner
-    from convcost.frontends.fields import layer_graph
+    from convcost.pipeline import Settings, layer_run  # after the layer is read: a bad value is refused sooner
 
-    report = cost_layer_graph(layer_graph(spec), spec, methods)
-    if settings is not None:
-        report = report.batched(settings.precision.batch)  # mults count the batch, as in `convcost model --batch`
-    checks: Sequence[Any] = ()
-    if limits:
-        from convcost.analysis.budget import check_budget
-
-        first = report.results[0]
-        if first.mults is None or first.params is None:
-            raise ConvcostError(f"the budget cannot be checked: {first.method} does not apply ({first.reason})")
-        checks = check_budget(limits, first.mults, first.params)
-
+    device = None if roofline is None else roofline.settings
+    run = layer_run(spec, Settings(methods=methods, limits=limits, device=device))
+    report = run.report
     title = f"convcost layer: {report.conv.inp} -> {report.conv.out}"
-    roofline = layer_roofline(settings, report, fmt, title)
-    checks = (*checks, *roofline.checks)
-    views = render.views(report, checks, roofline.view)
+    hooks = layer_hooks(roofline, run, title)
+    views = render.run_views(run)
     if explain:
-        views["table"] = lambda: [*render.layer_table(report, roofline.view), "\n" + render.layer_explain(report)]
-    _finish(fmt, views, export, title, checks, inputs, roofline.figure)
+        views["table"] = lambda: [*render.layer_table(report, run.figures), "\n" + render.layer_explain(report)]
+    _finish(fmt, views, export, title, run.checks, inputs, hooks.figure)

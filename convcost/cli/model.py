@@ -9,7 +9,7 @@ import click
 from convcost import render
 from convcost.cli.common import LazyChoice, _finish, _format_option, _limits, _review_options
 from convcost.cli.hooks import DeviceFlags
-from convcost.cli.roofline import batched_graph, device_options, model_roofline, roofline_settings
+from convcost.cli.roofline import device_options, model_hooks, roofline_settings
 
 
 def _factorization_names() -> list[str]:
@@ -61,12 +61,11 @@ def model(
     Example:
       convcost model layer_specs/mobilenet_v1.yaml
     """
-    from dataclasses import replace
-
     from convcost._early import kept
     from convcost.core.perf import paused_gc
     from convcost.core.shapes import parse_int
     from convcost.frontends import load_graph
+    from convcost.pipeline import Settings, model_run
 
     rank_value: Any = None
     mid_value: int | None = None
@@ -82,17 +81,13 @@ def model(
     depth_value = parse_int(depth, "--depth", 0) if depth is not None else None
     flags = DeviceFlags.pop(device_flags)
     inputs = (file, *flags.inputs)
-    settings = roofline_settings(flags, inputs, export)
+    roofline = roofline_settings(flags, inputs, export)
     with paused_gc():
-        graph = batched_graph(kept("model", file) or load_graph(file, input_dims, all_ops), settings)
-        from convcost.analysis.budget import check_budget
-        from convcost.analysis.network import cost_graph  # after the file is read: a bad file is refused sooner
-
-        limits = _limits(max_mults, max_params, graph.budget)
-        report = cost_graph(graph, rank_value, mid_value, method, targets)
-        if depth_value is not None:
-            report = replace(report, depth=depth_value)
+        graph = kept("model", file) or load_graph(file, input_dims, all_ops)
+        limits = _limits(max_mults, max_params)  # after the file is read: a bad file is refused sooner
+        device = None if roofline is None else roofline.settings
+        run = model_run(graph, Settings(rank_value, mid_value, targets, method, depth=depth_value, limits=limits, device=device))
+        report = run.report
         title = f"convcost model: {report.name or report.source}"
-        roofline = model_roofline(settings, report, fmt, title)
-        checks = (*check_budget(limits, report.mults, report.params), *roofline.checks)
-        _finish(fmt, render.views(report, checks, roofline.view), export, title, checks, inputs, roofline.figure)
+        hooks = model_hooks(roofline, run, title)
+        _finish(fmt, render.run_views(run), export, title, run.checks, inputs, hooks.figure)

@@ -17,8 +17,8 @@ from convcost.cli.hooks import NO_HOOKS, DeviceFlags, Hooks
 if TYPE_CHECKING:
     from convcost.analysis.network import ModelReport
     from convcost.cli.devices import Roofline
-    from convcost.core.graph import Graph
     from convcost.factorize import LayerReport
+    from convcost.pipeline import Run
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -71,27 +71,19 @@ def roofline_settings(flags: DeviceFlags, inputs: tuple[str, ...] = (), export: 
     return parse_settings(flags, inputs, export)
 
 
-def layer_roofline(settings: Roofline | None, report: LayerReport, fmt: str, title: str) -> Hooks:
-    """``convcost layer``'s figures, budgets and picture (nothing without a device flag)."""
-    if settings is None:
+def layer_hooks(roofline: Roofline | None, run: Run[LayerReport], title: str) -> Hooks:
+    """``convcost layer``'s picture (nothing without a device flag)."""
+    if roofline is None:
         return NO_HOOKS
     from convcost.cli.devices import layer_hooks
 
-    return layer_hooks(settings, report, fmt, title)
+    return layer_hooks(roofline, run, title)
 
 
-def model_roofline(settings: Roofline | None, report: ModelReport, fmt: str, title: str) -> Hooks:
-    """``convcost model``'s figures, budgets and picture (nothing without a device flag)."""
-    if settings is None:
+def model_hooks(roofline: Roofline | None, run: Run[ModelReport], title: str) -> Hooks:
+    """``convcost model``'s picture (nothing without a device flag)."""
+    if roofline is None:
         return NO_HOOKS
     from convcost.cli.devices import model_hooks
 
-    return model_hooks(settings, report, fmt, title)
-
-
-def batched_graph(graph: Graph, settings: Roofline | None) -> Graph:
-    """The graph at ``--batch`` when it was given (it overrides a model file's ``batch:``, 1
-    included): mults and activations scale with it, weights do not."""
-    if settings is None or not settings.batch_given:
-        return graph
-    return graph._replace(batch=settings.precision.batch)
+    return model_hooks(roofline, run, title)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from convcost.render.columns import Column, Sheet, Where, csv_sheet, markdown_sheet, text_table
     from convcost.render.console import Output, emit, encodable
     from convcost.render.diff import diff_csv, diff_json, diff_markdown, diff_tables
-    from convcost.render.dispatch import View, budget_lines, views, with_budget
+    from convcost.render.dispatch import View, budget_lines, run_views, views, with_budget
     from convcost.render.export import EXPORT_FORMATS, Provenance, export_text, provenance, write_export
     from convcost.render.formats import csv_text, json_text, markdown_cell, markdown_table, visible, xml_text
     from convcost.render.layer import layer_csv, layer_explain, layer_json, layer_markdown, layer_table
@@ -66,7 +66,7 @@ _HOMES = {
     ),
     "separable": ("separable_text",),
     "table": ("Prose", "TextTable"),
-    "dispatch": ("View", "budget_lines", "views", "with_budget"),
+    "dispatch": ("View", "budget_lines", "run_views", "views", "with_budget"),
 }
 __all__ = [
     "CONVENTION",
@@ -110,6 +110,7 @@ __all__ = [
     "pair_text",
     "provenance",
     "reduction_text",
+    "run_views",
     "separable_text",
     "share_bar",
     "share_text",

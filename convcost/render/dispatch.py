@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from convcost.analysis.diff import DiffReport
     from convcost.analysis.network import ModelReport
     from convcost.factorize import LayerReport
+    from convcost.pipeline import Run
     from convcost.render.console import Output
 
 View = Callable[[], "Output"]
@@ -44,9 +45,25 @@ def views(
     }
 
 
+def run_views(run: Run[Any]) -> dict[str, View]:
+    """Each output format of a run: its report, budget verdict and figures."""
+    return views(run.report, run.checks, run.figures)
+
+
 def budget_lines(checks: Sequence[BudgetCheck]) -> list[str]:
     """One stderr line per exceeded budget: ``mults 612,400,000 > 600M by 2.1%``."""
-    return [f"{c.figure} {c.value_text or num(int(c.value))} > {c.limit_text} by {fixed(*c.over_by(), 1)}%" for c in checks if not c.ok]
+    return [f"{c.figure} {_value_text(c)} > {c.limit_text} by {fixed(*c.over_by(), 1)}%" for c in checks if not c.ok]
+
+
+def _value_text(check: BudgetCheck) -> str:
+    """The figure as the over-budget line shows it: the exact integer (``612,400,000``), or the time (``2.41 ms``)."""
+    if check.figure == "time":
+        from fractions import Fraction
+
+        from convcost.render.numbers import seconds_text
+
+        return seconds_text(Fraction(check.value))
+    return num(int(check.value))
 
 
 def with_budget(data: dict[str, Any], checks: Sequence[BudgetCheck]) -> dict[str, Any]:
