@@ -534,7 +534,7 @@ def to_json(result: LayerReport | ModelReport | DiffReport | Separability) -> st
     from convcost.separable import Separability
 
     if isinstance(result, Separability):
-        return render.json_text(result.to_dict())
+        return render.separability_json(result)
     setup = Setup(precision(), None)
     roofline: Callable[[], object] | None
     if isinstance(result, LayerReport):

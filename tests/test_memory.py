@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from hypothesis import given
 from hypothesis import strategies as st
 
-from convcost.analysis.memory import Memory, memory_dict, peak_elements, peak_memory
+from convcost.analysis.memory import Memory, peak_elements, peak_memory
 from convcost.core.graph import INPUT, Graph, Node
 from convcost.core.shapes import Shape
 from convcost.core.units import Precision
+from convcost.render.json import memory_dict
 
 
 def graph(inp: Shape, layers: Sequence[tuple[str, tuple[int, ...], Shape]]) -> Graph:

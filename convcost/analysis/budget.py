@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -53,13 +53,3 @@ def check_roofline_budget(
     if max_time is not None and seconds is not None:
         checks.append(BudgetCheck("time", max_time[0], max_time[1], seconds))
     return tuple(checks)
-
-
-def _json_number(value: int | Fraction) -> int | float:
-    """An int as it is; a fraction (seconds) as the nearest float."""
-    return value if isinstance(value, int) else float(value)
-
-
-def budget_dict(checks: tuple[BudgetCheck, ...]) -> dict[str, Any]:
-    """The JSON verdict: ``{"mults": {"limit", "value", "ok"}, ...}`` (``time`` in seconds)."""
-    return {c.figure: {"limit": _json_number(c.limit), "value": _json_number(c.value), "ok": c.ok} for c in checks}

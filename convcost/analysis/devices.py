@@ -282,21 +282,3 @@ def rate_text(value: Fraction | None, unit: str = "") -> str:
     prefix, scale = next(((p, s) for p, s in _PREFIXES if value >= s), _PREFIXES[-1])
     number = decimal_text(value / scale)
     return f"{number} {prefix}{unit}" if unit else f"{number}{prefix}"
-
-
-def exact_number(value: Fraction) -> int | float:
-    """A JSON number: the integer when whole, else the nearest float."""
-    return int(value) if value.denominator == 1 else float(value)
-
-
-def device_dict(device: Device) -> dict[str, Any]:
-    """The JSON form: figures in FLOP/s and bytes/s (``peak`` per dtype; ``*``: every dtype)."""
-    return {
-        "key": device.key,
-        "name": device.name,
-        "peak_flops": {d: exact_number(p) for d, p in device.peaks.items()},
-        "bandwidth_bytes_per_s": exact_number(device.bandwidth),
-        "memory_bytes": exact_number(device.memory) if device.memory is not None else None,
-        "source": device.source,
-        "note": device.note,
-    }

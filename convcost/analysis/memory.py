@@ -16,7 +16,7 @@ dtype sizes and batch of :class:`~convcost.analysis.roofline.Precision`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from convcost.core.graph import INPUT
 from convcost.core.units import FP32, Precision
@@ -84,7 +84,6 @@ def peak_memory(graph: Graph, weight_elems: int, prec: Precision = FP32) -> Memo
     return Memory(prec.act_bytes * prec.batch * peak.elements, peak.at, prec.weight_bytes * weight_elems)
 
 
-def memory_dict(memory: Memory, names: Sequence[str]) -> dict[str, Any]:
-    """The JSON form: ``{"peak_bytes", "at", "weights_bytes"}``, ``at`` naming the node (``input`` before any)."""
-    at = names[memory.at] if 0 <= memory.at < len(names) else "input"
-    return {"peak_bytes": memory.peak_bytes, "at": at, "weights_bytes": memory.weights_bytes}
+def peak_at(memory: Memory, names: Sequence[str]) -> str:
+    """The name of the node where the peak is reached (``input`` before any node)."""
+    return names[memory.at] if 0 <= memory.at < len(names) else "input"

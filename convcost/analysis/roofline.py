@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from convcost.core.cost import ZERO, Cost, batched, conv_cost
 
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from convcost.analysis.memory import Memory
     from convcost.analysis.network import Alternative, ModelReport
     from convcost.factorize import LayerReport, MethodResult
-    from convcost.factorize.base import Stage
 
 from convcost.core.units import FP32, Precision
 from convcost.errors import ConvcostError
@@ -245,7 +244,8 @@ class _Memo:
         self.setup = setup
         self.batch = batch
         self.costs: dict[Cost, Figures] = {}
-        self.alts: dict[int, tuple[Alternative, Figures]] = {}
+        self.alts: dict[Alternative, Figures] = {}
+        """By the alternative itself (identical layers share one: costed once)."""
 
     def cost(self, cost: Cost) -> Figures:
         found = self.costs.get(cost)
@@ -254,11 +254,10 @@ class _Memo:
         return found
 
     def alt(self, alt: Alternative) -> Figures:
-        found = self.alts.get(id(alt))
+        found = self.alts.get(alt)
         if found is None:
-            fig = figures(stage_costs(alt.result, alt.cost, self.batch), self.setup)  # each stage is its own layer
-            found = self.alts[id(alt)] = (alt, fig)  # keeps alt alive, so its id stays its own
-        return found[1]
+            found = self.alts[alt] = figures(stage_costs(alt.result, alt.cost, self.batch), self.setup)  # each stage is its own layer
+        return found
 
 
 def _replaced(total: Figures, spent: dict[str, Fraction], old: Sequence[Figures], new: Sequence[Figures]) -> Figures:
@@ -329,114 +328,6 @@ def model_figures(report: ModelReport, setup: Setup) -> ModelFigures:
     prec = setup.precision
     memory = peak_memory(graph, weights, prec) if graph is not None else Memory(0, -1, prec.weight_bytes * weights)
     return ModelFigures(setup, tuple(shown), tuple(rows), merges, len(hidden), total, shown_total, whatif, memory)
-
-
-# --- JSON -----------------------------------------------------------------------------------
-# Exact integers stay integers (FLOPs, bytes). Intensity, seconds and percentages are the float
-# nearest the exact fraction (int / int and float(Fraction) round once, correctly); never NaN or
-# Infinity: an undefined ratio is null.
-
-
-def figures_dict(fig: Figures) -> dict[str, Any]:
-    """``{"bytes", "intensity"}``, and ``"bound"``, ``"time_s"`` when there is a device."""
-    data: dict[str, Any] = {"bytes": fig.traffic.bytes, "intensity": fig.traffic.intensity}
-    if fig.timing is not None:
-        data["bound"] = fig.timing.bound
-        data["time_s"] = float(fig.timing.seconds)
-    return data
-
-
-def reduction(base: Timing | None, value: Timing | None) -> float | None:
-    """``100 x (base - value) / base`` for two times (None without a device or for a zero base)."""
-    if base is None or value is None or not base.seconds:
-        return None
-    return float(100 * (base.seconds - value.seconds) / base.seconds)
-
-
-def setup_dict(setup: Setup, total: Figures) -> dict[str, Any]:
-    """The model-level ``"roofline"`` object: what the figures assume, and the total."""
-    p = setup.precision
-    data = {"dtype": p.dtype, "weight_dtype": p.weight_dtype, "batch": p.batch, "flops": total.traffic.flops}
-    return {**data, **figures_dict(total)}
-
-
-def device_dict(setup: Setup) -> dict[str, Any]:
-    """``"device"``: its key and name, the peak in use, bandwidth, ridge point and source."""
-    from convcost.analysis.devices import exact_number
-
-    device = setup.device
-    assert device is not None
-    peak = setup.peak
-    return {
-        "key": device.key,
-        "name": device.name,
-        "dtype": setup.precision.dtype,
-        "peak_flops": exact_number(peak),
-        "bandwidth_bytes_per_s": exact_number(device.bandwidth),
-        "ridge_flops_per_byte": float(ridge(peak, device.bandwidth)),
-        "source": device.source,
-    }
-
-
-def stages_list(stages: Sequence[Stage], fig: Figures, batch: int, params: int) -> list[dict[str, Any]]:
-    """A factorized layer's stages in JSON, each with its own figures (``fig.stages``, or ``fig``
-    for one stage). Parameters the stages do not hold (a layer's batch norm, ``params`` in all)
-    are the last stage's, as its bytes count them (:func:`stage_costs`): the stages add up to the row."""
-    from dataclasses import replace
-
-    parts = fig.stages or (fig,)
-    found = [{**replace(s, batch=batch).to_dict(), **figures_dict(part)} for s, part in zip(stages, parts, strict=True)]
-    if found:
-        found[-1]["params"] += params - sum(s.params for s in stages)
-    return found
-
-
-def extend_layer_dict(data: dict[str, Any], lf: LayerFigures) -> dict[str, Any]:
-    """Add the roofline keys to ``convcost layer``'s JSON: per method and per stage (time saved
-    against the standard layer, as mults saved is), and the setup."""
-    base, setup = lf.baseline, lf.setup
-    for entry, fig in zip(data["methods"], lf.figures, strict=True):
-        if fig is None:
-            entry.update({"bytes": None, "intensity": None})
-            continue
-        entry.update(figures_dict(fig))
-        if fig.timing is not None:
-            entry["time_reduction_pct"] = reduction(base.timing, fig.timing)
-        for stage, part in zip(entry["stages"], fig.stages or (fig,), strict=True):
-            stage.update(figures_dict(part))
-    p = setup.precision
-    data["roofline"] = {"dtype": p.dtype, "weight_dtype": p.weight_dtype, "batch": p.batch}
-    if setup.device is not None:
-        data["device"] = device_dict(setup)
-    return data
-
-
-def extend_model_dict(data: dict[str, Any], report: ModelReport, mf: ModelFigures) -> dict[str, Any]:
-    """Add the roofline keys to ``convcost model``'s JSON: per layer, the total, the what-if, memory."""
-    from convcost.analysis.memory import memory_dict
-
-    stage_lists: dict[tuple[int, int], list[dict[str, Any]]] = {}  # identical layers share their alternative: built once
-    for entry, row, fig in zip(data["layers"], report.layers, mf.rows, strict=True):
-        entry.update(figures_dict(fig))
-        if row.built is not None:  # a factorized layer: each stage is its own layer, as in `convcost layer`
-            key = (id(row.built), id(fig))
-            found = stage_lists.get(key)
-            if found is None:
-                found = stage_lists[key] = stages_list(row.built.result.stages, fig, report.batch, row.params)
-            entry["stages"] = found
-    roofline = setup_dict(mf.setup, mf.total)
-    roofline["merges"] = {"count": mf.merge_count, **figures_dict(mf.merges)}
-    data["roofline"] = roofline
-    for entry, fig in zip(data["whatif"], mf.whatif, strict=False):  # no what-if figures for a variant costed alone
-        entry.update({"bytes": fig.traffic.bytes, "intensity": fig.traffic.intensity})
-        if fig.timing is not None:
-            entry["time_s"] = float(fig.timing.seconds)
-            entry["time_reduction_pct"] = reduction(mf.base.timing, fig.timing)
-    names = [row.name for row in report.nodes]
-    data["memory"] = memory_dict(mf.memory, names)
-    if mf.setup.device is not None:
-        data["device"] = device_dict(mf.setup)
-    return data
 
 
 class LayerFigures(NamedTuple):

@@ -213,11 +213,10 @@ _URL_SAFE = "/:?#@!$&'*+,;=%~-._"
 
 def devices_json(table: dict[str, Device]) -> str:
     """Exact figures: integers where whole, else the nearest float."""
-    import json
 
-    from convcost.analysis.devices import device_dict
+    from convcost.render.json import devices_json as document
 
-    return json.dumps({"devices": [device_dict(dev) for dev in table.values()]}, indent=2)
+    return document(table)
 
 
 @click.command()

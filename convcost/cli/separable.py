@@ -37,4 +37,4 @@ def separable(kernel: str, tol: float | None, fmt: str) -> None:
     else:
         rows = parse_kernel_text(kernel)
     result = separability(rows, DEFAULT_TOLERANCE if tol is None else tol)
-    render.emit(render.json_text(result.to_dict()) if fmt == "json" else render.separable_text(result))
+    render.emit(render.separability_json(result) if fmt == "json" else render.separable_text(result))

@@ -22,12 +22,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from convcost.render.columns import Column, Sheet, Where, csv_sheet, markdown_sheet, text_table
     from convcost.render.console import Output, emit, encodable
-    from convcost.render.diff import diff_csv, diff_json, diff_markdown, diff_tables
-    from convcost.render.dispatch import View, budget_lines, run_views, views, with_budget
+    from convcost.render.diff import diff_csv, diff_markdown, diff_tables
+    from convcost.render.dispatch import View, budget_lines, run_views, views
     from convcost.render.export import EXPORT_FORMATS, Provenance, export_text, provenance, write_export
     from convcost.render.formats import csv_text, json_text, markdown_cell, markdown_table, visible, xml_text
-    from convcost.render.layer import layer_csv, layer_explain, layer_json, layer_markdown, layer_table
-    from convcost.render.model import MODEL_CONVENTION, model_csv, model_json, model_markdown, model_tables
+    from convcost.render.json import diff_json, layer_json, model_json, separability_json
+    from convcost.render.layer import layer_csv, layer_explain, layer_markdown, layer_table
+    from convcost.render.model import MODEL_CONVENTION, model_csv, model_markdown, model_tables
     from convcost.render.numbers import (
         change_text,
         fixed,
@@ -47,11 +48,11 @@ if TYPE_CHECKING:
 _HOMES = {
     "columns": ("Column", "Sheet", "Where", "csv_sheet", "markdown_sheet", "text_table"),
     "console": ("Output", "emit", "encodable"),
-    "diff": ("diff_csv", "diff_json", "diff_markdown", "diff_tables"),
+    "diff": ("diff_csv", "diff_markdown", "diff_tables"),
     "export": ("EXPORT_FORMATS", "Provenance", "export_text", "provenance", "write_export"),
     "formats": ("csv_text", "json_text", "markdown_cell", "markdown_table", "visible", "xml_text"),
-    "layer": ("CONVENTION", "layer_csv", "layer_explain", "layer_json", "layer_markdown", "layer_table"),
-    "model": ("MODEL_CONVENTION", "model_csv", "model_json", "model_markdown", "model_tables"),
+    "layer": ("CONVENTION", "layer_csv", "layer_explain", "layer_markdown", "layer_table"),
+    "model": ("MODEL_CONVENTION", "model_csv", "model_markdown", "model_tables"),
     "numbers": (
         "change_text",
         "fixed",
@@ -66,7 +67,8 @@ _HOMES = {
     ),
     "separable": ("separable_text",),
     "table": ("Prose", "TextTable"),
-    "dispatch": ("View", "budget_lines", "run_views", "views", "with_budget"),
+    "dispatch": ("View", "budget_lines", "run_views", "views"),
+    "json": ("diff_json", "layer_json", "model_json", "separability_json"),
 }
 __all__ = [
     "CONVENTION",
@@ -111,6 +113,7 @@ __all__ = [
     "provenance",
     "reduction_text",
     "run_views",
+    "separability_json",
     "separable_text",
     "share_bar",
     "share_text",
@@ -119,7 +122,6 @@ __all__ = [
     "text_table",
     "views",
     "visible",
-    "with_budget",
     "write_export",
     "xml_text",
 ]

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from convcost.render.columns import Column, Sheet, csv_only, csv_sheet, markdown_sheet, text_table
-from convcost.render.formats import json_text, markdown_cell, visible
+from convcost.render.formats import markdown_cell, visible
 from convcost.render.model import MODEL_CONVENTION, MODEL_NOTES
 from convcost.render.numbers import change_text, num, signed
 from convcost.render.table import Prose, TextTable
 
 if TYPE_CHECKING:
-    from convcost.analysis.budget import BudgetCheck
     from convcost.analysis.diff import DiffReport, DiffRow
     from convcost.analysis.network import LayerRow
 
@@ -85,13 +83,6 @@ def _sheets(report: DiffReport) -> tuple[Sheet[Figure], Sheet[DiffRow]]:
     notes = f"{same} unchanged layers not shown.\n{MODEL_NOTES}"
     layers: Sheet[DiffRow] = Sheet(LAYER_COLUMNS, differing, title="Layers that differ, heaviest change first", notes=notes)
     return totals, layers
-
-
-def diff_json(report: DiffReport, checks: Sequence[BudgetCheck] = ()) -> str:
-    """``convcost diff --format json``."""
-    from convcost.render.dispatch import with_budget
-
-    return json_text(with_budget(report.to_dict(), checks), flat_depth=3)
 
 
 def diff_csv(report: DiffReport) -> str:

@@ -19,11 +19,11 @@ if TYPE_CHECKING:
 View = Callable[[], "Output"]
 
 _RENDERERS = {
-    "layer": ("layer_json", "layer_csv", "layer_markdown", "layer_table"),
-    "model": ("model_json", "model_csv", "model_markdown", "model_tables"),
-    "diff": ("diff_json", "diff_csv", "diff_markdown", "diff_tables"),
+    "layer": ("layer_csv", "layer_markdown", "layer_table"),
+    "model": ("model_csv", "model_markdown", "model_tables"),
+    "diff": ("diff_csv", "diff_markdown", "diff_tables"),
 }
-"""Report kind -> its module under convcost.render and the function of each format."""
+"""Report kind -> its module under convcost.render and the function of each text format (JSON: ``render.json``)."""
 
 
 def views(
@@ -34,14 +34,23 @@ def views(
     ``roofline`` (layer and model reports): computes the report's roofline figures when a view
     needs them (JSON always shows bytes and intensity; the other views add their columns when
     the figures have a device)."""
-    module = importlib.import_module(f"convcost.render.{report.kind}")  # by name: importing diff here would slow every layer command
-    json_, csv_, markdown_, table_ = (getattr(module, name) for name in _RENDERERS[report.kind])
     extra = {} if roofline is None else {"roofline": roofline}
+
+    def json_() -> Output:
+        from convcost.render import json
+
+        return getattr(json, f"{report.kind}_json")(report, checks, **extra)  # type: ignore[no-any-return]
+
+    def text(index: int) -> Callable[..., Output]:
+        # by name: importing diff here would slow every layer command, and JSON needs none of them
+        module = importlib.import_module(f"convcost.render.{report.kind}")
+        return getattr(module, _RENDERERS[report.kind][index])  # type: ignore[no-any-return]
+
     return {
-        "json": lambda: json_(report, checks, **extra),
-        "csv": lambda: csv_(report, **extra),
-        "markdown": lambda: markdown_(report, **extra),
-        "table": lambda: table_(report, **extra),
+        "json": json_,
+        "csv": lambda: text(0)(report, **extra),
+        "markdown": lambda: text(1)(report, **extra),
+        "table": lambda: text(2)(report, **extra),
     }
 
 
@@ -64,12 +73,3 @@ def _value_text(check: BudgetCheck) -> str:
 
         return seconds_text(Fraction(check.value))
     return num(int(check.value))
-
-
-def with_budget(data: dict[str, Any], checks: Sequence[BudgetCheck]) -> dict[str, Any]:
-    """Add the JSON verdict ``"budget"`` when budgets were given."""
-    if checks:
-        from convcost.analysis.budget import budget_dict
-
-        data["budget"] = budget_dict(tuple(checks))
-    return data

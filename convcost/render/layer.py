@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import cache
 from math import gcd
 from typing import TYPE_CHECKING
 
+from convcost.core.cost import reduction_pct
 from convcost.core.shapes import Conv
 from convcost.factorize import METHODS, LayerReport, MethodResult, Stage
-from convcost.render.formats import json_text, visible
+from convcost.render.formats import visible
 from convcost.render.numbers import num, padding_text, pair_text, reduction_text, speedup_text
 from convcost.render.rows import CONVENTION, Line
 
 if TYPE_CHECKING:
-    from convcost.analysis.budget import BudgetCheck
     from convcost.analysis.roofline import LayerFigures
     from convcost.render.columns import Column, Sheet
     from convcost.render.table import Prose, TextTable
@@ -55,8 +55,20 @@ def _stage_cell(line: Line) -> str:
     return line.stage.name if line.stage is not None else _method_note(line.result) or ""
 
 
+def _saved_pct(base: int | None, value: int | None) -> float | None:
+    return None if base is None or value is None else reduction_pct(base, value)
+
+
 def _total(line: Line, key: str) -> object:
-    return line.data[key] if line.stage is None else None
+    """A method row's figure for the CSV (what its JSON entry says too); None on a stage row."""
+    if line.stage is not None:
+        return None
+    result, base = line.result, line.report.baseline
+    if key == "mults_reduction_pct":
+        return _saved_pct(base.mults, result.mults)
+    if key == "params_reduction_pct":
+        return _saved_pct(base.params, result.params)
+    return {"applicable": result.applicable, "reason": result.reason}[key]
 
 
 @cache
@@ -80,14 +92,14 @@ def method_columns() -> list[Column[Line]]:
         csv_only("in", lambda ln: str(ln.stage.conv.inp if ln.stage else ln.report.conv.inp)),
         Column("output", _output, csv="out", value=_csv_out, drop=3),
         Column(
-            "mults", lambda ln: _figures(ln)[0], right=True, csv="mults", value=lambda ln: ln.stage.mults if ln.stage else ln.data["mults"]
+            "mults", lambda ln: _figures(ln)[0], right=True, csv="mults", value=lambda ln: ln.stage.mults if ln.stage else ln.result.mults
         ),
         Column(
             "params",
             lambda ln: _figures(ln)[1],
             right=True,
             csv="params",
-            value=lambda ln: ln.stage.params if ln.stage else ln.data["params"],
+            value=lambda ln: ln.stage.params if ln.stage else ln.result.params,
             drop=2,
         ),
         Column(
@@ -114,9 +126,9 @@ def method_columns() -> list[Column[Line]]:
 
 def _sheet(report: LayerReport, lf: LayerFigures | None = None) -> Sheet[Line]:
     rows: list[Line] = []
-    for result, data in zip(report.results, report.to_dict()["methods"], strict=True):
-        rows.append(Line(report, result, data))
-        rows += [Line(report, result, data, stage) for stage in result.stages]
+    for result in report.results:
+        rows.append(Line(report, result))
+        rows += [Line(report, result, stage) for stage in result.stages]
     from convcost.render.columns import Sheet
 
     columns = method_columns()
@@ -147,17 +159,6 @@ def _roofline_notes(lf: LayerFigures | None, sep: str = "\n", markdown: bool = F
     from convcost.render.roofline import notes
 
     return sep + notes(lf.setup, markdown).replace("\n", sep)
-
-
-def layer_json(report: LayerReport, checks: Sequence[BudgetCheck] = (), roofline: Callable[[], LayerFigures] | None = None) -> str:
-    """``convcost layer --format json``: bytes and intensity per method and stage (fp32, batch 1
-    unless ``roofline`` says otherwise; with a device, bound and time too), and the budget
-    verdict when budgets were given."""
-    from convcost.analysis.roofline import Setup, extend_layer_dict, layer_figures
-    from convcost.render.dispatch import with_budget
-
-    data = extend_layer_dict(report.to_dict(), roofline() if roofline is not None else layer_figures(report, Setup()))
-    return json_text(with_budget(data, checks), flat_depth=4)
 
 
 def layer_csv(report: LayerReport, roofline: Callable[[], LayerFigures] | None = None) -> str:

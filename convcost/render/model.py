@@ -7,13 +7,12 @@ from typing import TYPE_CHECKING
 
 from convcost.core.cost import share_pct
 from convcost.render.columns import Column, Sheet, Where, csv_only, csv_sheet, markdown_sheet, text_table
-from convcost.render.formats import json_text, markdown_cell, visible
+from convcost.render.formats import markdown_cell, visible
 from convcost.render.numbers import num, reduction_text, share_bar, share_text
 from convcost.render.rows import CONVENTION, AsWritten, Entry, Option, Total
 from convcost.render.table import Prose, TextTable
 
 if TYPE_CHECKING:
-    from convcost.analysis.budget import BudgetCheck
     from convcost.analysis.network import LayerRow, ModelReport
     from convcost.analysis.roofline import ModelFigures
 
@@ -184,21 +183,6 @@ def _timed(roofline: Callable[[], ModelFigures] | None) -> ModelFigures | None:
         return None
     mf = roofline()
     return mf if mf.setup.device is not None else None
-
-
-def model_json(report: ModelReport, checks: Sequence[BudgetCheck] = (), roofline: Callable[[], ModelFigures] | None = None) -> str:
-    """``convcost model --format json``: bytes and intensity per layer and peak memory (fp32,
-    batch 1 unless ``roofline`` says otherwise; with a device, bound and time too), and the
-    budget verdict when budgets were given."""
-    from convcost.analysis.roofline import Setup, extend_model_dict, model_figures
-    from convcost.render.dispatch import with_budget
-
-    data = report.to_dict()
-    if report.graph is not None and report.graph.notes:
-        data["notes"] = list(report.graph.notes)
-    figures = roofline() if roofline is not None else model_figures(report, Setup())
-    data = extend_model_dict(data, report, figures)
-    return json_text(with_budget(data, checks), flat_depth=2)
 
 
 def model_csv(report: ModelReport, roofline: Callable[[], ModelFigures] | None = None) -> str:

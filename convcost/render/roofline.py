@@ -80,10 +80,11 @@ def model_notes(mf: ModelFigures, markdown: bool = False) -> str:
 
 def memory_note(mf: ModelFigures, names: Sequence[str]) -> str:
     """``Peak activation memory: 9,633,792 bytes at layer1.add; weights 102,228,128 bytes.``"""
-    from convcost.analysis.memory import memory_dict
+    from convcost.analysis.memory import peak_at
 
-    data = memory_dict(mf.memory, names)
-    return f"Peak activation memory: {num(data['peak_bytes'])} bytes at {visible(data['at'])}; weights {num(data['weights_bytes'])} bytes."
+    memory = mf.memory
+    at = visible(peak_at(memory, names))
+    return f"Peak activation memory: {num(memory.peak_bytes)} bytes at {at}; weights {num(memory.weights_bytes)} bytes."
 
 
 def _timed(setup: Setup) -> bool:
@@ -179,10 +180,10 @@ def whatif_columns(report: ModelReport, mf: ModelFigures) -> list[Column[Option]
     """The what-if table's bytes, time and time saved (to go next to mults saved)."""
     from convcost.render.rows import AsWritten
 
-    options = {id(w): fig for w, fig in zip(report.whatif, mf.whatif, strict=True)}
+    options = {w.method: fig for w, fig in zip(report.whatif, mf.whatif, strict=True)}  # one what-if row per method
 
     def get(w: Option) -> Figures:
-        return mf.base if isinstance(w, AsWritten) else options[id(w)]
+        return mf.base if isinstance(w, AsWritten) else options[w.method]
 
     columns = [c for c in figure_columns(get, mf.setup, None, (5, 6, 7, 2, 0)) if c.csv in ("bytes", "time_s")]
     base = mf.base.timing
@@ -213,10 +214,10 @@ def _saved_pct(base: Any, fig: Figures) -> float | None:
 
 def layer_columns(lf: LayerFigures, results: Sequence[MethodResult]) -> list[Column[Line]]:
     """The layer table's roofline columns: per method (its stages summed) and per stage; time saved against the standard layer."""
-    index = {id(r): i for i, r in enumerate(results)}
+    index = {r.method: i for i, r in enumerate(results)}  # a layer report shows each method once
 
     def get(ln: Line) -> Figures | None:
-        fig = lf.figures[index[id(ln.result)]]
+        fig = lf.figures[index[ln.result.method]]
         if fig is None or ln.stage is None:
             return fig
         parts = fig.stages or (fig,)

@@ -3,7 +3,7 @@ modules and the roofline columns that splice into them."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NamedTuple, Union
+from typing import TYPE_CHECKING, NamedTuple, Union
 
 if TYPE_CHECKING:
     from convcost.analysis.network import LayerRow, WhatIf
@@ -17,8 +17,6 @@ class Line(NamedTuple):
 
     report: LayerReport
     result: MethodResult
-    data: dict[str, Any]
-    """The method's JSON entry (the CSV's percentages are the JSON's)."""
     stage: Stage | None = None
 
 
