@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from convcost.core.cost import ZERO, Cost, batched, conv_cost, reduction_pct, total
-from convcost.core.graph import INPUT, Graph
+from convcost.core.graph import INPUT, Evaluated, Graph
 from convcost.core.perf import paused_gc
 from convcost.core.shapes import Conv, Shape
 from convcost.errors import ConvcostError, SpecError
@@ -293,6 +293,7 @@ class _Walk:
         visible = 0
         shapes, start = graph.shapes, graph.input
         memo = self.memo
+        known = graph.evaluated  # the front end's evaluation of each node, when it kept one
         for i, node in enumerate(graph.nodes):
             tensors = node.inputs
             if len(tensors) == 1:
@@ -304,7 +305,7 @@ class _Walk:
             found = memo.get(key) if key is not None else None
             if found is None:
                 try:
-                    found = self.compute(node.op, node.attrs, inputs)
+                    found = self.compute(node.op, node.attrs, inputs, known[i] if known else None)
                 except SpecError:
                     raise
                 except ConvcostError as exc:
@@ -325,13 +326,15 @@ class _Walk:
             )  # fmt: skip
         return rows
 
-    def compute(self, op: str, attrs: Any, inputs: tuple[Shape, ...]) -> tuple[Any, ...]:
-        """Output shape, kernel text, cost, ``as:`` method, what-if alternatives and not-factorized reason."""
+    def compute(self, op: str, attrs: Any, inputs: tuple[Shape, ...], evaluated: Evaluated | None) -> tuple[Any, ...]:
+        """Output shape, kernel text, cost, ``as:`` method, what-if alternatives and not-factorized
+        reason (``evaluated``: the front end's evaluation of the node, else it is evaluated here)."""
         from convcost.ops.conv import not_factorized_reason
         from convcost.ops.registry import INTERNAL_OPS
 
         definition = self.ops[op] if op in self.ops else INTERNAL_OPS[op]
-        evaluated = definition.evaluate(op, attrs, inputs)
+        if evaluated is None:
+            evaluated = definition.evaluate(op, attrs, inputs)
         cost, conv, method = evaluated.cost, evaluated.conv, attrs.get("as")
         if conv is None or not definition.factorizable:
             return (evaluated.out, evaluated.kernel, cost, None, (), not_factorized_reason(op), None)

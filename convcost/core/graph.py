@@ -13,7 +13,8 @@ from collections.abc import Hashable, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from convcost.core.shapes import Shape
+from convcost.core.cost import Cost
+from convcost.core.shapes import Conv, Shape
 
 INPUT = -1
 """The index that stands for the graph's input tensor in ``Node.inputs``."""
@@ -43,6 +44,19 @@ class Node(NamedTuple):
     hidden: bool = False
     """True for a merge the source implies rather than writes (a block's residual addition,
     its branches' concatenation): part of the graph, not a row of the tables."""
+
+
+class Evaluated(NamedTuple):
+    """What an op makes of its inputs."""
+
+    out: Shape
+    cost: Cost
+    kernel: str = ""
+    """Kernel and stride text for tables (``3x3/2``); empty where none applies."""
+    conv: Conv | None = None
+    """The convolution itself, for factorizations (what-if, ``as:``); None for other ops."""
+    stages: tuple[tuple[str, Cost, Shape, Shape], ...] = ()
+    """(name, cost, input, output) per internal stage, for ops shown as stages (``se``)."""
 
 
 class Block(NamedTuple):
@@ -78,3 +92,6 @@ class Graph(NamedTuple):
     notes: tuple[str, ...] = ()
     """Lines the source adds under the tables (an ONNX file: ``412 other nodes: 0 mults``,
     ``not costed: 3 x CustomOp``, its counting rule)."""
+    evaluated: tuple[Evaluated, ...] = ()
+    """What each node's op made of its inputs, as the front end evaluated it while inferring the
+    shapes (so no node is evaluated twice); empty where a front end leaves it to the walk."""

@@ -240,7 +240,7 @@ def layer_graph(spec: LayerSpec) -> Graph:
 
     attrs = {"k": spec.k, "out": spec.out, "stride": spec.stride, "padding": spec.padding, "dilation": spec.dilation,
              "groups": spec.groups, "bias": spec.bias}  # fmt: skip
-    out = OPS["conv"].evaluate("conv", attrs, (spec.inp,)).out
+    evaluated = OPS["conv"].evaluate("conv", attrs, (spec.inp,))
     name = spec.name if spec.name is not None else "layer"
     node = Node(name, "conv", attrs, (INPUT,), "the layer's flags and file", spec.name is not None)
-    return Graph("<layer>", spec.name, spec.inp, (node,), (out,), 0)
+    return Graph("<layer>", spec.name, spec.inp, (node,), (evaluated.out,), 0, evaluated=(evaluated,))

@@ -58,6 +58,7 @@ class _Lowering:
         self.spec = spec
         self.nodes: list[Node] = []
         self.shapes: list[Shape] = []
+        self.evaluated: list[Evaluated] = []
         self.blocks: list[Block] = []
         self.rows = 0
         """Visible nodes so far (an unnamed layer is named after its row number)."""
@@ -111,11 +112,12 @@ class _Lowering:
 
     # --- nodes ------------------------------------------------------------------------
 
-    def emit(self, node: Node, out: Shape) -> int:
+    def emit(self, node: Node, evaluated: Evaluated) -> int:
         if len(self.nodes) >= self.limit:
             raise SpecError(f"{self.spec.source}: the model expands to too many layers")
         self.nodes.append(node)
-        self.shapes.append(out)
+        self.shapes.append(evaluated.out)
+        self.evaluated.append(evaluated)
         if not node.hidden:
             self.rows += 1
         return len(self.nodes) - 1
@@ -156,7 +158,7 @@ class _Lowering:
             raise
         except ConvcostError as exc:
             raise SpecError(f"{node.loc}: layer {self.rows + 1} {name!r} (input {self.shape(inputs[0])}): {exc}") from None
-        out = self.emit(Node(name, node.type, node.values, inputs, Origin(node.mapping), node.name is not None, node.key), evaluated.out)
+        out = self.emit(Node(name, node.type, node.values, inputs, Origin(node.mapping), node.name is not None, node.key), evaluated)
         self.remember(node.name, name, out)
         return out
 
@@ -195,8 +197,8 @@ class _Lowering:
         if len({(s.h, s.w) for s in shapes}) > 1:
             given = ", ".join(f"branch {i + 1} gives {s.h}x{s.w}" for i, s in enumerate(shapes))
             raise SpecError(f"{node.loc}: block {node.name or ''!r} (input {self.shape(start)}): branches of different HxW: {given}")
-        out = Shape(shapes[0].h, shapes[0].w, sum(s.c for s in shapes))
-        return self.emit(Node(f"{prefix}concat", "concat", {}, tuple(outs), node.loc, hidden=True), out)
+        evaluated = self.evaluate("concat", {}, None, tuple(outs))
+        return self.emit(Node(f"{prefix}concat", "concat", {}, tuple(outs), node.loc, hidden=True), evaluated)
 
     def residual(self, node: BlockNode, start: int, end: int, prefix: str) -> int:
         """The block's output: its last tensor plus the input (or a projection of it) when asked."""
@@ -207,7 +209,7 @@ class _Lowering:
             if node.residual != "project":
                 return end  # identity where the shapes differ: no shortcut (MobileNetV2)
             start = self.shortcut(node, start, end, prefix)
-        return self.emit(Node(f"{prefix}add", "add", {}, (end, start), node.loc, hidden=True), b)
+        return self.emit(Node(f"{prefix}add", "add", {}, (end, start), node.loc, hidden=True), self.evaluate("add", {}, None, (end, start)))
 
     def shortcut(self, node: BlockNode, start: int, end: int, prefix: str) -> int:
         a, b = self.shape(start), self.shape(end)
@@ -223,7 +225,7 @@ class _Lowering:
         values = {"out": b.c, "stride": (strides[0], strides[1]), **self.spec.shortcut}
         key = tuple(sorted(values.items()))
         evaluated = self.evaluate("pointwise", values, key, (start,))
-        return self.emit(Node(f"{prefix}shortcut", "pointwise", values, (start,), node.loc, False, key, shortcut=True), evaluated.out)
+        return self.emit(Node(f"{prefix}shortcut", "pointwise", values, (start,), node.loc, False, key, shortcut=True), evaluated)
 
 
 def lower(spec: ModelSpec) -> Graph:
@@ -251,4 +253,5 @@ def lower(spec: ModelSpec) -> Graph:
         tuple(lowering.blocks),
         batch=spec.batch,
         budget=spec.budget,
+        evaluated=tuple(lowering.evaluated),
     )

@@ -12,8 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from convcost.core.cost import Cost
-from convcost.core.shapes import Conv, Shape
+from convcost.core.graph import Evaluated  # the record an op returns (re-exported); it lives with the graph that keeps it
+from convcost.core.shapes import Shape
 
 Parser = Callable[[object, object], Any]
 """``parser(value, what)``: a raw value (flag text or YAML scalar) into its parsed form;
@@ -26,19 +26,6 @@ class Key(NamedTuple):
     parser: Parser
     schema: Mapping[str, Any]
     description: str = ""
-
-
-class Evaluated(NamedTuple):
-    """What an op makes of its inputs."""
-
-    out: Shape
-    cost: Cost
-    kernel: str = ""
-    """Kernel and stride text for tables (``3x3/2``); empty where none applies."""
-    conv: Conv | None = None
-    """The convolution itself, for factorizations (what-if, ``as:``); None for other ops."""
-    stages: tuple[tuple[str, Cost, Shape, Shape], ...] = ()
-    """(name, cost, input, output) per internal stage, for ops shown as stages (``se``)."""
 
 
 Evaluate = Callable[[str, Mapping[str, Any], Sequence[Shape]], Evaluated]
@@ -110,3 +97,6 @@ def kernel_text(k: tuple[int, int], stride: tuple[int, int]) -> str:
     if stride != (1, 1):
         text += f"/{stride[0]}" if stride[0] == stride[1] else f"/{stride[0]}x{stride[1]}"
     return text
+
+
+__all__ = ["INTERNAL_OPS", "MANY", "OPS", "Evaluate", "Evaluated", "Key", "OpDef", "Parser", "kernel_text", "register"]
