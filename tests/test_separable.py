@@ -1,4 +1,4 @@
-"""Hostile input, `separable`: finite entries only, at most 64x64, bounded exact arithmetic, JSON
+"""`convcost separable`: finite entries only, at most 64x64, bounded exact arithmetic, JSON
 that is JSON (never NaN or Infinity)."""
 
 from __future__ import annotations

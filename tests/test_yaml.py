@@ -1,4 +1,4 @@
-"""Hostile input, YAML: nesting, aliases and merge keys stay bounded in time and memory.
+"""The YAML front end: nesting, aliases and merge keys stay bounded in time and memory.
 
 Every limit is checked while libyaml's events stream in, so a file is refused as soon as it
 crosses one, and no value is ever expanded (in the model or in an error message).

@@ -1,4 +1,4 @@
-"""Hostile input, exit codes: 0 success, 1 over budget and nothing else, 2 any error convcost can
+"""Exit codes: 0 success, 1 over budget and nothing else, 2 any error convcost can
 name, 130 on Ctrl-C, 141 (quiet) when the reader of stdout has gone; never a traceback."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Hostile input, files: only regular files and standard input are read, at most 8 MiB, and an
+"""Files and streams: only regular files and standard input are read, at most 8 MiB, and an
 export never destroys an input nor leaves a stray temporary file."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Hostile input, numbers: every size means what its text says, in files as in flags.
+"""Numbers: every size means what its text says, in files as in flags.
 
 No YAML 1.1 resolver turns ``0x3``, ``064``, ``1:30`` or ``.inf`` into a number first; every
 refusal names file:line:column, the text as written and what was expected.
