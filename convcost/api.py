@@ -16,20 +16,41 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence, Set, Sized
 from typing import TYPE_CHECKING, Any, SupportsIndex, Union
 
+from convcost import render
+from convcost.analysis.budget import check_budget as _check_budget
+from convcost.analysis.diff import DiffReport
+from convcost.analysis.diff import diff_models as _diff_models
+from convcost.analysis.network import ModelReport
+from convcost.analysis.roofline import Setup, layer_figures, model_figures
 from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, parse_int, shown
+from convcost.core.units import BUDGET_KEYS, parse_si, precision
 from convcost.errors import ConvcostError
-from convcost.factorize import FACTORIZATIONS, METHODS, LayerReport, LayerSpec, Target
+from convcost.factorize import (
+    FACTORIZATIONS,
+    METHODS,
+    LayerReport,
+    LayerSpec,
+    RankFraction,
+    RankPair,
+    Target,
+    check_choice,
+    parse_rank,
+    parse_target,
+)
+from convcost.frontends import is_onnx, load_graph
 from convcost.frontends.fields import LAYER_KEYS, Field, layer_spec
-from convcost.frontends.yaml import _describe, _did_you_mean, _suggest
+from convcost.frontends.lower import lower
+from convcost.frontends.model_file import ModelSpec, load_model_text
+from convcost.frontends.model_file import load_model as _load_model
+from convcost.frontends.yaml import _describe, _did_you_mean, _suggest, dump_yaml
+from convcost.pipeline import Settings, layer_run, model_run
+from convcost.separable import DEFAULT_TOLERANCE, MAX_SIZE, Separability, check_rows, check_size, parse_entry, parse_kernel_text
+from convcost.separable import separability as _separability
 
 if TYPE_CHECKING:
     from convcost.analysis.budget import BudgetCheck
-    from convcost.analysis.diff import DiffReport
-    from convcost.analysis.network import ModelReport
     from convcost.core.graph import Graph
-    from convcost.frontends.model_file import ModelSpec
-    from convcost.pipeline import Settings
-    from convcost.separable import Number, Separability
+    from convcost.separable import Number
 
 Size = Union[str, int, Sequence[Union[int, str]]]
 """A size as the CLI takes it (``"28x28x8"``, ``"1x7"``, ``3``) or as a list or tuple (``(1, 7)``, a Shape)."""
@@ -138,8 +159,6 @@ def _field(key: str, value: object) -> object:
     if key in _SIZES:
         return _plain(value)
     if key == "rank":
-        from convcost.factorize import RankFraction, RankPair
-
         if isinstance(value, RankFraction):
             return value.text
         if isinstance(value, RankPair):
@@ -198,7 +217,6 @@ def build_layer(
 
 def _targets(target: object, target_params: object) -> tuple[Target, ...]:
     """``target`` and ``target_params`` (``"4x"``, ``"75%"``), as ``--target`` and ``--target-params``."""
-    from convcost.factorize import parse_target
 
     given = ((target, "target", "mults"), (target_params, "target_params", "params"))
     return tuple(parse_target(value, what, figure) for value, what, figure in given if value is not None)
@@ -245,7 +263,6 @@ def cost_layer(spec: LayerSpec | Mapping[str, object], methods: str | Iterable[s
 
     ``spec`` is a LayerSpec, or a mapping with a layer file's keys (``{"in": "28x28x8", "k": 3, "out": 16}``).
     """
-    from convcost.pipeline import Settings, layer_run
 
     checked = _checked_spec(spec)
     names = () if methods is None else tuple(_names(methods, "methods", tuple(METHODS)))
@@ -296,8 +313,6 @@ def _yaml_ready(data: object) -> object:
 def _load_mapping(data: Mapping[Any, object]) -> ModelSpec:
     """A model from a dict shaped like a model file: written out with yaml.safe_dump and read back, so the
     file's rules (and its messages, located in ``<dict>``) apply unchanged."""
-    from convcost.frontends.model_file import load_model_text
-    from convcost.frontends.yaml import dump_yaml
 
     try:
         ready = _yaml_ready(data)
@@ -313,8 +328,6 @@ def load_model(source: ModelSource) -> ModelSpec:
     A str is YAML text when it has several lines, starts with ``{``, or holds ``key: value`` and
     names no existing file; otherwise it is a file name.
     """
-    from convcost.frontends.model_file import ModelSpec, load_model_text
-    from convcost.frontends.model_file import load_model as _load_model
 
     if isinstance(source, ModelSpec):
         return source
@@ -323,8 +336,6 @@ def load_model(source: ModelSource) -> ModelSpec:
     if isinstance(source, str) and _is_text(source):
         return load_model_text(source, "<text>")
     if isinstance(source, (str, os.PathLike)):
-        from convcost.frontends import is_onnx
-
         path = _path(source, "model")
         if is_onnx(path):
             raise ConvcostError(f"model: {shown(path)} is an ONNX file; load_model reads model files (YAML): use cost_model_file")
@@ -334,8 +345,6 @@ def load_model(source: ModelSource) -> ModelSpec:
 
 def _model_options(rank: object, mid: object, method: object, target: object, target_params: object) -> Settings:
     """``rank``, ``mid``, ``method``, ``target`` and ``target_params`` checked as the flags of the same names."""
-    from convcost.factorize import check_choice, parse_rank
-    from convcost.pipeline import Settings
 
     rank_value = None if rank is None else parse_rank(_field("rank", rank), "rank")
     mid_value = _optional_int(mid, "mid")
@@ -358,8 +367,6 @@ def cost_model(
     """Cost every layer of a model (anything load_model takes), as ``convcost model`` does: ``rank``,
     ``mid``, ``method`` (the per-layer rows of that what-if variant), ``target`` and ``target_params``
     as the flags of the same names. An ONNX file: see :func:`cost_model_file`."""
-    from convcost.frontends import is_onnx
-    from convcost.frontends.lower import lower
 
     if isinstance(model, (str, os.PathLike)) and not (isinstance(model, str) and _is_text(model)) and is_onnx(_path(model, "model")):
         return cost_model_file(model, rank, mid, method, target=target, target_params=target_params)
@@ -383,7 +390,6 @@ def cost_model_file(
 
     ONNX only, as the flags: ``input_shape`` (``--input``: ``"1x3x224x224"`` or ``(1, 3, 224, 224)``)
     fixes a dynamic input's shape; ``all_ops`` (``--all-ops``) keeps a row for every node."""
-    from convcost.frontends import load_graph
 
     name = _path(path)
     settings = _model_options(rank, mid, method, target, target_params)
@@ -395,7 +401,6 @@ def cost_model_file(
 
 def _model_run(graph: Graph, settings: Settings) -> ModelReport:
     """The run ``convcost model`` makes of a graph, with the API's settings; its report."""
-    from convcost.pipeline import model_run
 
     return model_run(graph, settings).report
 
@@ -412,14 +417,12 @@ def _input_text(value: object) -> str:
 
 
 def _report(model: object) -> ModelReport:
-    from convcost.analysis.network import ModelReport
 
     return model if isinstance(model, ModelReport) else cost_model(model)  # type: ignore[arg-type]
 
 
 def diff_models(base: ModelReport | ModelSource, proposed: ModelReport | ModelSource) -> DiffReport:
     """Compare two models: costed reports, or anything load_model takes (costed as written)."""
-    from convcost.analysis.diff import diff_models as _diff_models
 
     return _diff_models(_report(base), _report(proposed))
 
@@ -429,7 +432,6 @@ def diff_models(base: ModelReport | ModelSource, proposed: ModelReport | ModelSo
 
 def _limit(value: object, what: str) -> tuple[int, str]:
     """A limit: ``"600M"``, ``600_000_000``, or a ModelSpec.budget entry ``(600000000, "600M")``."""
-    from convcost.core.units import parse_si
 
     if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], str):
         parsed = parse_si(value[1], what)
@@ -441,8 +443,6 @@ def _limit(value: object, what: str) -> tuple[int, str]:
 
 def _figures(result: object, params: object) -> tuple[int, int]:
     """(mults, params) to check: given as two ints, or read from a report as the CLI reads them."""
-    from convcost.analysis.diff import DiffReport
-    from convcost.analysis.network import ModelReport
 
     if isinstance(result, (LayerReport, ModelReport, DiffReport)):
         if params is not None:
@@ -470,8 +470,6 @@ def check_budget(
     Keys are ``max-mults`` and ``max-params`` (``max_mults`` also works); a report is checked as the
     CLI checks it: a model's totals, a diff's proposed model, a layer's first result.
     """
-    from convcost.analysis.budget import check_budget as _check_budget
-    from convcost.core.units import BUDGET_KEYS
 
     if not isinstance(limits, Mapping):
         raise ConvcostError(f"limits: expected a mapping like {{'max-mults': '600M'}}, got {_describe(limits)}")
@@ -489,8 +487,6 @@ def _kernel_rows(kernel: object) -> list[list[Number]]:
     """Kernel rows from text or from any iterable of iterables (a generator, a numpy array), read
     no further than one past the size limit."""
     from itertools import islice
-
-    from convcost.separable import MAX_SIZE, check_rows, check_size, parse_entry, parse_kernel_text
 
     if isinstance(kernel, str):
         return parse_kernel_text(kernel)
@@ -512,9 +508,6 @@ def separability(kernel: Kernel, tolerance: float | None = None) -> Separability
     """
     from fractions import Fraction
 
-    from convcost.separable import DEFAULT_TOLERANCE
-    from convcost.separable import separability as _separability
-
     tol = DEFAULT_TOLERANCE if tolerance is None else _scalar(tolerance)
     if isinstance(tol, bool) or not isinstance(tol, (int, float, Fraction)) or not 0 <= tol < 1:
         raise ConvcostError(f"tolerance: expected a number from 0 to below 1, got {shown(tolerance)}")
@@ -525,13 +518,6 @@ def to_json(result: LayerReport | ModelReport | DiffReport | Separability) -> st
     """The same JSON text the CLI prints for this result with ``--format json`` (and no device flags:
     layers and models carry their memory traffic, ``bytes`` and ``intensity``, at fp32)."""
     from functools import partial
-
-    from convcost import render
-    from convcost.analysis.diff import DiffReport
-    from convcost.analysis.network import ModelReport
-    from convcost.analysis.roofline import Setup, layer_figures, model_figures
-    from convcost.core.units import precision
-    from convcost.separable import Separability
 
     if isinstance(result, Separability):
         return render.separability_json(result)
