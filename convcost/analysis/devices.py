@@ -17,13 +17,19 @@ Figures are exact decimals with an optional SI suffix (k, M, G, T, P; decimal: 1
 
 from __future__ import annotations
 
+import difflib
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
+from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
+from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, leading_zero, shown
 from convcost.core.units import DTYPES
 from convcost.errors import ConvcostError
+from convcost.frontends.yaml import load_yaml, read_text
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -44,21 +50,18 @@ MAX_FILE = 1_000_000
 
 
 def _shown(value: object) -> str:
-    from convcost.core.shapes import shown
 
     return shown(value)
 
 
 def parse_rate(value: object, what: object, unit: str) -> Fraction:
     """An exact positive figure: ``19.5T``, ``1555G``, ``2039e9``, ``100``; YAML numbers too."""
-    from fractions import Fraction
 
     text = None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         text = repr(value)
     elif isinstance(value, str):
         text = value.strip()
-    from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS
 
     match = _NUMBER.fullmatch(text) if text is not None else None
     too_long = match is not None and len(match[1]) + len(match[2] or "") > MAX_DIGITS
@@ -69,8 +72,6 @@ def parse_rate(value: object, what: object, unit: str) -> Fraction:
         )
     whole, frac, exponent, suffix = match.groups()
     if len(whole) > 1 and whole[0] == "0":  # the rule every whole number and size follows (``--batch 010``)
-        from convcost.core.shapes import leading_zero
-
         raise ConvcostError(f"{what}: {leading_zero(text or '')}")
     number = Fraction(int(whole + (frac or "")), 10 ** len(frac or "")) * SI[suffix] * Fraction(10) ** int(exponent or 0)
     if number <= 0:
@@ -131,8 +132,6 @@ def device_entry(key: object, data: object, what: object) -> Device:
         raise ConvcostError(f"{what}: expected a mapping with peak and bandwidth, got {_shown(data)}")
     unknown = [k for k in data if k not in _ENTRY_KEYS]
     if unknown:
-        import difflib
-
         close = difflib.get_close_matches(str(unknown[0]), _ENTRY_KEYS, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise ConvcostError(
@@ -175,9 +174,6 @@ _BUILTIN: dict[str, Device] = {}
 def builtin_devices() -> dict[str, Device]:
     """The shipped table, read on first use."""
     if not _BUILTIN:
-        import json
-        from importlib.resources import files
-
         text = files("convcost").joinpath("data/devices.json").read_text(encoding="utf-8")
         _BUILTIN.update(_table(json.loads(text), "devices.json"))
     return dict(_BUILTIN)
@@ -185,7 +181,6 @@ def builtin_devices() -> dict[str, Device]:
 
 def load_devices(path: str) -> dict[str, Device]:
     """A user's table from a YAML (or JSON) file; ``-`` reads standard input."""
-    from convcost.frontends.yaml import load_yaml, read_text
 
     text, source = read_text(path)
     if len(text) > MAX_FILE:
@@ -226,7 +221,6 @@ def find_device(spec: str, table_path: str | None = None) -> Device:
     key = spec.strip()
     if key in table:
         return table[key]
-    import difflib
 
     close = difflib.get_close_matches(key.lower(), list(table), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -240,17 +234,12 @@ _SECONDS = {"s": 1, "ms": 10**3, "us": 10**6, "\u00b5s": 10**6, "\u03bcs": 10**6
 
 def parse_duration(value: object, what: object) -> tuple[Fraction, str]:
     """``2ms``, ``150us``, ``1.5s``, ``800ns`` -> exact seconds, and the text as written."""
-    from fractions import Fraction
-
-    from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS
 
     text = value.strip() if isinstance(value, str) else ""
     match = _DURATION.fullmatch(text)
     if match is not None and len(match[1]) + len(match[2] or "") > MAX_DIGITS:
         raise ConvcostError(f"{what}: expected a time with a unit s, ms, us or ns (e.g. 2ms, 1.5s), got {_shown(value)}: {DIGITS_REASON}")
     if match is not None and len(match[1]) > 1 and match[1][0] == "0":
-        from convcost.core.shapes import leading_zero
-
         raise ConvcostError(f"{what}: {leading_zero(text)}")
     if match is None or not (seconds := Fraction(int(match[1] + (match[2] or "")), 10 ** len(match[2] or "") * _SECONDS[match[3]])):
         raise ConvcostError(f"{what}: expected a time above 0 with a unit s, ms, us or ns (e.g. 2ms, 150us, 1.5s), got {_shown(value)}")
@@ -262,7 +251,6 @@ _PREFIXES = (("T", 10**12), ("G", 10**9), ("M", 10**6), ("k", 10**3), ("", 1))
 
 def decimal_text(value: Fraction, digits: int = 4) -> str:
     """An exact decimal when it ends within 6 places (``17.068``), else ``digits`` significant digits."""
-    from fractions import Fraction
 
     for places in range(7):
         scaled = value * 10**places

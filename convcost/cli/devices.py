@@ -7,15 +7,23 @@ Loaded only when a device flag is given (see ``cli/roofline.py``, which declares
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
+from urllib.parse import quote
 
 import click
 
+from convcost.analysis.devices import PEAK_DTYPES, builtin_devices, find_device, load_devices, parse_duration, rate_text
 from convcost.cli.hooks import NO_HOOKS, DeviceFlags, Hooks
+from convcost.core.io import check_target, same_target
+from convcost.core.units import parse_si, precision
 from convcost.errors import ConvcostError
 from convcost.pipeline import DeviceSettings
 from convcost.render.formats import visible
+from convcost.render.json import devices_json as document
+from convcost.render.roofline import markdown_text
+from convcost.render.roofline_plot import check_plot_path, layer_plot_data, model_plot_data, svg_inline, write_plot
 
 if TYPE_CHECKING:
     from convcost.analysis.devices import Device
@@ -40,7 +48,6 @@ class Roofline(NamedTuple):
 def parse_settings(flags: DeviceFlags, inputs: tuple[str, ...] = (), export: str | None = None) -> Roofline:
     """Parse and check the device flags (one ``Error:`` line for any mistake); ``inputs`` and
     ``export`` (see :func:`check_plot_target`) are what ``--plot`` must not overwrite."""
-    from convcost.core.units import precision
 
     if flags.devices_file == "-" and inputs.count("-") > 1:
         raise ConvcostError("--devices -: the input file is '-' too; standard input can be read only once; give the device table as a file")
@@ -55,18 +62,12 @@ def parse_settings(flags: DeviceFlags, inputs: tuple[str, ...] = (), export: str
             raise click.UsageError("--plot needs --device (the roofline is the device's)")
         check_plot_target(flags.plot, inputs, export)
     if flags.device is not None:
-        from convcost.analysis.devices import find_device
-
         device = find_device(flags.device, flags.devices_file)
         device.peak(prec.dtype)  # the device must list a peak for the dtype
     max_time = max_bytes = None
     if flags.max_time is not None:
-        from convcost.analysis.devices import parse_duration
-
         max_time = parse_duration(flags.max_time, "--max-time")
     if flags.max_bytes is not None:
-        from convcost.core.units import parse_si
-
         max_bytes = parse_si(flags.max_bytes, "--max-bytes")
     return Roofline(DeviceSettings(device, prec, max_time, max_bytes, flags.batch is not None), flags.plot, inputs)
 
@@ -76,8 +77,6 @@ def check_plot_target(plot: str, inputs: tuple[str, ...], export: str | None) ->
     directory path, one of the ``inputs``, or the ``--export`` target (the two would overwrite
     each other). An ``--export`` that would be refused later is refused now, before the picture
     is written."""
-    from convcost.core.io import check_target, same_target
-    from convcost.render.roofline_plot import check_plot_path
 
     check_plot_path(plot)
     check_target(plot, inputs, "--plot")
@@ -110,14 +109,11 @@ def model_hooks(roofline: Roofline, run: Run[ModelReport], title: str) -> Hooks:
     assert figures is not None
     plot_data = _lazy(lambda: _model_plot_data(written, figures(), report.variant, title))
     if roofline.plot is not None:
-        from convcost.render.roofline_plot import write_plot
-
         write_plot(roofline.plot, plot_data(), roofline.inputs)
     return Hooks(figure=_figure(roofline, plot_data))
 
 
 def _model_plot_data(report: ModelReport, figures: ModelFigures, variant: str | None, title: str) -> PlotData:
-    from convcost.render.roofline_plot import model_plot_data
 
     return model_plot_data(report, figures, variant, title)
 
@@ -128,7 +124,6 @@ def _figure(roofline: Roofline, plot_data: Callable[[], PlotData]) -> Callable[[
         return None
 
     def draw() -> str:
-        from convcost.render.roofline_plot import svg_inline
 
         return svg_inline(plot_data())
 
@@ -139,13 +134,11 @@ def _figure(roofline: Roofline, plot_data: Callable[[], PlotData]) -> Callable[[
 
 
 def _columns(table: dict[str, Device]) -> list[str]:
-    from convcost.analysis.devices import PEAK_DTYPES
 
     return [d for d in PEAK_DTYPES if any(d in dev.peaks or "*" in dev.peaks for dev in table.values())]
 
 
 def _rows(table: dict[str, Device]) -> tuple[list[str], list[list[str]]]:
-    from convcost.analysis.devices import rate_text
 
     dtypes = _columns(table)
     header = ["device", *dtypes, "bandwidth", "memory"]
@@ -162,7 +155,6 @@ _DEVICES_NOTE = "Peaks in FLOP/s (int8: ops/s), dense (no sparsity); decimal uni
 
 def devices_text(table: dict[str, Device]) -> str:
     """The table, then each device's full name, source and note."""
-    import textwrap
 
     header, rows = _rows(table)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
@@ -195,9 +187,6 @@ _WEB_ADDRESS = re.compile(r"https?://[^\s/?#]+\S*", re.IGNORECASE)
 def source_markdown(name: str, source: str) -> str:
     """A device's name for a Markdown cell, linked to its source only when that is an http(s)
     address (percent-encoded so it cannot end the link or the cell); any other source is text."""
-    from urllib.parse import quote
-
-    from convcost.render.roofline import markdown_text
 
     text = markdown_text(name)
     if not source:
@@ -213,8 +202,6 @@ _URL_SAFE = "/:?#@!$&'*+,;=%~-._"
 
 def devices_json(table: dict[str, Device]) -> str:
     """Exact figures: integers where whole, else the nearest float."""
-
-    from convcost.render.json import devices_json as document
 
     return document(table)
 
@@ -243,7 +230,6 @@ def devices(devices_file: str | None, fmt: str) -> None:
         memory: 40G             # optional
         source: https://...     # optional
     """
-    from convcost.analysis.devices import builtin_devices, load_devices
 
     table = builtin_devices()
     if devices_file is not None:
@@ -260,13 +246,10 @@ def layer_hooks(roofline: Roofline, run: Run[LayerReport], title: str) -> Hooks:
     assert figures is not None
     plot_data = _lazy(lambda: _layer_plot_data(run.report, figures(), title))
     if roofline.plot is not None:
-        from convcost.render.roofline_plot import write_plot
-
         write_plot(roofline.plot, plot_data(), roofline.inputs)
     return Hooks(figure=_figure(roofline, plot_data))
 
 
 def _layer_plot_data(report: LayerReport, lf: LayerFigures, title: str) -> PlotData:
-    from convcost.render.roofline_plot import layer_plot_data
 
     return layer_plot_data(report, lf.figures, lf.setup, title)

@@ -15,10 +15,18 @@ escape markup on top and drop every character XML forbids, so both parse as XML.
 
 from __future__ import annotations
 
+import io
+import os
+import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
 
-from convcost.render.console import Output, Target, lines_for, parts
+from convcost.core.io import write_atomic
+from convcost.core.version import version
+from convcost.errors import ConvcostError
+from convcost.render.console import Output, Target, console, lines_for, parts
 from convcost.render.formats import drop_xml_forbidden, markdown_cell, visible, xml_text
 from convcost.render.table import Prose, TextTable
 
@@ -52,11 +60,6 @@ def provenance(argv: Sequence[str], inputs: Sequence[str]) -> Provenance:
     """The provenance of a command run now with arguments ``argv`` (after ``convcost``).
 
     The date is UTC, to the second; ``SOURCE_DATE_EPOCH`` fixes it (reproducible reports)."""
-    import os
-    import shlex
-    from datetime import datetime, timezone
-
-    from convcost.core.version import version
 
     epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
     when = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch.isdigit() else datetime.now(timezone.utc)
@@ -77,9 +80,6 @@ def export_text(
     ``markdown`` is the Markdown view of a table; ``origin`` the provenance the file carries;
     ``figure`` draws an SVG picture that an ``.html`` export embeds under the tables (the roofline).
     """
-    from pathlib import Path
-
-    from convcost.errors import ConvcostError
 
     suffix = Path(path).suffix.lower()
     if suffix not in EXPORT_FORMATS:
@@ -119,11 +119,8 @@ def _longest_backtick_run(text: str) -> int:
 
 
 def _svg(output: Output, title: str, about: list[str]) -> str:
-    import io
 
     from rich.text import Text
-
-    from convcost.render.console import console
 
     lines = [*lines_for(output, Target(None, False)), *(["", *about] if about else [])]
     width = max(40, *(len(line) for line in lines))
@@ -224,6 +221,5 @@ def _html(output: Output, title: str, about: list[tuple[str, str]], figure: str 
 def write_export(path: str, text: str, inputs: Sequence[str] = ()) -> None:
     """Write ``text`` to ``path`` whole or not at all, never over one of ``inputs`` (see
     :func:`convcost.core.io.write_atomic`: a temporary file, then an atomic rename)."""
-    from convcost.core.io import write_atomic
 
     write_atomic(path, text, inputs)
