@@ -76,18 +76,22 @@ def _scalar(value: object) -> object:
         return int(value)
     if isinstance(value, float):
         return float(value)
-    if isinstance(value, SupportsIndex):
-        try:
-            return operator.index(value)
-        except TypeError:  # numpy's bool: refused by the parsers as given
-            return value
     import numbers
 
+    if type(value).__name__ in ("timedelta64", "datetime64"):  # numpy's times are integers to Python, not numbers
+        return repr(value)  # refused by the parsers as the text it shows
+    if getattr(value, "ndim", None) == 0 and callable(getattr(value, "item", None)):  # a 0-d numpy array: its one number
+        return _scalar(value.item())  # type: ignore[attr-defined]
+    if isinstance(value, numbers.Integral) and isinstance(value, SupportsIndex):  # numpy's int64 (not its bool)
+        return operator.index(value)
     if isinstance(value, numbers.Rational):
         numerator, denominator = int(value.numerator), int(value.denominator)
     elif isinstance(value, numbers.Real):  # a binary float type (numpy's float32): its value as a float
         return float(value)
     elif isinstance(value, numbers.Number) and hasattr(value, "as_integer_ratio"):  # decimal.Decimal
+        adjusted = getattr(value, "adjusted", None)
+        if callable(adjusted) and value.is_finite() and abs(adjusted()) > 2 * MAX_DIGITS:  # type: ignore[attr-defined]
+            return value  # 1e999999999: its integer would take minutes to build; refused by the parsers as given
         try:
             numerator, denominator = value.as_integer_ratio()
         except (ValueError, OverflowError, TypeError):  # NaN, infinity: refused by the parsers as given
@@ -128,9 +132,17 @@ _LONGEST_SIZE = 4
 def _plain(value: object) -> object:
     """A tuple (a Shape, ``(1, 7)``), list or other short sequence (a numpy array) as a list of plain
     items: the parsers' list form. Anything else (a longer one too) is left for the parser to refuse."""
-    if isinstance(value, (str, bytes, Mapping, Set)) or not isinstance(value, Sized) or not isinstance(value, Iterable):
+    if (
+        isinstance(value, (str, bytes, bytearray, memoryview, Mapping, Set))
+        or not isinstance(value, Sized)
+        or not isinstance(value, Iterable)
+    ):
         return _scalar(value)
-    if isinstance(value, (tuple, list)) or len(value) <= _LONGEST_SIZE:
+    try:
+        size = len(value)
+    except TypeError:  # a 0-d numpy array: one number
+        return _scalar(value)
+    if isinstance(value, (tuple, list)) or size <= _LONGEST_SIZE:
         return [_scalar(item) for item in value]
     return value
 
@@ -299,6 +311,8 @@ def _yaml_ready(data: object) -> object:
             memo[id(value)] = items
             items.extend(convert(item) for item in value)
             return items
+        if type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_"):  # numpy's bool, for bias: or global:
+            return bool(value)
         value = _scalar(value)
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**MAX_DIGITS:
             # refused as the file would refuse it, before yaml's str() of it fails past 4,300 digits

@@ -627,3 +627,43 @@ def test_cost_model_file_costs_onnx_files_as_the_cli_does(tmp_path: Path) -> Non
     variant = run("model", resnet, "--method", "cp", "--rank", "0.25", "--all-ops", "--format", "json").stdout
     assert convcost.to_json(convcost.cost_model_file(resnet, rank=0.25, method="cp", all_ops=True)) + "\n" == variant
     _error(lambda: convcost.load_model(resnet), "is an ONNX file", "cost_model_file")
+
+
+def test_zero_dimensional_arrays_are_their_number() -> None:
+    """A 0-d numpy array is the number it holds, in every argument (never a bare TypeError from len())."""
+    numpy = pytest.importorskip("numpy")
+    spec = convcost.build_layer((28, 28, 8), k=numpy.array(3), out=numpy.array(16), rank=numpy.array(4))
+    assert (spec.k, spec.out, spec.rank) == ((3, 3), 16, 4)
+    _error(lambda: convcost.build_layer(numpy.array(28), k=3, out=16), "inp: expected HxWxC")
+
+
+@pytest.mark.parametrize("value_of", [lambda np: np.timedelta64(3), lambda np: np.datetime64(3, "s")])
+def test_numpy_times_are_not_numbers(value_of: Callable[[Any], object]) -> None:
+    """numpy's timedelta64 and datetime64 are integers to Python, but not sizes: refused, named."""
+    numpy = pytest.importorskip("numpy")
+    _error(lambda: convcost.build_layer((28, 28, 8), k=value_of(numpy), out=16), "k: expected N or AxB")
+
+
+@pytest.mark.parametrize("value", [memoryview(b"abc"), bytearray(b"28x28x8")])
+def test_bytes_like_values_are_not_shapes(value: object) -> None:
+    """A memoryview or bytearray is refused as a shape, as bytes are (never read as its byte values)."""
+    _error(lambda: convcost.build_layer(value, k=3, out=16), "inp: expected HxWxC")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("text", ["1e999999999", "1e100000000", "-1e999999999"])
+def test_decimals_of_huge_exponents_are_refused_at_once(text: str) -> None:
+    """A Decimal whose integer would have millions of digits is refused without building it (bounded time)."""
+    import time
+    from decimal import Decimal
+
+    start = time.perf_counter()
+    _error(lambda: convcost.build_layer((28, 28, 8), k=Decimal(text), out=16), "k: expected")
+    _error(lambda: convcost.separability([[Decimal(text), 1], [1, 1]]), "row 1: expected a number")
+    assert time.perf_counter() - start < 1
+
+
+def test_a_numpy_bool_in_a_model_mapping_is_a_bool() -> None:
+    """`bias: numpy.bool_(True)` in a model mapping is True, as a Python bool is."""
+    numpy = pytest.importorskip("numpy")
+    layers = [{"k": 3, "out": 16, "bias": numpy.bool_(True)}]
+    assert convcost.cost_model({"input": (32, 32, 3), "layers": layers}).params == 3 * 3 * 3 * 16 + 16

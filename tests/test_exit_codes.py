@@ -170,3 +170,27 @@ def test_over_budget_with_stderr_full_still_exits_1() -> None:
         result = run_process(*LAYER, "--max-mults", "1k", stderr=full)
     assert result.returncode == 1
     assert result.stdout.decode().startswith("28x28x8 -> 26x26x16")
+
+
+def test_over_budget_into_a_closed_pipe_keeps_the_verdict(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Over budget with the reader of stdout gone (`| head -c1`): exit 1 and the budget line on stderr, not 141."""
+    path = tmp_path / "big.yaml"
+    path.write_text("input: 8x8x4\nlayers:\n" + "  - {k: 1, out: 4}\n" * 3_000, encoding="utf-8")
+    command = [sys.executable, "-m", "convcost", "model", str(path), "--max-mults", "1k"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None
+    assert process.stderr is not None
+    assert process.stdout.read(1)
+    process.stdout.close()
+    error = process.stderr.read().decode()
+    assert process.wait(timeout=30) == 1
+    assert error.startswith(f"mults {8 * 8 * 4 * 4 * 3_000:,} > 1k by ")  # 3,000 layers of 8x8 outputs, 4 -> 4 channels
+    assert len(error.splitlines()) == 1
+
+
+def test_over_budget_with_stdout_full_keeps_the_verdict() -> None:
+    """Over budget with stdout unwritable (>/dev/full): exit 1 and the budget line, the verdict winning over the lost output."""
+    with open("/dev/full", "w") as full:
+        result = run_process(*LAYER, "--max-mults", "1k", stdout=full)
+    assert result.returncode == 1
+    assert result.stderr.decode().startswith("mults ")

@@ -388,3 +388,25 @@ def test_schema_refuses_them_through_a_yaml_1_1_loader_too(text: str) -> None:
 
     validator = jsonschema.Draft202012Validator(json.loads(run("schema").stdout))
     assert list(validator.iter_errors(yaml.safe_load(_file("layer", text)))), text
+
+
+@pytest.mark.parametrize(
+    ("args", "what"),
+    [
+        (["layer", "--in", "+28x28x8", "--k", "3", "--out", "16"], "--in"),
+        (["layer", "--in", "28x28x8", "--k", "+3", "--out", "16"], "--k"),
+        (["layer", "--in", "28x28x8", "--k", "3", "--out", "+16"], "--out"),
+        (["layer", "--in", "28x28x8", "--k", "3", "--out", "16", "--groups", "+1"], "--groups"),
+        (["layer", "--in", "28x28x8", "--k", "3", "--out", "16", "--batch", "+2"], "--batch"),
+    ],
+)
+def test_a_plus_sign_is_refused_in_every_size(args: list[str], what: str) -> None:
+    """One number rule: a leading '+' is refused in sizes as it is in budgets, ranks and device rates."""
+    assert_user_error(run(*args), f"{what}: expected ", "'+")
+
+
+def test_a_plus_sign_is_refused_in_files(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """A file's `out: +16` is refused with its place, like the flag."""
+    assert_user_error(
+        run("model", tmp_yaml("input: 8x8x3\nlayers:\n  - {k: 3, out: +16}\n")), ":3:", "out: expected a whole number >= 1, got '+16'"
+    )

@@ -93,9 +93,18 @@ def _finish(
         markdown = views["markdown"]() if fmt == "table" else None
         origin = render.provenance(click.get_current_context().meta.get("convcost.argv", ()), inputs)
         render.write_export(export, render.export_text(export, output, fmt, title, markdown, origin, figure), inputs)
-    render.emit(output)
-    sys.stdout.flush()  # the report before any budget line (2>&1), and a closed pipe seen here (exit 141)
     lines = render.budget_lines(checks)
+    try:
+        render.emit(output)
+        sys.stdout.flush()  # the report before any budget line (2>&1), and a closed pipe seen here (exit 141)
+    except OSError:
+        if not lines:
+            raise
+        # over budget: the verdict wins over an output that could not be written (`| head -c1`, >/dev/full)
+        from convcost._early import to_devnull
+
+        with contextlib.suppress(OSError, ValueError):
+            to_devnull(sys.stdout.fileno())
     for line in lines:
         with contextlib.suppress(OSError):  # stderr unwritable (2>/dev/full): the verdict still stands, exit 1
             click.echo(line, err=True)

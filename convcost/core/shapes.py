@@ -141,7 +141,7 @@ def _whole(item: object) -> int:
     if not isinstance(item, str):
         raise _NotWholeError
     text = item.strip()
-    body = text[1:] if text[:1] in ("+", "-") else text
+    body = text[1:] if text[:1] == "-" else text  # a minus, to say ">= 1"; a plus is refused, as everywhere (budgets, rates)
     if not body or not body.isascii() or not body.isdigit():
         raise _NotWholeError
     if len(body) > MAX_DIGITS:

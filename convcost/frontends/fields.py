@@ -77,7 +77,7 @@ def parse_cached(parser: Callable[[object, object], Any], value: object, what: o
     cache_key = (id(parser), type(value), value)
     try:
         result = _PARSED.get(cache_key, _PARSED)
-    except TypeError:  # unhashable (a set from the Python API): parsed, and refused, every time
+    except (TypeError, ValueError):  # unhashable (a set from the Python API, a numpy time): parsed, and refused, every time
         return parser(value, what)
     if result is _PARSED:
         result = _PARSED[cache_key] = parser(value, what)
