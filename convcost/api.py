@@ -50,10 +50,12 @@ def _scalar(value: object) -> object:
         return value
     if isinstance(value, int):
         return int(value)
+    if getattr(getattr(value, "dtype", None), "kind", None) == "b":  # numpy's bool: refused by the parsers as given
+        return value  # (numpy before 2.3 still lets operator.index turn it into 0 or 1, with a warning)
     if isinstance(value, SupportsIndex):
         try:
             return operator.index(value)
-        except TypeError:  # numpy's bool: refused by the parsers as given
+        except TypeError:
             return value
     return value
 
