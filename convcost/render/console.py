@@ -3,8 +3,9 @@
 - Machine text (JSON, CSV, Markdown, a plain ``str``) is written exactly as it is; rich is
   never imported for it.
 - Reports for people (tables and :class:`~convcost.render.table.Prose`) ask rich's Console
-  what standard output is: a terminal (honouring ``TTY_COMPATIBLE``, ``FORCE_COLOR``,
-  ``TERM=dumb``, ``NO_COLOR``), and how wide. Not a terminal (a pipe, a file): the natural
+  what standard output is: a terminal (with ``TERM=dumb`` and ``NO_COLOR`` honoured, and
+  whatever else the installed rich reads: ``FORCE_COLOR``, from rich 14 ``TTY_COMPATIBLE``),
+  and how wide. Not a terminal (a pipe, a file): the natural
   layout, no colour codes. A terminal: the layout that fits its width (see
   :mod:`convcost.render.table`); prose wrapped at spaces; bold and dim unless ``NO_COLOR`` is
   set or the terminal is dumb. ``COLUMNS=0`` (or no size at all) counts as unknown: the
