@@ -11,10 +11,17 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, from PyPI
+    import tomli as tomllib
+
 from convcost.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "layer_specs"
+PYPROJECT: dict[str, Any] = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+"""pyproject.toml, parsed."""
 
 
 def run(*args: str, input: str | None = None) -> Result:

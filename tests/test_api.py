@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT, SPECS, run
+from conftest import PYPROJECT, ROOT, SPECS, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -92,8 +92,7 @@ def test_version_falls_back_to_pyproject(monkeypatch: pytest.MonkeyPatch, tmp_pa
 
     from convcost.core import version
 
-    tomllib = pytest.importorskip("tomllib")
-    expected = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    expected = PYPROJECT["project"]["version"]
 
     def not_installed(name: str) -> str:
         raise metadata.PackageNotFoundError(name)

@@ -4,18 +4,23 @@ where they came from; completion, flag suggestions and --version."""
 from __future__ import annotations
 
 import csv
+import fcntl
 import io
 import json
 import os
 import re
+import select
+import struct
 import subprocess
 import sys
+import termios
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from unittest import mock
+from typing import NamedTuple
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 from conftest import ROOT, SPECS, run
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -49,12 +54,60 @@ layers:
 ANSI = re.compile("\x1b\\[")
 
 
-def run_terminal(*args: str, width: int | str, **env: str) -> Result:
-    """The CLI as a terminal of ``width`` columns sees it (rich's TTY_COMPATIBLE, and a stdout
-    that says it is a tty), without colour."""
-    environment = {"COLUMNS": str(width), "TTY_COMPATIBLE": "1", "NO_COLOR": "1", **env}
-    with mock.patch("convcost.render.console.is_tty", return_value=True):
-        return CliRunner().invoke(cli, list(args), env=environment, catch_exceptions=False, prog_name="convcost")
+class Terminal(NamedTuple):
+    """What a command printed on a terminal: its exit status, the screen's text, its stderr."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+TERMINAL_VARIABLES = ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "TERM", "COLORTERM")
+"""Variables that say what a terminal is: the test sets each one itself, whatever the caller's shell has."""
+
+
+def run_terminal(*args: str, width: int, **env: str | None) -> Terminal:
+    """Run ``convcost ARGS`` as a real process whose stdout is a terminal: a pseudo-terminal of
+    ``width`` columns, no ``COLUMNS``, no colour, unless ``env`` says otherwise (None unsets)."""
+    environment = {key: value for key, value in os.environ.items() if key not in TERMINAL_VARIABLES}
+    settings = {"TERM": "xterm", "NO_COLOR": "1", "PYTHONIOENCODING": "utf-8", **env}
+    environment.update({key: value for key, value in settings.items() if value is not None})
+    controller, screen = os.openpty()
+    fcntl.ioctl(screen, termios.TIOCSWINSZ, struct.pack("HHHH", 24, width, 0, 0))
+    attributes = termios.tcgetattr(screen)
+    attributes[1] &= ~termios.OPOST  # the screen receives "\n" as written, not "\r\n"
+    termios.tcsetattr(screen, termios.TCSANOW, attributes)
+    command = [sys.executable, "-m", "convcost", *args]
+    with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=screen, stderr=subprocess.PIPE, env=environment) as process:
+        os.close(screen)
+        assert process.stderr is not None
+        received: dict[int, list[bytes]] = {controller: [], process.stderr.fileno(): []}
+        reading, deadline = set(received), time.monotonic() + 30
+        while reading and time.monotonic() < deadline:
+            for fd in select.select(list(reading), [], [], 1)[0]:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:  # EIO: the terminal's last writer has gone
+                    chunk = b""
+                received[fd].append(chunk)
+                if not chunk:
+                    reading.discard(fd)
+        if reading:
+            process.kill()
+        code = process.wait(timeout=30)
+    os.close(controller)
+    assert not reading, "the command did not finish"
+    screen_text, error_text = (b"".join(received[fd]).decode() for fd in received)
+    return Terminal(code, screen_text, error_text)
+
+
+OWN_SIZE = 50
+"""The terminal's own width where a test sets ``COLUMNS=0`` (unknown)."""
+
+
+def terminal_at(args: list[str], width: int) -> Terminal:
+    """``args`` on a terminal of ``width`` columns; 0: ``COLUMNS=0`` on one of OWN_SIZE columns."""
+    return run_terminal(*args, width=OWN_SIZE, COLUMNS="0") if width == 0 else run_terminal(*args, width=width)
 
 
 def figures(args: list[str], keys: tuple[str, ...] = ("mults", "params")) -> set[str]:
@@ -148,8 +201,8 @@ def test_export_text_carries_the_printed_rows(tmp_path: Path, suffix: str) -> No
 def test_terminal_never_cuts_a_figure_or_name(args: list[str], width: int) -> None:
     """At any width (0 too): every name and mults figure whole, every number shown whole, no
     ellipsis, no line wider than the terminal unless it is one word that cannot be split."""
-    result = run_terminal(*args, width=width)
-    assert result.exit_code == 0
+    result = terminal_at(args, width)
+    assert result.exit_code == 0, result.stderr
     out = result.stdout
     must = figures(args, ("mults",)) | (names(args) if args is MODEL else set())
     assert_intact(out, run(*args).stdout, must)
@@ -157,7 +210,7 @@ def test_terminal_never_cuts_a_figure_or_name(args: list[str], width: int) -> No
         assert figures(args) <= tokens(out)  # 80 columns leave out no figure column of these
     data = json.loads(run(*args, "--format", "json").stdout)
     labels = {s["name"] for m in data.get("methods", []) for s in m["stages"]}  # a label is never split either
-    limit = width or 80
+    limit = width or OWN_SIZE
     for line in out.splitlines():
         assert len(line) <= limit or len(line.split()) <= 2 or line.strip() in labels, (width, line)
 
@@ -168,15 +221,18 @@ def test_terminal_diff_keeps_every_figure(tmp_yaml, width: int) -> None:  # type
     base, proposed = tmp_yaml(BASE, "b.yaml"), tmp_yaml(PROPOSED, "p.yaml")
     data = json.loads(run("diff", base, proposed, "--format", "json").stdout)
     must = {"c2b", *(f"{r['mults_change']:+,}" if r["mults_change"] else "0" for r in data["layers"] if r["status"] != "unchanged")}
-    assert_intact(run_terminal("diff", base, proposed, width=width).stdout, run("diff", base, proposed).stdout, must)
+    assert_intact(terminal_at(["diff", base, proposed], width).stdout, run("diff", base, proposed).stdout, must)
 
 
 def test_narrow_terminal_leaves_out_columns_and_names_them() -> None:
-    """80 columns: MobileNet's table drops its bars and input and output shapes and says so; 200 shows all."""
+    """80 columns: MobileNet's table drops its bars and input and output shapes and says so; 200 shows
+    all. COLUMNS, where set, is the width; COLUMNS=0 on a terminal that tells no size is 80."""
     at80 = run_terminal(*MODEL, width=80).stdout
     assert "Left out at this width: input, output" in at80
     assert "█" not in at80
     assert "Left out" not in run_terminal(*MODEL, width=200).stdout
+    assert run_terminal(*MODEL, width=200, COLUMNS="80").stdout == at80
+    assert run_terminal(*MODEL, width=0, COLUMNS="0").stdout == at80
 
 
 def test_stacked_layout_below_the_essential_columns() -> None:
@@ -188,11 +244,11 @@ def test_stacked_layout_below_the_essential_columns() -> None:
 
 def test_terminal_styles_unless_no_color() -> None:
     """A terminal gets bold and dim; NO_COLOR and TERM=dumb get none."""
-    env = {"COLUMNS": "200", "TTY_COMPATIBLE": "1"}
-    styled = CliRunner().invoke(cli, MODEL, env={**env, "NO_COLOR": None, "TERM": "xterm-256color"}, prog_name="convcost").stdout
+    styled = run_terminal(*MODEL, width=200, NO_COLOR=None, TERM="xterm-256color").stdout
     assert "\x1b[1m" in styled
-    assert not ANSI.search(CliRunner().invoke(cli, MODEL, env={**env, "NO_COLOR": "1"}, prog_name="convcost").stdout)
-    assert not ANSI.search(CliRunner().invoke(cli, MODEL, env={**env, "NO_COLOR": None, "TERM": "dumb"}, prog_name="convcost").stdout)
+    assert "\x1b[2m" in styled
+    assert not ANSI.search(run_terminal(*MODEL, width=200).stdout)
+    assert not ANSI.search(run_terminal(*MODEL, width=200, NO_COLOR=None, TERM="dumb").stdout)
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -384,10 +440,14 @@ def test_file_arguments_complete_file_names(words: str, cword: str, expected: st
 
 
 def test_mistyped_flag_suggests_the_closest_first() -> None:
-    """--strid: 'Did you mean --stride', before any other candidate."""
+    """--strid: one Error line naming --strid, then the sentence 'Did you mean '--stride'', before any other candidate."""
     result = run(*LAYER, "--strid", "2")
-    assert result.exit_code == 2
-    assert result.stderr.startswith("Error: No such option '--strid'. Did you mean '--stride'")
+    assert (result.exit_code, result.stdout) == (2, "")
+    [line] = result.stderr.splitlines()
+    named, _, suggestion = line.partition(". Did you mean ")  # click words the first sentence (and translates it)
+    assert named.startswith("Error: ")
+    assert "--strid" in named
+    assert re.fullmatch(r"'--stride'( \(or '--[a-z-]+'(, '--[a-z-]+')*\))?\?", suggestion), line
 
 
 def test_version() -> None:

@@ -6,6 +6,7 @@ import json
 from fractions import Fraction
 
 import pytest
+from click.testing import CliRunner
 from conftest import SPECS, assert_user_error, run, run_json
 from hypothesis import given
 from hypothesis import strategies as st
@@ -19,6 +20,7 @@ from convcost.analysis.roofline import (
     roofline_time,
     traffic,
 )
+from convcost.cli import cli
 from convcost.core.cost import Cost, batched, conv_cost
 from convcost.core.shapes import Shape, make_conv
 from convcost.core.units import Precision, precision
@@ -521,7 +523,12 @@ def test_plot_file_is_a_valid_svg(tmp_path) -> None:  # type: ignore[no-untyped-
     assert ET.fromstring(text).tag == "{http://www.w3.org/2000/svg}svg"  # noqa: S314 (our own file)
     assert 5_000 < len(text) < 1_000_000
     assert "dw_pw.pw3" in text
-    assert "Date" not in text  # reproducible: no timestamp
+    drawn = []  # reproducible: the same bytes on any day (no date, which matplotlib takes from SOURCE_DATE_EPOCH), the same ids
+    for epoch in ("0", "86400"):
+        args = ["model", str(SPECS / "mobilenet_v1.yaml"), *A100_FP16, "--plot", str(tmp_path / f"{epoch}.svg")]
+        assert CliRunner().invoke(cli, args, env={"SOURCE_DATE_EPOCH": epoch}, prog_name="convcost").exit_code == 0
+        drawn.append((tmp_path / f"{epoch}.svg").read_bytes())
+    assert drawn[0] == drawn[1] == text.encode("utf-8")
 
 
 def test_plot_file_is_a_valid_png(tmp_path) -> None:  # type: ignore[no-untyped-def]

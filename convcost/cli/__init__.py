@@ -54,7 +54,8 @@ def _usage_message(exc: click.ClickException) -> str:
     if isinstance(exc, click.NoSuchOption) and exc.possibilities:
         best, *others = exc.possibilities  # difflib's order: the closest first
         also = f" (or {', '.join(repr(p) for p in others)})" if others else ""
-        return f"{exc.message} Did you mean {best!r}{also}?"
+        sentence = exc.message if exc.message.endswith((".", "!", "?")) else f"{exc.message}."  # click 8.2.0 ends it bare
+        return f"{sentence} Did you mean {best!r}{also}?"
     return exc.format_message()
 
 
