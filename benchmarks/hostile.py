@@ -11,8 +11,16 @@ slow or greedy:
   --k 1000001      `convcost layer --in 2000000001x2000000001x1 --k 1000001 --out 1`
   ONNX bombs       an 80 MB node of 8M attributes, a 40 MB one of 4M, an 8 MB input of rank 2M,
                    a 30 MB Sum of 10M inputs, 10 nodes of 9,990 attributes whose names make each
-                   one walked, 20,400 Sums of 23 inputs (past 500,000 entries in all); written
-                   byte by byte here, refused before onnx is imported
+                   one walked, 20,400 Sums of 23 inputs (past 500,000 entries in all); fields
+                   convcost does not read, 4M each (node metadata_props and device configurations,
+                   value-info metadata, quantization annotations, a model configuration), an
+                   attribute of 4M type_protos, a sparse initializer of 4M dims, a function of 4M
+                   nodes, 7,000 repeated shape fields of 64 dims (rank 448,000 once merged), a
+                   150 MB model doc string, 199,000 opset imports, 99,000 value infos for one node,
+                   an opset of version 0; written byte by byte here, refused before onnx is
+                   imported (the quantization annotation, configuration and doc string are left
+                   out and the model read: this venv has no onnx, so they end at its absence,
+                   exit 2; with onnx they cost a one-node model's time and memory)
 
 each against `python -c "import yaml"` (and, for reference, a valid `convcost layer ... --format
 json`: convcost's own start-up; the last column is each case's time over it). Targets: every YAML and
@@ -30,7 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from _timing import ENV, installed_venv
@@ -88,7 +96,43 @@ def _input(dims: int) -> bytes:
     return _field(11, _field(1, b"x") + _field(2, _field(1, b"\x08\x01" + _field(2, shape))))
 
 
-ONNX_BOMBS = ("attrs8m", "attrs4m", "rank2m", "sum10m", "walked", "entries")
+def _int(number: int, value: int) -> bytes:
+    return _varint(number << 3) + _varint(value & (1 << 64) - 1)
+
+
+_RELU = _field(1, b"x") + _field(2, b"y") + _field(4, b"Relu")
+_M = 4_000_000
+
+
+def _fields_model(node: bytes = b"", graph: bytes = b"", model: bytes = b"", opset: int = 17) -> bytes:
+    """A Relu model (x 1x1x1x1 to y) with raw fields appended to its node, graph and model."""
+    body = _field(1, _RELU + node) + _field(2, b"g") + _input(4) + _field(12, _field(1, b"y")) + graph
+    return b"\x08\x08" + _field(7, body) + _field(8, _int(2, opset)) + model
+
+
+def _merged_shapes() -> bytes:
+    shape = _field(2, _field(1, b"\x08\x01") * 64)
+    return _field(13, _field(1, b"y") + _field(2, _field(1, b"\x08\x01" + shape * 7_000)))
+
+
+ONNX_FIELD_BOMBS: tuple[tuple[str, Callable[[], bytes]], ...] = (
+    ("node_meta", lambda: _fields_model(node=_field(9, b"") * _M)),
+    ("node_devcfg", lambda: _fields_model(node=_field(10, b"") * _M)),
+    ("vi_meta", lambda: _fields_model(graph=_field(13, _field(1, b"y") + _field(4, b"") * _M))),
+    ("quant", lambda: _fields_model(graph=_field(14, _field(2, b"") * _M))),
+    ("config", lambda: _fields_model(model=_field(26, _field(3, b"") * _M))),
+    ("type_protos", lambda: _fields_model(node=_field(5, _field(1, b"t") + _int(20, 14) + _field(15, b"") * _M))),
+    ("sparse_dims", lambda: _fields_model(graph=_field(15, _field(1, _field(8, b"s") + _int(2, 1)) + _field(3, b"\x01" * _M)))),
+    ("function", lambda: _fields_model(model=_field(25, _field(1, b"f") + _field(7, _field(4, b"Relu")) * _M))),
+    ("merged_rank", lambda: _fields_model(graph=_merged_shapes())),
+    ("doc_string", lambda: _fields_model(model=_field(6, b"d" * 150_000_000))),
+    ("opsets", lambda: _fields_model(model=_field(8, _field(1, b"x") + _int(2, 1)) * 199_000)),
+    ("value_infos", lambda: _fields_model(graph=_field(13, _field(1, b"y")) * 99_000)),
+    ("opset0", lambda: _fields_model(opset=0)),
+)
+"""Label and bytes of the third round's ONNX cases (fields protobuf merges, fields convcost leaves out)."""
+
+ONNX_BOMBS = ("attrs8m", "attrs4m", "rank2m", "sum10m", "walked", "entries", *(label for label, _ in ONNX_FIELD_BOMBS))
 
 
 def onnx_bombs(root: Path) -> dict[str, Path]:
@@ -111,6 +155,9 @@ def onnx_bombs(root: Path) -> dict[str, Path]:
     sum23 = _field(1, _field(1, b"x") * 23 + _field(2, b"y") + _field(4, b"Sum"))
     out["entries"] = root / "entries.onnx"
     out["entries"].write_bytes(_model(sum23 * 20_400, x4))
+    for label, build in ONNX_FIELD_BOMBS:
+        out[label] = root / f"{label}.onnx"
+        out[label].write_bytes(build())
     return out
 
 
@@ -162,6 +209,7 @@ def bench(bin_dir: Path, files: dict[str, Path], runs: int) -> None:
         ("ONNX walked attributes", [convcost, "model", str(files["walked"])], None),
         ("ONNX 510k entries", [convcost, "model", str(files["entries"])], None),
     ]
+    cases += [(f"ONNX {label}", [convcost, "model", str(files[label])], None) for label, _ in ONNX_FIELD_BOMBS]
     for _, command, stdin in cases:  # warm-up: bytecode caches, the page cache
         measure(command, stdin)
     seconds: list[list[float]] = [[] for _ in cases]

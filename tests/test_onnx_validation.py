@@ -275,6 +275,183 @@ def test_too_many_entries_in_all_are_refused(tmp_path: Path) -> None:
     _refused_fast(_model(tmp_path, [node] * 20_400), "the model has more than 500,000 entries in all")
 
 
+def _varint(value: int) -> bytes:
+    out = bytearray()
+    while True:
+        low, value = value & 0x7F, value >> 7
+        out.append(low | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
+
+
+def _len(number: int, payload: bytes = b"") -> bytes:
+    """A length-delimited protobuf field."""
+    return _varint(number << 3 | 2) + _varint(len(payload)) + payload
+
+
+def _int(number: int, value: int) -> bytes:
+    """A varint protobuf field (negative values as int64)."""
+    return _varint(number << 3) + _varint(value & (1 << 64) - 1)
+
+
+def _assemble(tmp_path: Path, node: bytes = b"", graph: bytes = b"", model: bytes = b"", opset: int | None = 17) -> str:
+    """A Relu from x (1x3x4x4) to y, with raw fields appended to its node, its graph and its model (protobuf
+    reads fields in any order), written to a file."""
+    relu = helper.make_node("Relu", ["x"], ["y"], name="r").SerializeToString()
+    body = helper.make_graph(
+        [],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+    )
+    head = _int(1, 8) + (_len(8, _int(2, opset)) if opset is not None else b"")
+    path = tmp_path / "raw.onnx"
+    path.write_bytes(head + _len(7, _len(1, relu + node) + body.SerializeToString() + graph) + model)
+    return str(path)
+
+
+_FIELDS = (
+    "more than 16 fields per node besides its entries (doc strings, metadata, annotations, tensor values stored one by one) "
+    "beyond a first 10,000"
+)
+
+
+@pytest.mark.parametrize("field", [9, 10], ids=["metadata_props", "device_configurations"])
+def test_node_of_many_fields_left_out_is_refused(tmp_path: Path, field: int) -> None:
+    """A node of 20,000 metadata_props (or device configurations), which convcost does not read: refused at once."""
+    _refused_fast(_assemble(tmp_path, node=_len(field) * 20_000), _FIELDS, "(10,017 for 1 nodes)")
+
+
+def test_value_info_graph_and_tensor_fields_left_out_are_counted(tmp_path: Path) -> None:
+    """20,000 metadata_props in a value info, quantization annotations in a graph, or unpacked values in a
+    sparse tensor: refused as a node's are."""
+    value_info = _len(13, _len(1, b"y") + _len(4) * 20_000)
+    _refused_fast(_assemble(tmp_path, graph=value_info), _FIELDS)
+    _refused_fast(_assemble(tmp_path, graph=_len(14, _len(2)) * 20_000), _FIELDS)
+    strings = _len(1, _len(8, b"s") + _int(2, TensorProto.STRING) + _len(6) * 20_000) + _len(3, b"\x01")
+    _refused_fast(_assemble(tmp_path, graph=_len(15, strings)), _FIELDS)
+
+
+def test_fields_convcost_does_not_read_are_left_out_unparsed(tmp_path: Path) -> None:
+    """A 2 MB model doc string, a node doc string, metadata and a configuration of 100,000 entries: left out of
+    the bytes onnx parses (never read), and the model is costed."""
+    from convcost.frontends.onnx_read import model_bytes
+
+    big = b"d" * 2_000_000
+    path = _assemble(
+        tmp_path, node=_len(6, big), graph=_len(10, big), model=_len(6, big) + _len(26, _len(3) * 100_000) + _len(14, _len(1, b"k"))
+    )
+    assert len(model_bytes(path)) < 1_000
+    assert run_json("model", path, "--all-ops")["layers"][0]["out"] == [4, 4, 3]
+
+
+def test_attribute_of_too_many_type_protos_is_refused(tmp_path: Path) -> None:
+    """An attribute of 100,001 type_protos: past the values an attribute holds."""
+    attribute = _len(1, b"t") + _int(20, 14) + _len(15) * 100_001
+    _refused_fast(_assemble(tmp_path, node=_len(5, attribute)), "an attribute has more than 100,000 values")
+
+
+def test_attribute_type_nested_too_deep_is_refused(tmp_path: Path) -> None:
+    """An attribute's tp, a sequence of sequences 20 deep: past 8 levels."""
+    type_proto = _len(1, _int(1, 1))
+    for _ in range(20):
+        type_proto = _len(4, _len(1, type_proto))
+    attribute = _len(1, b"t") + _int(20, 13) + _len(14, type_proto)
+    _refused_fast(_assemble(tmp_path, node=_len(5, attribute)), "a type is nested more than 8 deep")
+
+
+def _shapes(*ranks: int) -> bytes:
+    """A value info 'x', float, of one shape field per rank (protobuf merges them: the ranks add up)."""
+    shapes = b"".join(_len(2, _len(1, _int(1, 1)) * rank) for rank in ranks)
+    return _len(11, _len(1, b"x") + _len(2, _len(1, _int(1, 1) + shapes)))
+
+
+def test_repeated_shape_fields_count_together(tmp_path: Path) -> None:
+    """Two shape fields of 40 dimensions are one shape of rank 80, refused; two of 32 are rank 64, read."""
+    relu = helper.make_node("Relu", ["x"], ["y"], name="r").SerializeToString()
+    out = _len(12, _len(1, b"y"))
+    for ranks, refused in (((40, 40), True), ((32, 32), False)):
+        path = tmp_path / "merged.onnx"
+        path.write_bytes(_int(1, 8) + _len(8, _int(2, 17)) + _len(7, _len(1, relu) + _shapes(*ranks) + out))
+        result = run("model", str(path))
+        if refused:
+            assert_user_error(result, "a tensor has more than 64 dimensions")
+        else:
+            assert result.exit_code == 0, result.stderr
+
+
+def test_repeated_type_and_attribute_tensor_fields_count_together(tmp_path: Path) -> None:
+    """A value info whose type field is repeated, an attribute whose tensor field is, and a sparse initializer of
+    65 dims: each past 64 dimensions."""
+    type_proto = _len(1, _int(1, 1) + _len(2, _len(1, _int(1, 1)) * 40))
+    _refused_fast(_assemble(tmp_path, graph=_len(13, _len(1, b"z") + _len(2, type_proto) * 2)), "more than 64 dimensions")
+    tensor = _len(5, _len(1, b"\x01" * 40) + _int(2, 1))
+    _refused_fast(_assemble(tmp_path, node=_len(5, _len(1, b"t") + _int(20, 4) + tensor * 2)), "more than 64 dimensions")
+    sparse = _len(1, _len(8, b"s") + _int(2, 1)) + _len(3, b"\x01" * 65)
+    _refused_fast(_assemble(tmp_path, graph=_len(15, sparse)), "more than 64 dimensions")
+
+
+def test_large_sparse_initializer_is_stripped(tmp_path: Path) -> None:
+    """A sparse initializer of 1 MB of values: its data is left out like a weight's, and the model is costed."""
+    from convcost.frontends.onnx_read import model_bytes
+
+    values = onnx.numpy_helper.from_array(np.zeros(250_000, np.float32), "sp")
+    indices = onnx.numpy_helper.from_array(np.arange(250_000, dtype=np.int64), "")
+    sparse = helper.make_sparse_tensor(values, indices, [1_000_000]).SerializeToString()
+    path = _assemble(tmp_path, graph=_len(15, sparse))
+    assert len(model_bytes(path)) < 1_000
+    assert run("model", path).exit_code == 0
+
+
+def test_functions_count_as_graphs(tmp_path: Path) -> None:
+    """A model-local function's nodes count as nodes (100,001 is past the cap) and their entries as a node's."""
+    function = _len(1, b"f") + _len(10, b"d") + _len(7, _len(4, b"Relu")) * 100_001
+    _refused_fast(_assemble(tmp_path, model=_len(25, function)), "the graph has more than 100,000 nodes")
+    node = _len(4, b"Relu") + _len(5, _len(1, b"a*2") + _int(20, 2) + _int(3, 1)) * 65
+    _refused_fast(_assemble(tmp_path, model=_len(25, _len(1, b"f") + _len(7, node))), "a node has more than 64 attributes")
+    _refused_fast(_assemble(tmp_path, model=_len(25, _len(1, b"f") + _len(14) * 20_000)), _FIELDS)
+
+
+def test_string_of_more_than_a_megabyte_is_refused(tmp_path: Path) -> None:
+    """A node's op type of 1,000,001 bytes is refused; its doc string, left out, may be any length."""
+    _refused_fast(
+        _assemble(tmp_path, node=_len(3, b"n" * 1_000_001)),
+        "a string (a name, op type, domain or attribute text) has more than 1,000,000 bytes",
+    )
+
+
+def test_kept_bytes_are_capped(tmp_path: Path) -> None:
+    """17 nodes named with 1,000,000 bytes each: past 16,000,000 bytes besides the weights."""
+    nodes = _len(1, _len(1, b"x") + _len(2, b"y") + _len(4, b"Relu") + _len(3, b"n" * 1_000_000)) * 17
+    _refused_fast(_assemble(tmp_path, graph=nodes), "more than 16,000,000 bytes besides its large tensors' data")
+
+
+def test_too_many_opset_imports_are_refused(tmp_path: Path) -> None:
+    """1,001 opset imports (each cheap, together slow to parse): refused."""
+    _refused_fast(_assemble(tmp_path, model=_len(8, _len(1, b"x") + _int(2, 1)) * 1_000), "the model has more than 1,000 opset imports")
+
+
+def test_graph_entries_are_bounded_by_its_nodes(tmp_path: Path) -> None:
+    """One node, its input and output and 10,015 value infos (past 16 a node beyond 10,000) are refused before any
+    is walked; 10,014 value infos are read."""
+    value_infos = _len(13, _len(1, b"y")) * 10_014
+    assert run("model", _assemble(tmp_path, graph=value_infos)).exit_code == 0
+    too_many = _assemble(tmp_path, graph=value_infos + _len(13, _len(1, b"y")))
+    _refused_fast(
+        too_many, "more than 16 inputs, outputs, value infos and initializers per node beyond a first 10,000 (10,017 for 1 nodes)"
+    )
+
+
+@pytest.mark.parametrize("version", [0, -1])
+def test_opset_version_below_one_is_named(tmp_path: Path, version: int) -> None:
+    """An opset import of version 0 or -1: named with what is expected (it was "the shape of tensor 'y' is unknown")."""
+    newest = onnx.defs.onnx_opset_version()
+    result = run("model", _assemble(tmp_path, opset=version))
+    assert_user_error(result, f"the opset import of domain '' (ai.onnx) has version {version}; expected 1 to {newest}")
+    custom = _len(8, _len(1, b"com.acme") + _int(2, version))
+    assert_user_error(run("model", _assemble(tmp_path, model=custom)), "domain 'com.acme' has version", "; expected 1 or more")
+
+
 # --- 14, 15. --input ------------------------------------------------------------------
 
 

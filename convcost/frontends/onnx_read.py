@@ -11,12 +11,19 @@ inference needs the values of shape tensors, Resize scales and Pad amounts.
 The same goes for the tensors nodes hold as attributes (a ``Constant`` node's ``value``, which
 some exporters use for weights), in the main graph and in the subgraphs of ``If``, ``Loop`` and
 ``Scan`` nodes: a node larger than :data:`KEEP_BYTES` is walked and its large tensors stripped.
-The scan also counts every entry protobuf would make an object of (nodes, their inputs, outputs
-and attributes, attribute values, tensor dimensions, graph entries; subgraphs included), and a
-file past a limit (:data:`MAX_NODES`, :data:`MAX_ENTRIES`, :data:`MAX_NODE_ENTRIES`,
-:data:`MAX_NODE_ATTRIBUTES`, :data:`ENTRIES_PER_NODE`, :data:`MAX_LIST_ITEMS`, :data:`MAX_RANK`,
-:data:`MAX_TOTAL_ENTRIES`) is refused before anything is parsed. The scan's own time then grows
-with the nodes, as a real graph's does: no node holds more than a few times a real one's entries.
+Only the fields convcost or ONNX shape inference needs are kept, message by message (a whitelist):
+doc strings, metadata, device configurations, quantization annotations, training info, configurations
+and denotations are left out of the rebuilt bytes without being parsed, and each field left out is
+still counted (:data:`OTHER_FIELDS_PER_NODE`), so skipping them stays fast. Everything kept is counted:
+every entry protobuf would make an object of (nodes, their inputs, outputs and attributes, attribute
+values and types, tensor dimensions over repeated fields, which protobuf merges, graph entries;
+subgraphs, sparse tensors and model-local functions included), opset imports (whose versions must be
+1 or more) and the bytes of strings. A file past a limit (:data:`MAX_NODES`, :data:`MAX_ENTRIES`,
+:data:`GRAPH_ENTRIES_PER_NODE`, :data:`MAX_NODE_ENTRIES`, :data:`MAX_NODE_ATTRIBUTES`,
+:data:`ENTRIES_PER_NODE`, :data:`OTHER_FIELDS_PER_NODE`, :data:`MAX_LIST_ITEMS`, :data:`MAX_RANK`,
+:data:`MAX_OPSETS`, :data:`MAX_TEXT_BYTES`, :data:`MAX_KEPT_BYTES`, :data:`MAX_TOTAL_ENTRIES`) is
+refused before anything is parsed. The scan's own time then grows with the nodes, as a real graph's
+does: no node holds more than a few times a real one's entries.
 
 A stripped tensor is marked as stored externally, exactly as in a file saved with external
 data whose weight file is absent, which is the other way weights are left out. Imports
@@ -34,13 +41,19 @@ KEEP_BYTES = 4096
 """Tensors whose encoded size is at most this keep their data (shape tensors, scales)."""
 
 MAX_NODES = 100_000
-"""An ONNX graph of more nodes than this (subgraphs included) is refused: the cap of a model
+"""An ONNX graph of more nodes than this (subgraphs and functions included) is refused: the cap of a model
 file's layers (``model_file.MAX_LAYERS``, not imported: that would load the YAML grammar)."""
 
 MAX_ENTRIES = 200_000
-"""A graph's entries other than nodes (initializers, inputs, outputs, value infos: a real model has
-one or two per node, so twice the node cap) and a model's own fields are capped at this: each
-costs protobuf an object."""
+"""A graph's fields other than nodes (initializers, inputs, outputs, value infos) and a model's own fields
+are capped at this: each costs protobuf an object, or the scan a step."""
+
+GRAPH_ENTRIES_PER_NODE = 16
+"""The graphs' inputs, outputs, value infos and initializers (functions' too) are at most this many per node,
+beyond a first :data:`SPARE_GRAPH_ENTRIES`: a real graph has a few per node. Checked on each graph's
+fields before any of them is walked, so the order of the fields does not matter."""
+
+SPARE_GRAPH_ENTRIES = 10_000
 
 MAX_NODE_ENTRIES = 10_000
 """A node's inputs, outputs and attributes, together, are at most this (a Concat of 10,000 tensors)."""
@@ -55,51 +68,109 @@ Concat of 10,000 tensors): the scan's time then grows with the nodes, as a real 
 
 SPARE_NODE_ENTRIES = MAX_NODE_ENTRIES
 
+OTHER_FIELDS_PER_NODE = 16
+"""Fields the scan reads besides the entries above are at most this many per node, beyond a first
+:data:`SPARE_OTHER_FIELDS`: the fields left out (doc strings, metadata, device configurations,
+annotations, denotations) and a tensor's values stored one by one. Left-out fields are skipped, never
+parsed, but each is a step of the scan."""
+
+SPARE_OTHER_FIELDS = 10_000
+
 MAX_LIST_ITEMS = 100_000
-"""An attribute holds at most this many values (ints, floats, strings, tensors, graphs)."""
+"""An attribute holds at most this many values (ints, floats, strings, tensors, graphs, types)."""
 
 MAX_RANK = 64
-"""A tensor (an input, output, value info, initializer or attribute tensor) has at most this many dimensions."""
+"""A tensor (an input, output, value info, initializer, sparse tensor, attribute tensor or type) has at most
+this many dimensions, its repeated fields (which protobuf merges) counted together."""
 
 MAX_TOTAL_ENTRIES = 500_000
 """All of these together: nodes, their inputs, outputs, attributes and attribute values, tensor
-dimensions, and every graph's other entries, subgraphs included."""
+dimensions, and every graph's other entries, subgraphs and functions included."""
 
 MAX_SUBGRAPH_DEPTH = 8
 """Subgraphs (and types: a sequence of sequences) nest at most this deep."""
 
+MAX_OPSETS = 1_000
+"""A model (or a function) imports at most this many opsets, in all."""
+
+MAX_TEXT_BYTES = 1_000_000
+"""A string convcost keeps (a name, an op type, a domain, an attribute's text) has at most this many bytes."""
+
+MAX_KEPT_BYTES = 16_000_000
+"""The bytes kept in all (strings, small tensors, dimensions): the graph without its weights, which
+for a real model is well under a megabyte per thousand nodes."""
+
 STRIPPED = b"convcost: weights not read"
 """The external-data location written into a stripped initializer."""
 
+_LEN, _VARINT = 2, 0
+
+# Per message, the fields kept: (field number, wire type). Every other field is left out of the bytes
+# handed to onnx without being parsed (doc strings, metadata_props, device configurations,
+# quantization annotations, training info, configuration, denotations, unknown fields).
+_MODEL_IR_VERSION = 1
 _MODEL_GRAPH = 7
-_MODEL_TRAINING_INFO = 20
+_MODEL_OPSET = 8
+_MODEL_FUNCTIONS = 25
 _GRAPH_NODE = 1
+_GRAPH_NAME = 2
 _GRAPH_INITIALIZER = 5
-_NODE_ATTRIBUTE = 5
-_ATTRIBUTE_TENSOR = 5
-_ATTRIBUTE_GRAPH = 6
-_ATTRIBUTE_TENSORS = 10
-_ATTRIBUTE_GRAPHS = 11
 _GRAPH_VALUE_INFOS = frozenset({11, 12, 13})
 """GraphProto fields input, output, value_info."""
+_GRAPH_SPARSE_INITIALIZER = 15
+_GRAPH_ENTRIES = _GRAPH_VALUE_INFOS | {_GRAPH_INITIALIZER, _GRAPH_SPARSE_INITIALIZER}
 _NODE_ENTRIES = frozenset({1, 2, 5})
 """NodeProto fields input, output, attribute."""
+_NODE_ATTRIBUTE = 5
+_NODE_TEXTS = frozenset({1, 2, 3, 4, 7, 8})
+"""NodeProto fields input, output, name, op_type, domain, overload."""
+_FUNCTION_NODE = 7
+_FUNCTION_TEXTS = frozenset({1, 4, 5, 6, 10, 13})
+"""FunctionProto fields name, input, output, attribute (names), domain, overload."""
+_FUNCTION_ENTRIES = frozenset({4, 5, 6, 11, 12})
+_FUNCTION_OPSET = 9
+_FUNCTION_ATTRIBUTE = 11
+_FUNCTION_VALUE_INFO = 12
+_ATTRIBUTE_TEXTS = frozenset({1, 4, 9, 21})
+"""AttributeProto fields name, s, strings, ref_attr_name."""
+_ATTRIBUTE_SCALARS = frozenset({(2, 5), (3, _VARINT), (20, _VARINT)})
+"""AttributeProto fields f, i, type."""
+_ATTRIBUTE_TENSOR = 5
+_ATTRIBUTE_GRAPH = 6
 _ATTRIBUTE_FLOATS = 7
 _ATTRIBUTE_INTS = 8
-_ATTRIBUTE_LISTS = frozenset({7, 8, 9, 10, 11, 23})
-"""AttributeProto fields floats, ints, strings, tensors, graphs, sparse_tensors."""
+_ATTRIBUTE_TENSORS = 10
+_ATTRIBUTE_GRAPHS = 11
+_ATTRIBUTE_TYPE = 14
+_ATTRIBUTE_TYPES = 15
+_ATTRIBUTE_SPARSE_TENSOR = 22
+_ATTRIBUTE_SPARSE_TENSORS = 23
+_ATTRIBUTE_LISTS = frozenset({7, 8, 9, 10, 11, 15, 23})
+"""AttributeProto fields floats, ints, strings, tensors, graphs, type_protos, sparse_tensors."""
 _TENSOR_DIMS = 1
-_VALUE_INFO_TYPE = 2
-_TYPE_TENSORS = frozenset({1, 8})
-"""TypeProto fields tensor_type and sparse_tensor_type."""
-_TYPE_NESTED = frozenset({4, 5, 9})
-"""TypeProto fields sequence_type, map_type, optional_type (each holds a TypeProto)."""
-_TENSOR_TYPE_SHAPE = 2
-_SHAPE_DIM = 1
-_TENSOR_KEEP = frozenset({1, 2, 8})
-"""TensorProto fields kept when stripping: dims, data_type, name."""
+_TENSOR_NAME = 8
+_TENSOR_DATA = frozenset({4, 5, 6, 7, 9, 10, 11})
+"""TensorProto fields float_data, int32_data, string_data, int64_data, raw_data, double_data, uint64_data."""
+_TENSOR_KEEP = frozenset({(2, _VARINT), (13, _LEN), (14, _VARINT)})
+"""TensorProto fields data_type, external_data, data_location (dims, name and data apart)."""
 _TENSOR_EXTERNAL_DATA = 13
 _TENSOR_DATA_LOCATION = 14
+_SPARSE_VALUES = 1
+_SPARSE_INDICES = 2
+_SPARSE_DIMS = 3
+_VALUE_INFO_NAME = 1
+_VALUE_INFO_TYPE = 2
+_TYPE_TENSORS = frozenset({1, 8})
+"""TypeProto fields tensor_type and sparse_tensor_type (elem_type 1, shape 2)."""
+_TYPE_NESTED = frozenset({4, 9})
+"""TypeProto fields sequence_type, optional_type (each holds a TypeProto as field 1)."""
+_TYPE_MAP = 5
+"""TypeProto field map_type (key_type 1, value_type 2: a TypeProto)."""
+_TENSOR_TYPE_ELEM = 1
+_TENSOR_TYPE_SHAPE = 2
+_SHAPE_DIM = 1
+_OPSET_DOMAIN = 1
+_OPSET_VERSION = 2
 
 
 class _BadWireError(Exception):
@@ -116,6 +187,10 @@ class _TooManyEntriesError(Exception):
 
 class _LimitError(Exception):
     """Another limit is crossed; the message says which."""
+
+
+class _OpsetError(Exception):
+    """An opset import of a version below 1: the domain and the version."""
 
 
 def too_many_nodes(path: str) -> str:
@@ -180,36 +255,46 @@ def _length_field(field: int, payload: bytes) -> bytes:
     return _encode_varint(field << 3 | 2) + _encode_varint(len(payload)) + payload
 
 
-def _stripped_tensor(buf: mmap.mmap, start: int, end: int) -> bytes:
-    """A TensorProto with its dimensions, type and name, its data marked external and absent."""
-    out = bytearray()
-    for field, _, begin, _, after in _fields(buf, start, end):
-        if field in _TENSOR_KEEP:
-            out += buf[begin:after]
-    entry = _length_field(1, b"location") + _length_field(2, STRIPPED)
-    out += _length_field(_TENSOR_EXTERNAL_DATA, entry)
-    out += _encode_varint(_TENSOR_DATA_LOCATION << 3 | 0) + _encode_varint(1)
-    return bytes(out)
+def _too_deep(what: str) -> _LimitError:
+    return _LimitError(f"{what} nested more than {MAX_SUBGRAPH_DEPTH} deep")
+
+
+def _too_many_dims() -> _LimitError:
+    return _LimitError(f"a tensor has more than {MAX_RANK} dimensions (its repeated shape or dims fields counted together)")
 
 
 class _Scan:
-    """One pass over a ModelProto's bytes: large tensors stripped, every entry counted.
+    """One pass over a ModelProto's bytes: large tensors stripped, fields convcost does not read left out,
+    every entry counted.
 
     Counted before anything is parsed, so that no protobuf object is ever made for an entry past a
-    limit: nodes (MAX_NODES), a graph's other entries (MAX_ENTRIES), a node's inputs, outputs and
-    attributes (MAX_NODE_ENTRIES; MAX_NODE_ATTRIBUTES of them attributes; ENTRIES_PER_NODE on
-    average), an attribute's values (MAX_LIST_ITEMS), a tensor's dimensions
-    (MAX_RANK), and all of these together (MAX_TOTAL_ENTRIES).
+    limit: nodes (MAX_NODES), a graph's other entries (MAX_ENTRIES; GRAPH_ENTRIES_PER_NODE on
+    average), a node's inputs, outputs and attributes (MAX_NODE_ENTRIES; MAX_NODE_ATTRIBUTES of them
+    attributes; ENTRIES_PER_NODE on average), an attribute's values (MAX_LIST_ITEMS), a tensor's
+    dimensions (MAX_RANK), the fields left out (OTHER_FIELDS_PER_NODE on average), opset imports
+    (MAX_OPSETS), strings (MAX_TEXT_BYTES each, MAX_KEPT_BYTES with small tensors), and all the entries
+    together (MAX_TOTAL_ENTRIES).
     """
 
     def __init__(self, buf: mmap.mmap) -> None:
         self.buf = buf
         self.nodes = 0
-        """Nodes seen so far: the main graph's and its subgraphs'."""
+        """Nodes walked so far: the main graph's, its subgraphs' and the functions'."""
+        self.known_nodes = 0
+        """Nodes known so far: those of every graph and function whose fields were counted."""
         self.total = 0
         """Entries seen so far, of every kind."""
         self.node_entries = 0
         """Nodes' inputs, outputs and attributes seen so far, subgraphs' included."""
+        self.graph_entries = 0
+        """Graphs' and functions' inputs, outputs, value infos and initializers counted so far."""
+        self.other_fields = 0
+        """Fields read that are no entry: left out, or tensor values stored one by one."""
+        self.opsets = 0
+        self.kept = 0
+        """Bytes of strings, small tensors and dimensions kept so far."""
+
+    # --- counters ---------------------------------------------------------------------
 
     def count(self, n: int = 1) -> None:
         self.total += n
@@ -228,44 +313,165 @@ class _Scan:
                 f"({self.node_entries:,} in its first {self.nodes:,} nodes)"
             )
 
+    def other_field(self, n: int = 1) -> None:
+        """``n`` more fields read that are no entry: within the average per node."""
+        self.other_fields += n
+        if self.other_fields > OTHER_FIELDS_PER_NODE * self.known_nodes + SPARE_OTHER_FIELDS:
+            raise _LimitError(
+                f"the model has more than {OTHER_FIELDS_PER_NODE} fields per node besides its entries (doc strings, "
+                f"metadata, annotations, tensor values stored one by one) beyond a first {SPARE_OTHER_FIELDS:,} "
+                f"({self.other_fields:,} for {self.known_nodes:,} nodes)"
+            )
+
+    def text(self, start: int, end: int) -> None:
+        """A string convcost keeps: at most MAX_TEXT_BYTES, and counted in MAX_KEPT_BYTES."""
+        if end - start > MAX_TEXT_BYTES:
+            raise _LimitError(
+                f"a string (a name, op type, domain or attribute text) has more than {MAX_TEXT_BYTES:,} bytes ({end - start:,})"
+            )
+        self.keep(end - start)
+
+    def keep(self, n: int) -> None:
+        self.kept += n
+        if self.kept > MAX_KEPT_BYTES:
+            raise _LimitError(
+                f"the model has more than {MAX_KEPT_BYTES:,} bytes besides its large tensors' data (names, "
+                "attributes, small tensors, shapes)"
+            )
+
+    def container(self, start: int, end: int, node_field: int, entries: frozenset[int]) -> None:
+        """Count a graph's (or a function's) nodes and entries before walking any: within the limits, whatever
+        the order of its fields."""
+        nodes = count = others = 0
+        for field, *_ in _fields(self.buf, start, end):
+            if field == node_field:
+                nodes += 1
+                if self.known_nodes + nodes > MAX_NODES:
+                    raise _TooManyNodesError
+            else:
+                count += field in entries
+                others += 1
+                if others > MAX_ENTRIES:
+                    raise _TooManyEntriesError
+        self.known_nodes += nodes
+        self.graph_entries += count
+        if self.graph_entries > GRAPH_ENTRIES_PER_NODE * self.known_nodes + SPARE_GRAPH_ENTRIES:
+            raise _LimitError(
+                f"the model's graphs have more than {GRAPH_ENTRIES_PER_NODE} inputs, outputs, value infos and "
+                f"initializers per node beyond a first {SPARE_GRAPH_ENTRIES:,} ({self.graph_entries:,} for "
+                f"{self.known_nodes:,} nodes)"
+            )
+
+    # --- messages ---------------------------------------------------------------------
+
     def model(self) -> bytes:
+        buf = self.buf
         out = bytearray()
-        for entries, (field, wire, begin, value, after) in enumerate(_fields(self.buf, 0, len(self.buf)), 1):
+        for entries, (field, wire, begin, value, after) in enumerate(_fields(buf, 0, len(buf)), 1):
             if entries > MAX_ENTRIES:
                 raise _TooManyEntriesError
-            if field == _MODEL_GRAPH and wire == 2:
-                out += _length_field(field, self.graph(value, after, 0) or self.buf[value:after])
-            elif field != _MODEL_TRAINING_INFO:
-                out += self.buf[begin:after]
+            if field == _MODEL_GRAPH and wire == _LEN:
+                out += _length_field(field, self.graph(value, after, 0) or buf[value:after])
+            elif field == _MODEL_OPSET and wire == _LEN:
+                out += _length_field(field, self.opset(value, after))
+            elif field == _MODEL_FUNCTIONS and wire == _LEN:
+                out += _length_field(field, self.function(value, after) or buf[value:after])
+            elif field == _MODEL_IR_VERSION and wire == _VARINT:
+                out += buf[begin:after]
+            # anything else (doc string, metadata, training info, configuration, producer) is left out
         return bytes(out)
 
+    def opset(self, start: int, end: int) -> bytes:
+        """An OperatorSetIdProto, rebuilt of its domain and version; a version below 1 is refused."""
+        self.opsets += 1
+        if self.opsets > MAX_OPSETS:
+            raise _LimitError(f"the model has more than {MAX_OPSETS:,} opset imports")
+        domain = b""
+        version = 0
+        for field, wire, _, value, after in _fields(self.buf, start, end):
+            if field == _OPSET_DOMAIN and wire == _LEN:
+                self.text(value, after)
+                domain = self.buf[value:after]
+            elif field == _OPSET_VERSION and wire == _VARINT:
+                version = _varint(self.buf, value, after)[0] & (1 << 64) - 1
+                version -= (version >> 63) << 64  # an int64
+        if version < 1:
+            raise _OpsetError(domain.decode("utf-8", "replace"), version)
+        out = _length_field(_OPSET_DOMAIN, domain) if domain else b""
+        return out + _encode_varint(_OPSET_VERSION << 3) + _encode_varint(version)
+
     def graph(self, start: int, end: int, depth: int) -> bytes | None:
-        """A GraphProto without the data of its large initializers and node tensors (None: unchanged)."""
+        """A GraphProto without the data of its large initializers and node tensors, nor the fields convcost
+        does not read (None: unchanged)."""
         if depth > MAX_SUBGRAPH_DEPTH:
-            raise _LimitError(f"subgraphs are nested more than {MAX_SUBGRAPH_DEPTH} deep")
+            raise _too_deep("subgraphs are")
+        self.container(start, end, _GRAPH_NODE, _GRAPH_ENTRIES)
         buf = self.buf
         out = bytearray()
         changed = False
-        entries = 0
         for field, wire, begin, value, after in _fields(buf, start, end):
-            self.count()
             replaced: bytes | None = None
+            if wire != _LEN:
+                self.other_field()
+                changed = True
+                continue
             if field == _GRAPH_NODE:
+                self.count()
                 self.nodes += 1
-                if self.nodes > MAX_NODES:
-                    raise _TooManyNodesError
-                if wire == 2:
-                    replaced = self.node(value, after, depth)
+                replaced = self.node(value, after, depth)
+            elif field == _GRAPH_INITIALIZER:
+                self.count()
+                replaced = self.tensor(value, after)[1]
+            elif field == _GRAPH_SPARSE_INITIALIZER:
+                self.count()
+                replaced = self.sparse_tensor(value, after)
+            elif field in _GRAPH_VALUE_INFOS:
+                self.count()
+                replaced = self.value_info(value, after)
+            elif field == _GRAPH_NAME:
+                self.text(value, after)
+            else:  # doc string, quantization annotations, metadata
+                self.other_field()
+                changed = True
+                continue
+            if replaced is not None:
+                out += _length_field(field, replaced)
+                changed = True
             else:
-                entries += 1
-                if entries > MAX_ENTRIES:
-                    raise _TooManyEntriesError
-                if wire == 2 and field == _GRAPH_INITIALIZER:
-                    self.tensor(value, after)
-                    if after - value > KEEP_BYTES:
-                        replaced = _stripped_tensor(buf, value, after)
-                elif wire == 2 and field in _GRAPH_VALUE_INFOS:
-                    self.value_info(value, after)
+                out += buf[begin:after]
+        return bytes(out) if changed else None
+
+    def function(self, start: int, end: int) -> bytes | None:
+        """A FunctionProto: its nodes walked and counted as the graph's are, its entries counted (None: unchanged)."""
+        self.container(start, end, _FUNCTION_NODE, _FUNCTION_ENTRIES)
+        buf = self.buf
+        out = bytearray()
+        changed = False
+        for field, wire, begin, value, after in _fields(buf, start, end):
+            replaced: bytes | None = None
+            if wire != _LEN:
+                self.other_field()
+                changed = True
+                continue
+            if field == _FUNCTION_NODE:
+                self.count()
+                self.nodes += 1
+                replaced = self.node(value, after, 0)
+            elif field in _FUNCTION_TEXTS:
+                self.count(field in _FUNCTION_ENTRIES)
+                self.text(value, after)
+            elif field == _FUNCTION_OPSET:
+                replaced = self.opset(value, after)
+            elif field == _FUNCTION_ATTRIBUTE:
+                self.count()
+                replaced = self.attribute(value, after, 0)
+            elif field == _FUNCTION_VALUE_INFO:
+                self.count()
+                replaced = self.value_info(value, after)
+            else:  # doc string, metadata
+                self.other_field()
+                changed = True
+                continue
             if replaced is not None:
                 out += _length_field(field, replaced)
                 changed = True
@@ -274,25 +480,34 @@ class _Scan:
         return bytes(out) if changed else None
 
     def node(self, start: int, end: int, depth: int) -> bytes | None:
-        """A NodeProto with its large attributes stripped (None: unchanged); its entries counted."""
+        """A NodeProto with its large attributes stripped and the fields convcost does not read left out
+        (None: unchanged); its entries counted."""
         buf = self.buf
         out = bytearray()
         changed = False
         entries = attributes = 0
         for field, wire, begin, value, after in _fields(buf, start, end):
             replaced: bytes | None = None
+            if wire != _LEN or not (field in _NODE_TEXTS or field == _NODE_ATTRIBUTE):
+                self.other_field()  # doc string, metadata, device configurations
+                changed = True
+                continue
             if field in _NODE_ENTRIES:
                 entries += 1
                 self.count()
                 if entries > MAX_NODE_ENTRIES:
                     raise _LimitError(f"a node has more than {MAX_NODE_ENTRIES:,} inputs, outputs and attributes")
                 self.node_entry()
-                if field == _NODE_ATTRIBUTE:
-                    attributes += 1
-                    if attributes > MAX_NODE_ATTRIBUTES:
-                        raise _LimitError(f"a node has more than {MAX_NODE_ATTRIBUTES} attributes")
-                if field == _NODE_ATTRIBUTE and wire == 2 and (after - value > _SHORT or _LIST_TAGS.search(buf, value, after)):
+            if field == _NODE_ATTRIBUTE:
+                attributes += 1
+                if attributes > MAX_NODE_ATTRIBUTES:
+                    raise _LimitError(f"a node has more than {MAX_NODE_ATTRIBUTES} attributes")
+                if after - value > _SHORT or _LIST_TAGS.search(buf, value, after):
                     replaced = self.attribute(value, after, depth)
+                else:
+                    self.keep(after - value)
+            else:
+                self.text(value, after)
             if replaced is not None:
                 out += _length_field(field, replaced)
                 changed = True
@@ -301,28 +516,51 @@ class _Scan:
         return bytes(out) if changed else None
 
     def attribute(self, start: int, end: int, depth: int) -> bytes | None:
-        """An AttributeProto: its values counted, its large tensors stripped, its subgraphs walked (None: unchanged)."""
+        """An AttributeProto: its values counted, its large tensors stripped, its subgraphs and types walked,
+        its doc string left out (None: unchanged)."""
         buf = self.buf
         out = bytearray()
         changed = False
         items = 0
+        ranks: dict[int, int] = {}
+        """Dimensions of the singular t, sparse_tensor and tp fields, which protobuf merges when repeated."""
         for field, wire, begin, value, after in _fields(buf, start, end):
             replaced: bytes | None = None
             if field in _ATTRIBUTE_LISTS:
-                if wire == 2 and field == _ATTRIBUTE_INTS:
+                if wire == _LEN and field == _ATTRIBUTE_INTS:
                     items += _packed_varints(buf, value, after, MAX_LIST_ITEMS - items)
-                elif wire == 2 and field == _ATTRIBUTE_FLOATS:
+                elif wire == _LEN and field == _ATTRIBUTE_FLOATS:
                     items += (after - value) // 4
                 else:
                     items += 1
                 if items > MAX_LIST_ITEMS:
                     raise _LimitError(f"an attribute has more than {MAX_LIST_ITEMS:,} values")
-            if wire == 2 and field in (_ATTRIBUTE_TENSOR, _ATTRIBUTE_TENSORS):
-                self.tensor(value, after)
-                if after - value > KEEP_BYTES:
-                    replaced = _stripped_tensor(buf, value, after)
-            elif wire == 2 and field in (_ATTRIBUTE_GRAPH, _ATTRIBUTE_GRAPHS):
+            if (field, wire) in _ATTRIBUTE_SCALARS or (wire != _LEN and field in (_ATTRIBUTE_FLOATS, _ATTRIBUTE_INTS)):
+                pass
+            elif wire != _LEN:
+                self.other_field()
+                changed = True
+                continue
+            elif field in _ATTRIBUTE_TEXTS:
+                self.text(value, after)
+            elif field in (_ATTRIBUTE_FLOATS, _ATTRIBUTE_INTS):
+                self.keep(after - value)
+            elif field in (_ATTRIBUTE_TENSOR, _ATTRIBUTE_TENSORS):
+                rank, replaced = self.tensor(value, after)
+                if field == _ATTRIBUTE_TENSOR:
+                    self.merged(ranks, field, rank)
+            elif field in (_ATTRIBUTE_SPARSE_TENSOR, _ATTRIBUTE_SPARSE_TENSORS):
+                replaced = self.sparse_tensor(value, after)
+            elif field in (_ATTRIBUTE_GRAPH, _ATTRIBUTE_GRAPHS):
                 replaced = self.graph(value, after, depth + 1)
+            elif field in (_ATTRIBUTE_TYPE, _ATTRIBUTE_TYPES):
+                rank, replaced = self.type_proto(value, after, 0)
+                if field == _ATTRIBUTE_TYPE:
+                    self.merged(ranks, field, rank)
+            else:  # doc string, unknown fields
+                self.other_field()
+                changed = True
+                continue
             if replaced is not None:
                 out += _length_field(field, replaced)
                 changed = True
@@ -331,43 +569,191 @@ class _Scan:
         self.count(items)
         return bytes(out) if changed else None
 
-    def tensor(self, start: int, end: int) -> None:
-        """A TensorProto's dimensions counted (at most MAX_RANK)."""
-        rank = 0
-        for field, wire, _, value, after in _fields(self.buf, start, end):
-            if field == _TENSOR_DIMS:
-                rank += _packed_varints(self.buf, value, after, MAX_RANK - rank) if wire == 2 else 1
-                if rank > MAX_RANK:
-                    raise _LimitError(f"a tensor has more than {MAX_RANK} dimensions")
-        self.count(rank)
+    @staticmethod
+    def merged(ranks: dict[int, int], field: int, rank: int) -> None:
+        """``rank`` more dimensions for a singular field that protobuf merges when repeated: at most MAX_RANK."""
+        ranks[field] = ranks.get(field, 0) + rank
+        if ranks[field] > MAX_RANK:
+            raise _too_many_dims()
 
-    def value_info(self, start: int, end: int) -> None:
-        """A ValueInfoProto's type walked: its tensor dimensions counted."""
-        for field, wire, _, value, after in _fields(self.buf, start, end):
-            if field == _VALUE_INFO_TYPE and wire == 2:
-                self.type_proto(value, after, 0)
+    def tensor(self, start: int, end: int) -> tuple[int, bytes | None]:
+        """A TensorProto: its rank (at most MAX_RANK), and the tensor to write instead (None: unchanged).
 
-    def type_proto(self, start: int, end: int, depth: int) -> None:
-        """A TypeProto: the shapes of its tensors (and of the types a sequence, map or optional holds)."""
-        if depth > MAX_SUBGRAPH_DEPTH:
-            raise _LimitError(f"a type is nested more than {MAX_SUBGRAPH_DEPTH} deep")
+        A tensor of more than KEEP_BYTES keeps its dimensions, type and name, its data marked external
+        and absent; a smaller one keeps its data too. Either way its doc string, segment and metadata
+        are left out."""
         buf = self.buf
-        for field, wire, _, value, after in _fields(buf, start, end):
-            if wire != 2:
+        large = end - start > KEEP_BYTES
+        out = bytearray()
+        changed = large
+        rank = 0
+        for field, wire, begin, value, after in _fields(buf, start, end):
+            if field == _TENSOR_DIMS and wire in (_VARINT, _LEN):
+                rank += _packed_varints(buf, value, after, MAX_RANK - rank) if wire == _LEN else 1
+                if rank > MAX_RANK:
+                    raise _too_many_dims()
+            elif field == _TENSOR_NAME and wire == _LEN:
+                self.text(value, after)
+            elif field in _TENSOR_DATA:
+                self.other_field()
+                if large:
+                    continue
+            elif (field, wire) in _TENSOR_KEEP:
+                if large and field != 2:
+                    continue
+            else:  # doc string, segment, metadata, unknown fields
+                self.other_field()
+                changed = True
+                continue
+            out += buf[begin:after]
+        self.count(rank)
+        if large:
+            entry = _length_field(1, b"location") + _length_field(2, STRIPPED)
+            out += _length_field(_TENSOR_EXTERNAL_DATA, entry)
+            out += _encode_varint(_TENSOR_DATA_LOCATION << 3 | 0) + _encode_varint(1)
+        else:
+            self.keep(len(out))
+        return rank, bytes(out) if changed else None
+
+    def sparse_tensor(self, start: int, end: int) -> bytes | None:
+        """A SparseTensorProto: its dimensions at most MAX_RANK, its values and indices tensors stripped as
+        tensors are (None: unchanged)."""
+        buf = self.buf
+        out = bytearray()
+        changed = False
+        ranks: dict[int, int] = {}
+        for field, wire, begin, value, after in _fields(buf, start, end):
+            replaced: bytes | None = None
+            if field == _SPARSE_DIMS and wire in (_VARINT, _LEN):
+                rank = _packed_varints(buf, value, after, MAX_RANK) if wire == _LEN else 1
+                self.merged(ranks, field, rank)
+                self.count(rank)
+            elif field in (_SPARSE_VALUES, _SPARSE_INDICES) and wire == _LEN:
+                rank, replaced = self.tensor(value, after)
+                self.merged(ranks, field, rank)
+            else:
+                self.other_field()
+                changed = True
+                continue
+            if replaced is not None:
+                out += _length_field(field, replaced)
+                changed = True
+            else:
+                out += buf[begin:after]
+        return bytes(out) if changed else None
+
+    def value_info(self, start: int, end: int) -> bytes | None:
+        """A ValueInfoProto: its name, and its type walked (its tensor dimensions counted, over repeated type
+        fields too); its doc string and metadata left out (None: unchanged)."""
+        buf = self.buf
+        out = bytearray()
+        changed = False
+        ranks: dict[int, int] = {}
+        for field, wire, begin, value, after in _fields(buf, start, end):
+            replaced: bytes | None = None
+            if field == _VALUE_INFO_NAME and wire == _LEN:
+                self.text(value, after)
+            elif field == _VALUE_INFO_TYPE and wire == _LEN:
+                rank, replaced = self.type_proto(value, after, 0)
+                self.merged(ranks, field, rank)
+            else:
+                self.other_field()
+                changed = True
+                continue
+            if replaced is not None:
+                out += _length_field(field, replaced)
+                changed = True
+            else:
+                out += buf[begin:after]
+        return bytes(out) if changed else None
+
+    def type_proto(self, start: int, end: int, depth: int) -> tuple[int, bytes | None]:
+        """A TypeProto: the dimensions of its tensors, every repeated field (which protobuf merges) counted
+        (at most MAX_RANK in all: a type describes one tensor), and the type to write instead, without
+        denotations or unknown fields (None: unchanged)."""
+        if depth > MAX_SUBGRAPH_DEPTH:
+            raise _too_deep("a type is")
+        buf = self.buf
+        out = bytearray()
+        changed = False
+        rank = 0
+        for field, wire, begin, value, after in _fields(buf, start, end):
+            replaced: bytes | None = None
+            inner_rank = 0
+            if wire != _LEN:
+                self.other_field()
+                changed = True
                 continue
             if field in _TYPE_TENSORS:
-                for inner, inner_wire, _, v, a in _fields(buf, value, after):
-                    if inner == _TENSOR_TYPE_SHAPE and inner_wire == 2:
-                        rank = 0
-                        for dim, *_ in _fields(buf, v, a):
-                            rank += dim == _SHAPE_DIM
-                            if rank > MAX_RANK:
-                                raise _LimitError(f"a tensor has more than {MAX_RANK} dimensions")
-                        self.count(rank)
-            elif field in _TYPE_NESTED:
-                for inner, inner_wire, _, v, a in _fields(buf, value, after):
-                    if inner_wire == 2 and inner in (1, 2):  # elem_type; a map's value_type
-                        self.type_proto(v, a, depth + 1)
+                inner_rank, replaced = self.tensor_type(value, after)
+            elif field in _TYPE_NESTED or field == _TYPE_MAP:
+                inner_rank, replaced = self.wrapped_type(value, after, depth, 2 if field == _TYPE_MAP else 1)
+            else:  # denotation, unknown fields
+                self.other_field()
+                changed = True
+                continue
+            rank += inner_rank
+            if rank > MAX_RANK:
+                raise _too_many_dims()
+            if replaced is not None:
+                out += _length_field(field, replaced)
+                changed = True
+            else:
+                out += buf[begin:after]
+        return rank, bytes(out) if changed else None
+
+    def tensor_type(self, start: int, end: int) -> tuple[int, bytes | None]:
+        """A TypeProto.Tensor (or SparseTensor): its element type and its shape's dimensions (every shape field
+        counted: protobuf merges them); anything else left out."""
+        buf = self.buf
+        out = bytearray()
+        changed = False
+        rank = 0
+        for field, wire, begin, value, after in _fields(buf, start, end):
+            if field == _TENSOR_TYPE_ELEM and wire == _VARINT:
+                out += buf[begin:after]
+            elif field == _TENSOR_TYPE_SHAPE and wire == _LEN:
+                shape = bytearray()
+                for dim, dim_wire, dim_begin, dim_value, dim_after in _fields(buf, value, after):
+                    if dim != _SHAPE_DIM or dim_wire != _LEN:
+                        self.other_field()
+                        changed = True
+                        continue
+                    rank += 1
+                    if rank > MAX_RANK:
+                        raise _too_many_dims()
+                    self.text(dim_value, dim_after)  # a dim_value or a dim_param: as long as a string at most
+                    shape += buf[dim_begin:dim_after]
+                out += _length_field(field, bytes(shape))
+            else:
+                self.other_field()
+                changed = True
+        self.count(rank)
+        return rank, bytes(out) if changed else None
+
+    def wrapped_type(self, start: int, end: int, depth: int, elem: int) -> tuple[int, bytes | None]:
+        """A sequence's, optional's or map's type: the TypeProto it holds (field ``elem``) walked."""
+        buf = self.buf
+        out = bytearray()
+        changed = False
+        rank = 0
+        for field, wire, begin, value, after in _fields(buf, start, end):
+            replaced: bytes | None = None
+            if field == elem and wire == _LEN:
+                inner_rank, replaced = self.type_proto(value, after, depth + 1)
+                rank += inner_rank
+                if rank > MAX_RANK:
+                    raise _too_many_dims()
+            elif not (elem == 2 and field == 1 and wire == _VARINT):  # a map's key_type
+                self.other_field()
+                changed = True
+                continue
+            if replaced is not None:
+                out += _length_field(field, replaced)
+                changed = True
+            else:
+                out += buf[begin:after]
+        return rank, bytes(out) if changed else None
 
 
 def _packed_varints(buf: mmap.mmap, start: int, end: int, room: int) -> int:
@@ -378,13 +764,31 @@ def _packed_varints(buf: mmap.mmap, start: int, end: int, room: int) -> int:
 
 
 _SHORT = 64
-"""An attribute of at most this many bytes with no byte of a list's, tensor's or graph's tag is one entry, not walked."""
-_LIST_TAGS = re.compile(b"[\\x2a\\x32\\x38-\\x3d\\x40-\\x42\\x4a\\x52\\x5a\\xba\\xbb]")
-"""The tag bytes of AttributeProto's t, g, floats, ints, strings, tensors, graphs and sparse tensors (any wire type);
-a short attribute without any of them holds no list (a conservative test: a name may hold such a byte too)."""
+"""An attribute of at most this many bytes with no byte of a list's, tensor's, graph's or type's tag is one
+entry, not walked."""
+_LIST_TAGS = re.compile(b"[\\x2a\\x32\\x38-\\x3d\\x40-\\x42\\x4a\\x52\\x5a\\x72\\x7a\\xb2\\xba\\xbb]")
+"""The tag bytes of AttributeProto's t, g, floats, ints, strings, tensors, graphs, tp, type_protos and sparse
+tensors (any wire type for lists); a short attribute without any of them holds no list or type (a conservative
+test: a name may hold such a byte too)."""
 
 _HIGH_BYTES = bytes(range(0x80, 0x100))
 """Bytes with the continuation bit: deleted, what is left counts the varints."""
+
+
+def _opset_message(domain: str, version: int) -> str:
+    """The error for an opset import of a version below 1, with the versions this onnx knows."""
+    from convcost.core.shapes import shown
+
+    expected = "expected 1 or more"
+    if domain in ("", "ai.onnx"):
+        try:
+            import onnx.defs  # only now, the file being refused: the newest opset is onnx's to say
+        except ImportError:
+            pass
+        else:
+            expected = f"expected 1 to {onnx.defs.onnx_opset_version()} (the opsets the installed onnx {onnx.__version__} knows)"
+    name = f"{shown(domain)} (ai.onnx)" if domain == "" else shown(domain)
+    return f"the opset import of domain {name} has version {version:,}; {expected}"
 
 
 def check_file(path: str, what: str) -> int:
@@ -411,6 +815,8 @@ def model_bytes(path: str) -> bytes:
         raise ConvcostError(f"{path}: not an ONNX model, or a truncated one ({exc})") from None
     except _TooManyNodesError:
         raise ConvcostError(too_many_nodes(path)) from None
+    except _OpsetError as exc:
+        raise ConvcostError(f"{path}: {_opset_message(*exc.args)}") from None
     except _LimitError as exc:
         raise ConvcostError(f"{path}: {exc}; at most that many are read") from None
     except _TooManyEntriesError:
