@@ -319,7 +319,7 @@ _FIELDS = (
 @pytest.mark.parametrize("field", [9, 10], ids=["metadata_props", "device_configurations"])
 def test_node_of_many_fields_left_out_is_refused(tmp_path: Path, field: int) -> None:
     """A node of 20,000 metadata_props (or device configurations), which convcost does not read: refused at once."""
-    _refused_fast(_assemble(tmp_path, node=_len(field) * 20_000), _FIELDS, "(10,017 for 1 nodes)")
+    _refused_fast(_assemble(tmp_path, node=_len(field) * 20_000), _FIELDS, "(10,017 for 1 node)")
 
 
 def test_value_info_graph_and_tensor_fields_left_out_are_counted(tmp_path: Path) -> None:
@@ -438,7 +438,7 @@ def test_graph_entries_are_bounded_by_its_nodes(tmp_path: Path) -> None:
     assert run("model", _assemble(tmp_path, graph=value_infos)).exit_code == 0
     too_many = _assemble(tmp_path, graph=value_infos + _len(13, _len(1, b"y")))
     _refused_fast(
-        too_many, "more than 16 inputs, outputs, value infos and initializers per node beyond a first 10,000 (10,017 for 1 nodes)"
+        too_many, "more than 16 inputs, outputs, value infos and initializers per node beyond a first 10,000 (10,017 for 1 node)"
     )
 
 

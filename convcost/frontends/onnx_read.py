@@ -198,6 +198,11 @@ def too_many_nodes(path: str) -> str:
     return f"{path}: the graph has more than {MAX_NODES:,} nodes (its subgraphs' included); at most {MAX_NODES:,} are costed"
 
 
+def _nodes(count: int) -> str:
+    """``1 node``, ``2,000 nodes``."""
+    return f"{count:,} node" + ("" if count == 1 else "s")
+
+
 def _varint(buf: mmap.mmap | bytes, pos: int, end: int) -> tuple[int, int]:
     result = shift = 0
     while True:
@@ -310,7 +315,7 @@ class _Scan:
         if self.node_entries > ENTRIES_PER_NODE * self.nodes + SPARE_NODE_ENTRIES:
             raise _LimitError(
                 f"the model's nodes have more than {ENTRIES_PER_NODE} inputs, outputs and attributes each on average "
-                f"({self.node_entries:,} in its first {self.nodes:,} nodes)"
+                f"({self.node_entries:,} in its first {_nodes(self.nodes)})"
             )
 
     def other_field(self, n: int = 1) -> None:
@@ -320,7 +325,7 @@ class _Scan:
             raise _LimitError(
                 f"the model has more than {OTHER_FIELDS_PER_NODE} fields per node besides its entries (doc strings, "
                 f"metadata, annotations, tensor values stored one by one) beyond a first {SPARE_OTHER_FIELDS:,} "
-                f"({self.other_fields:,} for {self.known_nodes:,} nodes)"
+                f"({self.other_fields:,} for {_nodes(self.known_nodes)})"
             )
 
     def text(self, start: int, end: int) -> None:
@@ -359,7 +364,7 @@ class _Scan:
             raise _LimitError(
                 f"the model's graphs have more than {GRAPH_ENTRIES_PER_NODE} inputs, outputs, value infos and "
                 f"initializers per node beyond a first {SPARE_GRAPH_ENTRIES:,} ({self.graph_entries:,} for "
-                f"{self.known_nodes:,} nodes)"
+                f"{_nodes(self.known_nodes)})"
             )
 
     # --- messages ---------------------------------------------------------------------
