@@ -437,9 +437,7 @@ def test_graph_entries_are_bounded_by_its_nodes(tmp_path: Path) -> None:
     value_infos = _len(13, _len(1, b"y")) * 10_014
     assert run("model", _assemble(tmp_path, graph=value_infos)).exit_code == 0
     too_many = _assemble(tmp_path, graph=value_infos + _len(13, _len(1, b"y")))
-    _refused_fast(
-        too_many, "more than 16 inputs, outputs, value infos and initializers per node beyond a first 10,000 (10,017 for 1 node)"
-    )
+    _refused_fast(too_many, "more than 16 inputs, outputs, value infos and initializers per node beyond a first 10,000 (10,017 for 1 node)")
 
 
 @pytest.mark.parametrize("version", [0, -1])
