@@ -791,7 +791,8 @@ def _opset_message(domain: str, version: int) -> str:
         except ImportError:
             pass
         else:
-            expected = f"expected 1 to {onnx.defs.onnx_opset_version()} (the opsets the installed onnx {onnx.__version__} knows)"
+            installed = vars(onnx).get("__version__", "")  # not declared an export by every onnx's stubs
+            expected = f"expected 1 to {onnx.defs.onnx_opset_version()} (the opsets the installed onnx {installed} knows)"
     name = f"{shown(domain)} (ai.onnx)" if domain == "" else shown(domain)
     return f"the opset import of domain {name} has version {version:,}; {expected}"
 
