@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from onnx import helper
 from onnx_cases import CASES, case_file, conv_out, init, save
 
-from convcost.frontends.onnx import matmul_mults
+from convcost.ops.linear import matmul_mults
 from convcost.ops.onnx_generic import TensorShape
 
 DATA = ROOT / "tests" / "data"
@@ -627,7 +627,9 @@ def _naive_blocks(paths: list[tuple[str, ...]], hidden: list[bool]) -> list[tupl
 @given(st.lists(st.tuples(st.lists(st.sampled_from("ab"), max_size=4), st.booleans()), max_size=12))
 def test_blocks_match_their_definition(nodes: list[tuple[list[str], bool]]) -> None:
     """The one-pass grouping by name paths finds exactly the blocks the definition names."""
-    from convcost.frontends.onnx import _block_name, _blocks, _name_path
+    from convcost.frontends.onnx_blocks import block_name as _block_name
+    from convcost.frontends.onnx_blocks import blocks as _blocks
+    from convcost.frontends.onnx_blocks import name_path as _name_path
 
     names = ["/" + "/".join([*path, "Op"]) if path else "Op" for path, _ in nodes]
     hidden = [flag for _, flag in nodes]
