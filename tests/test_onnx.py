@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from onnx import helper
 from onnx_cases import CASES, case_file, conv_out, init, save
 
-from convcost.frontends.onnx import matmul_mults
+from convcost.ops.linear import matmul_mults
 from convcost.ops.onnx_generic import TensorShape
 
 DATA = ROOT / "tests" / "data"
@@ -627,7 +627,9 @@ def _naive_blocks(paths: list[tuple[str, ...]], hidden: list[bool]) -> list[tupl
 @given(st.lists(st.tuples(st.lists(st.sampled_from("ab"), max_size=4), st.booleans()), max_size=12))
 def test_blocks_match_their_definition(nodes: list[tuple[list[str], bool]]) -> None:
     """The one-pass grouping by name paths finds exactly the blocks the definition names."""
-    from convcost.frontends.onnx import _block_name, _blocks, _name_path
+    from convcost.frontends.onnx_blocks import block_name as _block_name
+    from convcost.frontends.onnx_blocks import blocks as _blocks
+    from convcost.frontends.onnx_blocks import name_path as _name_path
 
     names = ["/" + "/".join([*path, "Op"]) if path else "Op" for path, _ in nodes]
     hidden = [flag for _, flag in nodes]
@@ -733,3 +735,130 @@ def test_graphs_and_models_of_too_many_entries_are_refused(tmp_path: Path, data:
     path = tmp_path / "many.onnx"
     path.write_bytes(data)
     assert_user_error(run("model", str(path)), "more than 200,000 entries besides its nodes")
+
+
+# --- the op table is the one dispatch ------------------------------------------------------
+
+
+_LOWERED = {
+    "Conv": "conv", "ConvTranspose": "deconv", "Gemm": "linear", "MatMul": "linear", "Relu": "relu", "Sigmoid": "sigmoid",
+    "Tanh": "tanh", "HardSwish": "hardswish", "HardSigmoid": "hardsigmoid", "Gelu": "gelu", "Softmax": "softmax",
+    "Identity": "identity", "Dropout": "dropout", "Clip": "relu6", "BatchNormalization": "batchnorm", "PRelu": "prelu",
+    "MaxPool": "maxpool", "AveragePool": "avgpool", "GlobalAveragePool": "avgpool", "GlobalMaxPool": "maxpool",
+    "Flatten": "flatten", "Reshape": "identity", "Squeeze": "identity", "Unsqueeze": "identity", "Add": "add", "Sum": "add",
+    "Concat": "concat", "Resize": "upsample", "Upsample": "upsample", "Pad": "pad",
+}  # fmt: skip
+"""Every ONNX op type the front end lowers, and the model-file type it lowers to (the ops' handlers declare it)."""
+
+
+def test_every_lowered_op_type_is_in_the_handler_table() -> None:
+    """Each ONNX op type the front end lowers has a handler in ONNX_HANDLERS, and the front-end modules name no op type."""
+    import ast
+
+    from convcost.ops import ONNX_HANDLERS
+
+    assert set(_LOWERED) <= set(ONNX_HANDLERS)
+    assert {"Conv", "ConvTranspose", "Gemm", "MatMul"} == {op for op, h in ONNX_HANDLERS.items() if h.mults is not None}
+    for module in sorted((ROOT / "convcost" / "frontends").glob("onnx*.py")):
+        literals = {n.value for n in ast.walk(ast.parse(module.read_text())) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+        assert not literals & set(ONNX_HANDLERS), module.name
+
+
+def test_each_handler_lowers_its_op_type(tmp_path: Path) -> None:
+    """A graph of every lowered ONNX op type gives each node the model-file type its handler declares."""
+    from convcost.frontends.onnx import load_onnx
+
+    def node(op: str, ins: list[str], out: str, **attrs: Any) -> onnx.NodeProto:
+        return helper.make_node(op, ins, [out], name=out, **attrs)
+
+    nodes = [
+        node("Conv", ["x", "w"], "Conv", pads=[1, 1, 1, 1]),
+        node("ConvTranspose", ["Conv", "wt"], "ConvTranspose", strides=[2, 2], auto_pad="SAME_UPPER"),
+        node("MaxPool", ["ConvTranspose"], "MaxPool", kernel_shape=[2, 2], strides=[2, 2]),
+        node("BatchNormalization", ["MaxPool", "s", "b", "m", "v"], "BatchNormalization"),
+        node("PRelu", ["BatchNormalization", "slope"], "PRelu"),
+        node("Clip", ["PRelu", "lo", "hi"], "Clip"),
+        *(
+            node(op, [prev], op)
+            for prev, op in zip(
+                ["Clip", "Relu", "Sigmoid", "Tanh", "HardSwish", "HardSigmoid", "Dropout"],
+                ["Relu", "Sigmoid", "Tanh", "HardSwish", "HardSigmoid", "Dropout", "Identity"],
+                strict=True,
+            )
+        ),
+        node("Pad", ["Identity", "pads"], "Pad"),
+        node("AveragePool", ["Pad"], "AveragePool", kernel_shape=[3, 3]),
+        node("Resize", ["AveragePool", "", "two"], "Resize", mode="nearest"),
+        node("Add", ["Resize", "ConvTranspose"], "Add"),
+        node("Sum", ["Add", "Resize"], "Sum"),
+        node("Concat", ["Sum", "Add"], "Concat", axis=1),
+        node("Softmax", ["Concat"], "Softmax", axis=1),
+        node("Reshape", ["Softmax", "same"], "Reshape"),
+        node("GlobalMaxPool", ["Reshape"], "GlobalMaxPool"),
+        node("Squeeze", ["GlobalMaxPool", "axes"], "Squeeze"),
+        node("Unsqueeze", ["Squeeze", "axes"], "Unsqueeze"),
+        node("GlobalAveragePool", ["Unsqueeze"], "GlobalAveragePool"),
+        node("Flatten", ["GlobalAveragePool"], "Flatten"),
+        node("Gemm", ["Flatten", "fc"], "Gemm", transB=1),
+        node("MatMul", ["Gemm", "mm"], "MatMul"),
+        node("Gelu", ["MatMul"], "Gelu"),
+    ]
+    lo = helper.make_node("Constant", [], ["lo"], value=helper.make_tensor("lo", onnx.TensorProto.FLOAT, [], [0.0]))
+    hi = helper.make_node("Constant", [], ["hi"], value=helper.make_tensor("hi", onnx.TensorProto.FLOAT, [], [6.0]))
+    two = helper.make_node("Constant", [], ["two"], value=helper.make_tensor("two", onnx.TensorProto.FLOAT, [4], [1, 1, 2, 2]))
+    inits = [init("w", [4, 3, 3, 3]), init("wt", [4, 4, 3, 3]), *(init(n, [4]) for n in "sbmv"), init("slope", [4, 1, 1])]
+    inits += [init("pads", [8], np.int64, [0, 0, 1, 1, 0, 0, 1, 1])]
+    inits += [init("same", [4], np.int64, [1, 8, 8, 8]), init("axes", [2], np.int64, [2, 3]), init("fc", [6, 8]), init("mm", [6, 5])]
+    path = save(tmp_path / "every.onnx", [lo, hi, two, *nodes], [("x", [1, 3, 4, 4])], ["Gelu"], inits, opset=20)
+    lowered = {node.name: node.op for node in load_onnx(path).nodes if node.name in _LOWERED}
+    old = save(tmp_path / "opset9.onnx", [node("Upsample", ["x", "scales"], "Upsample")], [("x", [1, 3, 4, 4])], ["Upsample"], [], opset=9)
+    old_model = onnx.load(old)
+    old_model.graph.node.insert(0, helper.make_node("Constant", [], ["scales"], value=two.attribute[0].t))
+    onnx.save(old_model, old)
+    lowered.update((node.name, node.op) for node in load_onnx(old).nodes if node.name in _LOWERED)
+    assert lowered == _LOWERED
+
+
+def test_a_toy_op_registered_in_the_table_is_lowered_without_the_front_end(tmp_path: Path) -> None:
+    """One registration (an OpDef whose onnx= names an ONNX op type) is all an op needs to be lowered from an ONNX file."""
+    from convcost.core.cost import Cost
+    from convcost.frontends.onnx import load_onnx
+    from convcost.ops import ONNX_HANDLERS, OPS, Evaluated, OpDef, register
+    from convcost.ops.onnx_node import OnnxHandler, OnnxNode
+
+    def evaluate(kind: str, v: Any, inputs: Any) -> Evaluated:
+        (shape,) = inputs
+        return Evaluated(shape, Cost(0, 0, shape.h * shape.w * shape.c, shape.h * shape.w * shape.c, 0))
+
+    def lower(node: OnnxNode) -> Any:
+        return ("negate", {}, (node.inputs[0],)) if len(node.activations) == 1 else None
+
+    nodes = [helper.make_node("Conv", ["x", "w"], ["c"], name="conv"), helper.make_node("Neg", ["c"], ["y"], name="neg")]
+    path = save(tmp_path / "neg.onnx", nodes, [("x", [1, 2, 4, 4])], ["y"], [init("w", [2, 2, 1, 1])])
+    saved_ops, saved_handlers = dict(OPS), dict(ONNX_HANDLERS)
+    assert "Neg" not in ONNX_HANDLERS
+    assert [n.op for n in load_onnx(path).nodes] == ["conv", "onnx"]
+    try:
+        register(OpDef(("negate",), evaluate, onnx={"Neg": OnnxHandler(lower)}))
+        assert [n.op for n in load_onnx(path).nodes] == ["conv", "negate"]
+    finally:
+        OPS.clear()
+        OPS.update(saved_ops)
+        ONNX_HANDLERS.clear()
+        ONNX_HANDLERS.update(saved_handlers)
+    assert [n.op for n in load_onnx(path).nodes] == ["conv", "onnx"]
+
+
+@pytest.mark.parametrize(("dims", "weight"), [([1, 4, 20], [6, 4, 3]), ([1, 4, 6, 8, 8], [6, 4, 3, 3, 3])])
+def test_convolutions_of_other_ranks_stay_onnx_nodes(tmp_path: Path, dims: list[int], weight: list[int]) -> None:
+    """A 1-D or 3-D Conv goes through the same handler, costed by the rule and shown as itself (``Conv 3x3x3``)."""
+    from convcost.frontends.onnx import load_onnx
+
+    path = save(
+        tmp_path / "conv.onnx", [helper.make_node("Conv", ["x", "w"], ["y"], name="conv")], [("x", dims)], ["y"], [init("w", weight)]
+    )
+    (node,) = load_onnx(path).nodes
+    evaluated = node.attrs["evaluated"]
+    out = [dims[0], weight[0], *(d - k + 1 for d, k in zip(dims[2:], weight[2:], strict=True))]
+    assert (node.op, evaluated.kernel) == ("onnx", "x".join(map(str, weight[2:])))
+    assert evaluated.cost.mults == int(np.prod(out)) * int(np.prod(weight[1:]))

@@ -64,7 +64,7 @@ def test_out_size_is_pytorch_formula(size: int, k: int, stride: int, pad: int, d
 @given(size=st.integers(1, 500), k=st.integers(1, 9), stride=st.integers(1, 4), dilation=st.integers(1, 3))
 def test_same_padding_gives_ceil(size: int, k: int, stride: int, dilation: int) -> None:
     """TensorFlow SAME: output ceil(H/S), odd pixel after, never negative."""
-    before, after = same_padding(size, k, stride, dilation)
+    (before,), (after,) = same_padding((size,), (k,), (stride,), (dilation,))
     assert 0 <= before <= after <= before + 1
     assert out_size(size, k, stride, before + after, dilation) == math.ceil(size / stride)
 

@@ -268,11 +268,31 @@ def parse_bool(value: object, what: object) -> bool:
     raise ConvcostError(f"{what}: expected true or false, got {shown(value)}")
 
 
-def same_padding(size: int, k: int, stride: int, dilation: int) -> Pair:
-    """TensorFlow SAME along one axis: (before, after), the odd pixel after."""
-    out = -(-size // stride)
-    total = max((out - 1) * stride + dilation * (k - 1) + 1 - size, 0)
-    return (total // 2, total - total // 2)
+def same_padding(
+    sizes: Sequence[int], k: Sequence[int], stride: Sequence[int], dilation: Sequence[int], upper: bool = True,
+    transposed: Sequence[int] | None = None, output_padding: Sequence[int] | None = None,
+) -> tuple[tuple[int, ...], tuple[int, ...]]:  # fmt: skip
+    """SAME padding of a window of any spatial rank: (before each axis, after each axis).
+
+    The one SAME rule of every front end. A window pads so that its output is ``ceil(size / stride)``
+    (TensorFlow's SAME, ONNX's ``auto_pad``), never negatively; a transposed window (``transposed``:
+    the output sizes it must reach, ``output_padding`` its extra rows) pads by what its full output
+    exceeds them by. The total splits in two with the odd pixel after (``upper``: TensorFlow SAME,
+    ONNX SAME_UPPER) or before (ONNX SAME_LOWER).
+    """
+    before: list[int] = []
+    after: list[int] = []
+    extras = output_padding if output_padding is not None else (0,) * len(sizes)
+    for axis, (size, kk, s, d) in enumerate(zip(sizes, k, stride, dilation, strict=True)):
+        span = d * (kk - 1) + 1
+        if transposed is None:
+            total = max((-(-size // s) - 1) * s + span - size, 0)
+        else:
+            total = s * (size - 1) + extras[axis] + span - transposed[axis]
+        small, large = total // 2, total - total // 2
+        before.append(small if upper else large)
+        after.append(large if upper else small)
+    return tuple(before), tuple(after)
 
 
 def out_size(size: int, k: int, stride: int, pad_total: int, dilation: int) -> int:
@@ -284,8 +304,7 @@ def out_size(size: int, k: int, stride: int, pad_total: int, dilation: int) -> i
 def resolve_padding(spec: PaddingSpec, size: Pair, k: Pair, stride: Pair, dilation: Pair) -> Padding4:
     """Explicit (top, bottom, left, right) padding for a kernel on an HxW input."""
     if spec == "same":
-        top, bottom = same_padding(size[0], k[0], stride[0], dilation[0])
-        left, right = same_padding(size[1], k[1], stride[1], dilation[1])
+        (top, left), (bottom, right) = same_padding(size, k, stride, dilation)
         return (top, bottom, left, right)
     return spec
 

@@ -8,12 +8,27 @@ with ``bias``, and 2 per output channel with ``bn`` (batch-norm scale and shift)
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from math import prod
 from typing import Any
 
 from convcost.core.cost import Cost, conv_cost
-from convcost.core.shapes import Conv, Shape, make_conv, parse_bool, parse_int, parse_padding, parse_pair, shown
+from convcost.core.shapes import (
+    Conv,
+    Padding4,
+    Shape,
+    check_groups,
+    make_conv,
+    parse_bool,
+    parse_int,
+    parse_padding,
+    parse_pair,
+    same_padding,
+    shown,
+    window_sizes,
+)
 from convcost.errors import ConvcostError
 from convcost.factorize.solve import RANK_SCHEMA, parse_rank
+from convcost.ops.onnx_node import WINDOW, Dims, Lowered, OnnxHandler, OnnxNode, TensorShape, all_at_least, at_least, shown_attr
 from convcost.ops.parsers import (
     BOOL_SCHEMA,
     COUNT_SCHEMA,
@@ -26,7 +41,7 @@ from convcost.ops.parsers import (
     parse_method,
     parse_pair0,
 )
-from convcost.ops.registry import Evaluated, Key, OpDef, kernel_text, register
+from convcost.ops.registry import Evaluated, Key, OpDef, kernel_text, register, window_kernel
 
 KEYS = {
     "k": Key(parse_pair, PAIR_SCHEMA, "kernel size: K or KHxKW"),
@@ -70,6 +85,193 @@ def evaluate(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) -> Evalua
     return Evaluated(conv.out, conv_cost(conv, 2 * conv.out.c if v.get("bn") else 0), kernel_text(conv.k, conv.stride), conv)
 
 
+# --- ONNX: Conv and ConvTranspose -------------------------------------------------------
+
+
+def onnx_pads(node: OnnxNode, spatial: Sequence[int], k: Sequence[int], stride: Sequence[int],
+              dilation: Sequence[int]) -> tuple[tuple[int, ...], tuple[int, ...]] | None:  # fmt: skip
+    """An ONNX window's padding of any rank, (before each axis, after each axis), ``auto_pad`` resolved;
+    None when ``pads`` does not give two values per axis."""
+    rank = len(spatial)
+    auto = node.attrs.get("auto_pad", "NOTSET")
+    if auto == "VALID":
+        return (0,) * rank, (0,) * rank
+    if auto in ("SAME_UPPER", "SAME_LOWER"):
+        return same_padding(spatial, k, stride, dilation, auto == "SAME_UPPER")
+    pads = tuple(node.attrs.get("pads", (0,) * (2 * rank)))
+    if len(pads) != 2 * rank:
+        return None
+    return pads[:rank], pads[rank:]
+
+
+def onnx_pads_2d(node: OnnxNode, dims: Dims, k: tuple[int, int], stride: tuple[int, ...],
+                 dilation: tuple[int, ...]) -> Padding4 | None:  # fmt: skip
+    """Explicit (top, bottom, left, right) padding of a 2-D ONNX window on NCHW ``dims``; None where none applies."""
+    if len(stride) != 2 or len(dilation) != 2:
+        return None
+    found = onnx_pads(node, dims[2:], k, stride, dilation)
+    if found is None or min(found[0] + found[1]) < 0:
+        return None
+    (top, left), (bottom, right) = found
+    return (top, bottom, left, right)
+
+
+def check_onnx_conv(node: OnnxNode, x: Dims, weight: Dims) -> None:
+    """A Conv's or ConvTranspose's weight fits its input's channels and its group, else the error naming the node.
+
+    Conv: weight N x C/group x KH x KW, N divisible by group; ConvTranspose: weight
+    C x N/group x KH x KW (C: the input's channels, dimension 1).
+    """
+    group = node.attrs.get("group", 1)
+    where = node.where
+    shown_weight = "x".join(map(str, weight))
+    if not isinstance(group, int) or group < 1:
+        raise ConvcostError(f"{where}: group {group}; expected a whole number >= 1")
+    if len(x) < 2 or len(weight) < 2:  # ONNX shape inference refuses these (and checks ConvTranspose's C against the group)
+        return
+    channels = x[1]
+    if node.op_type == "Conv":
+        if weight[1] * group != channels:
+            raise ConvcostError(
+                f"{where}: weight {node.inputs[1]!r} is {shown_weight}, which takes {weight[1]} x group {group} = "
+                f"{weight[1] * group} input channels, but input {node.inputs[0]!r} has {channels}; not a valid convolution"
+            )
+        if weight[0] % group:
+            raise ConvcostError(
+                f"{where}: weight {node.inputs[1]!r} is {shown_weight}: its {weight[0]} output channels do not split "
+                f"into group {group}; not a valid convolution"
+            )
+        return
+    if weight[0] != channels:
+        raise ConvcostError(
+            f"{where}: weight {node.inputs[1]!r} is {shown_weight}, which takes {weight[0]} input channels, but input "
+            f"{node.inputs[0]!r} has {channels}; not a valid transposed convolution"
+        )
+
+
+def check_onnx_window(node: OnnxNode) -> None:
+    """A Conv or ConvTranspose: its weight fits its input and group, its kernel_shape is its weight's,
+    and the rule of the model file's ``conv`` / ``deconv`` (groups, output channels, a kernel that fits)."""
+    attrs, ins = node.attrs, node.inputs
+    x, weight = node.need(0), node.need(1)
+    check_onnx_conv(node, x, weight)
+    where = node.where
+    rank = len(x) - 2
+    if rank < 1 or len(weight) != len(x):
+        return  # shape inference refuses these
+    k = weight[2:]
+    if "kernel_shape" in attrs and tuple(attrs["kernel_shape"]) != k:
+        raise ConvcostError(
+            f"{where}: attribute kernel_shape {shown_attr(attrs['kernel_shape'])} disagrees with weight {ins[1]!r}, "
+            f"which is {'x'.join(map(str, weight))} (kernel {'x'.join(map(str, k))}); expected the weight's kernel"
+        )
+    values = {}
+    for key, default in (("strides", 1), ("dilations", 1), ("output_padding", 0)):
+        values[key] = tuple(attrs.get(key, (default,) * rank))
+        if len(values[key]) != rank:
+            raise ConvcostError(f"{where}: attribute {key} {shown_attr(values[key])}; expected {rank} values, one per spatial axis")
+    stride, dilation = values["strides"], values["dilations"]
+    auto = attrs.get("auto_pad", "NOTSET")
+    group = attrs.get("group", 1)
+    spatial = x[2:]
+    try:
+        if node.op_type == "Conv":
+            check_groups(x[1], weight[0], group)
+            begin, end = _window_pads(node, spatial, k, stride, dilation)
+            window_sizes(spatial, k, stride, begin, end, dilation)
+        elif "output_shape" in attrs or auto in ("SAME_UPPER", "SAME_LOWER"):
+            check_groups(x[1], weight[1] * group, group)  # the output's size is the attribute's (checked >= 1 with it)
+        else:
+            begin, end = _window_pads(node, spatial, k, stride, dilation)
+            deconv_sizes(spatial, x[1], weight[1] * group, group, k, stride, begin, end, dilation, values["output_padding"])
+    except ConvcostError as exc:
+        raise ConvcostError(f"{where}: {exc}") from None
+
+
+def _window_pads(node: OnnxNode, spatial: Sequence[int], k: Sequence[int], stride: Sequence[int],
+                 dilation: Sequence[int]) -> tuple[tuple[int, ...], tuple[int, ...]]:  # fmt: skip
+    """:func:`onnx_pads`, or the error that ``pads`` has not two values per axis."""
+    found = onnx_pads(node, spatial, k, stride, dilation)
+    if found is None:
+        pads = tuple(node.attrs.get("pads", ()))
+        raise ConvcostError(f"{node.where}: attribute pads {shown_attr(pads)}; expected {2 * len(spatial)} values (begins, then ends)")
+    return found
+
+
+def onnx_conv_mults(node: OnnxNode) -> int:
+    """Conv: output elements x (C_in / group) x KH x KW; ConvTranspose: input elements x (C_out / group) x KH x KW."""
+    x = node.need(0)  # an unknown input is the cause to name
+    weight = node.need(1)
+    check_onnx_conv(node, x, weight)
+    if node.op_type == "Conv":
+        return prod(node.need(0, output=True)) * prod(weight[1:])
+    return prod(x) * prod(weight[1:])
+
+
+def onnx_weight_kernel(node: OnnxNode) -> str:
+    """``3x3/2``: the kernel of the weight (input 1) and the strides."""
+    weight = node.dims[1] if len(node.dims) > 1 else None
+    if weight is None or len(weight) <= 2:
+        return ""
+    k = weight[2:]
+    return window_kernel(k, node.attrs.get("strides", (1,) * len(k)))
+
+
+def lower_onnx_conv(node: OnnxNode) -> Lowered | None:
+    """A 2-D Conv as ``conv``: kernel from the weight, ``auto_pad`` resolved to explicit padding."""
+    attrs, ins = node.attrs, node.inputs
+    dims, weight = node.known(0), node.known(1)
+    if dims is None or len(dims) != 4 or len(node.activations) != 1 or weight is None or len(weight) != 4:
+        return None
+    k = (weight[2], weight[3])
+    stride = tuple(attrs.get("strides", (1, 1)))
+    dilation = tuple(attrs.get("dilations", (1, 1)))
+    pads = onnx_pads_2d(node, dims, k, stride, dilation)
+    if pads is None:
+        return None
+    bias = len(ins) > 2 and bool(ins[2])
+    values = {"k": k, "out": weight[0], "stride": stride, "padding": pads, "dilation": dilation, "groups": attrs.get("group", 1)}
+    values["bias"] = bias
+    return ("conv", values, (ins[0],))
+
+
+def lower_onnx_deconv(node: OnnxNode) -> Lowered | None:
+    """A 2-D ConvTranspose as ``deconv``: SAME and ``output_shape`` resolved to the padding that gives inference's output."""
+    attrs, ins = node.attrs, node.inputs
+    dims, weight = node.known(0), node.known(1)
+    if dims is None or len(dims) != 4 or len(node.activations) != 1 or weight is None or len(weight) != 4:
+        return None
+    groups = attrs.get("group", 1)
+    k = (weight[2], weight[3])
+    stride = tuple(attrs.get("strides", (1, 1)))
+    dilation = tuple(attrs.get("dilations", (1, 1)))
+    extra = tuple(attrs.get("output_padding", (0, 0)))
+    auto = attrs.get("auto_pad", "NOTSET")
+    if len(stride) != 2 or len(dilation) != 2 or len(extra) != 2:
+        return None
+    if "output_shape" in attrs or auto in ("SAME_UPPER", "SAME_LOWER"):
+        out = node.out
+        if isinstance(out, TensorShape):
+            return None
+        # the size shape inference gave, which is what the padding must produce
+        (top, left), (bottom, right) = same_padding(dims[2:], k, stride, dilation, auto == "SAME_UPPER", (out.h, out.w), extra)
+        padding = (top, bottom, left, right)
+    elif auto == "VALID":
+        padding = (0, 0, 0, 0)
+    else:
+        raw = tuple(attrs.get("pads", (0, 0, 0, 0)))
+        if len(raw) != 4:
+            return None
+        padding = (raw[0], raw[2], raw[1], raw[3])
+    if min(padding) < 0:
+        return None
+    values = {"k": k, "out": weight[1] * groups, "stride": stride, "padding": padding, "output_padding": extra}
+    values.update({"dilation": dilation, "groups": groups, "bias": len(ins) > 2 and bool(ins[2])})
+    return ("deconv", values, (ins[0],))
+
+
+_CONV_ATTRIBUTES = {**WINDOW, "group": at_least(1)}
+
 register(
     OpDef(
         ("conv", "depthwise", "pointwise"),
@@ -84,6 +286,7 @@ register(
         auto_names={"conv": "conv", "depthwise": "dw", "pointwise": "pw"},
         factorizable=True,
         summary="convolution: Ho*Wo*N*(C/G)*KH*KW mults; KH*KW*(C/G)*N params (+N bias, +2N bn)",
+        onnx={"Conv": OnnxHandler(lower_onnx_conv, _CONV_ATTRIBUTES, onnx_conv_mults, check_onnx_window, onnx_weight_kernel)},
     )
 )
 
@@ -149,6 +352,15 @@ register(
         required=("k", "out"),
         auto_name="deconv",
         summary="transposed convolution: H*W*C*(N/G)*KH*KW mults; KH*KW*(C/G)*N params",
+        onnx={
+            "ConvTranspose": OnnxHandler(
+                lower_onnx_deconv,
+                {**_CONV_ATTRIBUTES, "output_padding": all_at_least(0), "output_shape": all_at_least(1)},
+                onnx_conv_mults,
+                check_onnx_window,
+                onnx_weight_kernel,
+            )
+        },
     )
 )
 

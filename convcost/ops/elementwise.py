@@ -13,6 +13,7 @@ from typing import Any
 from convcost.core.cost import Cost
 from convcost.core.shapes import Shape, parse_int, parse_pair
 from convcost.errors import ConvcostError
+from convcost.ops.onnx_node import Lowered, OnnxHandler, OnnxNode, TensorShape, one_of
 from convcost.ops.parsers import COUNT_SCHEMA, EXPLICIT_PADDING_SCHEMA, PAIR_SCHEMA, choice, parse_explicit_padding
 from convcost.ops.registry import Evaluated, Key, OpDef, register
 
@@ -34,11 +35,62 @@ def evaluate_pointwise_free(kind: str, v: Mapping[str, Any], inputs: Sequence[Sh
     return Evaluated(shape, Cost(0, params, n, n, params))
 
 
-register(OpDef(ACTIVATIONS, evaluate_pointwise_free, summary="activation: same shape, 0 mults, 0 params"))
-register(OpDef(VIEWS, evaluate_pointwise_free, summary="no-op at inference: same shape, 0 mults, 0 params"))
-register(OpDef(("prelu",), evaluate_pointwise_free, summary="PReLU: same shape, 0 mults, C params (one slope per channel)"))
+def same_type(kind: str) -> OnnxHandler:
+    """The handler of an ONNX op that is the model-file type ``kind`` on one activation, with no keys."""
+
+    def lower(node: OnnxNode) -> Lowered | None:
+        return (kind, {}, (node.inputs[0],)) if len(node.activations) == 1 else None
+
+    lower.__doc__ = f"One activation in: ``{kind}``."
+    return OnnxHandler(lower)
+
+
+def clip_range(node: OnnxNode) -> tuple[float, float] | None:
+    """Clip's (min, max), from attributes (opset < 11) or constant inputs; None when either is not known."""
+    low, high = node.attrs.get("min"), node.attrs.get("max")
+    if len(node.inputs) > 1 and node.inputs[1]:
+        found = node.value(1, "min", scalar=True)
+        low = found[0] if found and len(found) == 1 else None
+    if len(node.inputs) > 2 and node.inputs[2]:
+        found = node.value(2, "max", scalar=True)
+        high = found[0] if found and len(found) == 1 else None
+    if low is None or high is None:
+        return None
+    return (float(low), float(high))
+
+
+def lower_onnx_clip(node: OnnxNode) -> Lowered | None:
+    """Clip to [0, 6] as ``relu6``."""
+    if len(node.activations) == 1 and clip_range(node) == (0.0, 6.0):
+        return ("relu6", {}, (node.inputs[0],))
+    return None
+
+
+_ONNX_ACTIVATIONS = {"Relu": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "HardSwish": "hardswish",
+                     "HardSigmoid": "hardsigmoid", "Gelu": "gelu", "Softmax": "softmax"}  # fmt: skip
+"""ONNX ops that are a model-file activation of the same shape and no keys."""
+
+register(
+    OpDef(
+        ACTIVATIONS,
+        evaluate_pointwise_free,
+        summary="activation: same shape, 0 mults, 0 params",
+        onnx={**{op: same_type(kind) for op, kind in _ONNX_ACTIVATIONS.items()}, "Clip": OnnxHandler(lower_onnx_clip)},
+    )
+)
+register(
+    OpDef(
+        VIEWS,
+        evaluate_pointwise_free,
+        summary="no-op at inference: same shape, 0 mults, 0 params",
+        onnx={"Identity": same_type("identity")._replace(passes_through=True), "Dropout": same_type("dropout")},
+    )
+)
+register(OpDef(("prelu",), evaluate_pointwise_free, summary="PReLU: same shape, 0 mults, C params (one slope per channel)",
+               onnx={"PRelu": same_type("prelu")}))  # fmt: skip
 register(OpDef(("batchnorm", "layernorm"), evaluate_pointwise_free, auto_name="bn", auto_names={"layernorm": "ln"},
-               summary="normalization: same shape, 0 mults, 2C params (scale and shift)"))  # fmt: skip
+               summary="normalization: same shape, 0 mults, 2C params (scale and shift)",
+               onnx={"BatchNormalization": same_type("batchnorm")._replace(not_params=(3, 4))}))  # fmt: skip
 
 
 def evaluate_flatten(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) -> Evaluated:
@@ -47,7 +99,23 @@ def evaluate_flatten(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) -
     return Evaluated(Shape(1, 1, _elems(shape)), Cost())
 
 
-register(OpDef(("flatten",), evaluate_flatten, summary="flatten: 1x1x(H*W*C), 0 mults, 0 params"))
+def lower_onnx_reshape(node: OnnxNode) -> Lowered | None:
+    """Flatten, Reshape, Squeeze or Unsqueeze of a feature map: ``identity`` when the shape is kept, ``flatten`` to a vector."""
+    if len(node.activations) != 1:
+        return None
+    inp, out = node.shape(0), node.out
+    if isinstance(inp, TensorShape) or isinstance(out, TensorShape):
+        return None
+    if out == inp and (node.op_type != "Flatten" or (inp.h, inp.w) == (1, 1)):
+        return ("identity", {}, (node.inputs[0],)) if node.op_type != "Flatten" else ("flatten", {}, (node.inputs[0],))
+    if out == Shape(1, 1, inp.h * inp.w * inp.c):
+        return ("flatten", {}, (node.inputs[0],))
+    return None
+
+
+_RESHAPE = OnnxHandler(lower_onnx_reshape)
+register(OpDef(("flatten",), evaluate_flatten, summary="flatten: 1x1x(H*W*C), 0 mults, 0 params",
+               onnx={"Flatten": _RESHAPE, "Reshape": _RESHAPE, "Squeeze": _RESHAPE, "Unsqueeze": _RESHAPE}))  # fmt: skip
 
 
 def evaluate_shuffle(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) -> Evaluated:
@@ -79,6 +147,22 @@ def evaluate_pad(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) -> Ev
     return Evaluated(out, Cost(0, 0, _elems(shape), _elems(out), 0))
 
 
+def lower_onnx_pad(node: OnnxNode) -> Lowered | None:
+    """Pad of H and W only (``pads`` an attribute or a constant input, no ``axes``) as ``pad``."""
+    dims = node.known(0)
+    if dims is None or len(dims) != 4 or len(node.activations) != 1:
+        return None
+    if len(node.inputs) > 3 and node.inputs[3]:  # axes
+        return None
+    raw = node.attrs.get("pads")
+    if len(node.inputs) > 1 and node.inputs[1]:
+        found = node.value(1, "pads")
+        raw = tuple(int(v) for v in found) if found is not None else None
+    if raw is None or len(raw) != 8 or raw[0] or raw[1] or raw[4] or raw[5] or min(raw) < 0:
+        return None
+    return ("pad", {"padding": (raw[2], raw[6], raw[3], raw[7])}, (node.inputs[0],))
+
+
 register(
     OpDef(
         ("pad",),
@@ -86,6 +170,7 @@ register(
         {"padding": Key(parse_explicit_padding, EXPLICIT_PADDING_SCHEMA, "P, PHxPW, or top,bottom,left,right")},
         required=("padding",),
         summary="zero padding: padded shape, 0 mults, 0 params",
+        onnx={"Pad": OnnxHandler(lower_onnx_pad, {"mode": one_of("constant", "reflect", "edge", "wrap")})},
     )
 )
 
@@ -104,6 +189,23 @@ def evaluate_upsample(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) 
     return Evaluated(out, Cost(0, 0, _elems(shape), _elems(out), 0))
 
 
+def lower_onnx_resize(node: OnnxNode) -> Lowered | None:
+    """Resize or Upsample of H and W (nearest or linear) as ``upsample``: a whole scale when there is one, else the size."""
+    dims, out = node.known(0), node.out
+    if dims is None or len(dims) != 4 or len(node.activations) != 1:
+        return None
+    mode = node.attrs.get("mode", "nearest")
+    if mode not in ("nearest", "linear", "bilinear") or isinstance(out, TensorShape) or out.c != dims[1]:
+        return None
+    h, w = dims[2], dims[3]
+    values: dict[str, Any] = {"mode": "nearest" if mode == "nearest" else "bilinear"}
+    if out.h % h == 0 and out.w % w == 0 and out.h >= h and out.w >= w:
+        values["scale"] = (out.h // h, out.w // w)
+    else:
+        values["size"] = (out.h, out.w)
+    return ("upsample", values, (node.inputs[0],))
+
+
 register(
     OpDef(
         ("upsample",),
@@ -115,5 +217,9 @@ register(
         },
         auto_name="up",
         summary="upsampling: scaled HxW, 0 mults, 0 params",
+        onnx={
+            "Resize": OnnxHandler(lower_onnx_resize, {"mode": one_of("nearest", "linear", "cubic")}),
+            "Upsample": OnnxHandler(lower_onnx_resize, {"mode": one_of("nearest", "linear", "bilinear")}),
+        },
     )
 )

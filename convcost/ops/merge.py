@@ -8,6 +8,7 @@ from typing import Any
 from convcost.core.cost import Cost
 from convcost.core.shapes import Shape
 from convcost.errors import ConvcostError
+from convcost.ops.onnx_node import Lowered, OnnxHandler, OnnxNode
 from convcost.ops.registry import MANY, Evaluated, OpDef, register
 
 
@@ -44,5 +45,21 @@ def evaluate_concat(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) ->
     return Evaluated(out, Cost(0, 0, sum(_elems(s) for s in inputs), _elems(out), 0))
 
 
-register(OpDef(("add",), evaluate_add, inputs=MANY, summary="elementwise sum of two or more inputs: 0 mults, 0 params"))
-register(OpDef(("concat",), evaluate_concat, inputs=MANY, summary="channel concatenation of two or more inputs: 0 mults, 0 params"))
+def lower_onnx_add(node: OnnxNode) -> Lowered | None:
+    """Add or Sum of two or more activations (no constant operand) as ``add``."""
+    acts = node.activations
+    return ("add", {}, acts) if len(acts) == len(node.inputs) >= 2 else None
+
+
+def lower_onnx_concat(node: OnnxNode) -> Lowered | None:
+    """Concat of two or more activations along the channels (axis 1 of NCHW, or of a batch of vectors) as ``concat``."""
+    acts, dims = node.activations, node.known(0)
+    if dims is None or not len(acts) == len(node.inputs) >= 2 or node.attrs.get("axis") not in ((1, -3) if len(dims) == 4 else (1, -1)):
+        return None
+    return ("concat", {}, acts)
+
+
+register(OpDef(("add",), evaluate_add, inputs=MANY, summary="elementwise sum of two or more inputs: 0 mults, 0 params",
+               onnx={"Add": OnnxHandler(lower_onnx_add), "Sum": OnnxHandler(lower_onnx_add)}))  # fmt: skip
+register(OpDef(("concat",), evaluate_concat, inputs=MANY, summary="channel concatenation of two or more inputs: 0 mults, 0 params",
+               onnx={"Concat": OnnxHandler(lower_onnx_concat)}))  # fmt: skip

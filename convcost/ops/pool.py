@@ -7,9 +7,10 @@ from typing import Any
 
 from convcost.core.cost import Cost
 from convcost.core.shapes import Shape, parse_bool, resolve_padding, window_out
-from convcost.ops.conv import KEYS
+from convcost.ops.conv import KEYS, onnx_pads_2d
+from convcost.ops.onnx_node import FLAG, WINDOW, Lowered, OnnxHandler, OnnxNode, TensorShape
 from convcost.ops.parsers import BOOL_SCHEMA
-from convcost.ops.registry import Evaluated, Key, OpDef, kernel_text, register
+from convcost.ops.registry import Evaluated, Key, OpDef, kernel_text, register, window_kernel
 
 
 def evaluate(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) -> Evaluated:
@@ -25,6 +26,46 @@ def evaluate(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) -> Evalua
     return Evaluated(Shape(ho, wo, shape.c), Cost(0, 0, elems, ho * wo * shape.c, 0), kernel_text(k, stride))
 
 
+def lower_onnx_pool(node: OnnxNode) -> Lowered | None:
+    """A 2-D MaxPool or AveragePool as ``maxpool`` / ``avgpool`` (ceil mode's extra window as extra padding at the end)."""
+    attrs, dims, out = node.attrs, node.known(0), node.out
+    if dims is None or len(dims) != 4 or len(node.activations) != 1:
+        return None
+    kernel = tuple(attrs.get("kernel_shape", ()))
+    if len(kernel) != 2 or any(d != 1 for d in attrs.get("dilations", (1, 1))) or isinstance(out, TensorShape):
+        return None
+    k = (kernel[0], kernel[1])
+    stride = tuple(attrs.get("strides", (1, 1)))
+    pads = onnx_pads_2d(node, dims, k, stride, (1, 1))
+    if pads is None:
+        return None
+    top, bottom, left, right = pads
+    if attrs.get("ceil_mode", 0):  # the extra window of ceil mode as extra padding at the end
+        bottom = max(bottom, (out.h - 1) * stride[0] + k[0] - dims[2] - top)
+        right = max(right, (out.w - 1) * stride[1] + k[1] - dims[3] - left)
+    kind = "maxpool" if node.op_type == "MaxPool" else "avgpool"
+    return (kind, {"k": k, "stride": stride, "padding": (top, bottom, left, right)}, (node.inputs[0],))
+
+
+def lower_onnx_global_pool(node: OnnxNode) -> Lowered | None:
+    """GlobalAveragePool or GlobalMaxPool of a feature map as ``avgpool`` / ``maxpool`` with ``global``."""
+    dims = node.known(0)
+    if dims is None or len(dims) != 4:
+        return None
+    return ("avgpool" if node.op_type == "GlobalAveragePool" else "maxpool", {"global": True}, (node.inputs[0],))
+
+
+def onnx_pool_kernel(node: OnnxNode) -> str:
+    """``3x3/2``: ``kernel_shape`` and the strides."""
+    if "kernel_shape" not in node.attrs:
+        return ""
+    k = node.attrs["kernel_shape"]
+    return window_kernel(k, node.attrs.get("strides", (1,) * len(k)))
+
+
+_POOL = {**WINDOW, "ceil_mode": FLAG}
+
+
 register(
     OpDef(
         ("maxpool", "avgpool"),
@@ -38,5 +79,12 @@ register(
         required=("k",),
         auto_name="pool",
         summary="pooling: 0 mults, 0 params",
+        onnx={
+            "MaxPool": OnnxHandler(lower_onnx_pool, {**_POOL, "storage_order": FLAG}, kernel=onnx_pool_kernel),
+            "AveragePool": OnnxHandler(lower_onnx_pool, {**_POOL, "count_include_pad": FLAG}, kernel=onnx_pool_kernel),
+            "LpPool": OnnxHandler(attributes=_POOL, kernel=onnx_pool_kernel),
+            "GlobalAveragePool": OnnxHandler(lower_onnx_global_pool),
+            "GlobalMaxPool": OnnxHandler(lower_onnx_global_pool),
+        },
     )
 )

@@ -2,8 +2,10 @@
 
 In the spirit of fvcore's ``jit_handles``: each op family module registers an :class:`OpDef`
 with its type names, the keys it takes (each with its parser and JSON Schema, so the file
-grammar, the schema and the key-typo suggestions come from this one table), and one
-``evaluate`` function: input shapes and parsed keys in, output shape and :class:`Cost` out.
+grammar, the schema and the key-typo suggestions come from this one table), one
+``evaluate`` function: input shapes and parsed keys in, output shape and :class:`Cost` out,
+and its ONNX handlers (``onnx``: the ONNX op types it lowers, each an
+:class:`~convcost.ops.onnx_node.OnnxHandler`), which fill :data:`ONNX_HANDLERS`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any, NamedTuple
 
 from convcost.core.graph import Evaluated  # the record an op returns (re-exported); it lives with the graph that keeps it
 from convcost.core.shapes import Shape
+from convcost.ops.onnx_node import OnnxHandler
 
 Parser = Callable[[object, object], Any]
 """``parser(value, what)``: a raw value (flag text or YAML scalar) into its parsed form;
@@ -59,6 +62,8 @@ class OpDef(NamedTuple):
     """Per-type required keys, where they differ from ``required``."""
     auto_names: Mapping[str, str] = _NONE
     """Per-type name prefixes, where they differ from ``auto_name``."""
+    onnx: Mapping[str, OnnxHandler] = _NONE
+    """The ONNX op types this family lowers (or knows the rules of), each with its handler."""
 
     def keys_of(self, kind: str) -> Mapping[str, Key]:
         """The keys ``kind`` takes."""
@@ -84,11 +89,26 @@ INTERNAL_OPS: dict[str, OpDef] = {}
 carries its own cost): the walk finds them here; the grammar, the schema and the help do not."""
 
 
+ONNX_HANDLERS: dict[str, OnnxHandler] = {}
+"""Every ONNX op type convcost knows (default domain) -> its handler: the ONNX front end's one dispatch."""
+
+
 def register(op: OpDef) -> OpDef:
-    """Add an op family to the table (a later registration of a type name replaces the earlier)."""
+    """Add an op family to the table, with its ONNX handlers (a later registration of a name replaces the earlier)."""
     for kind in op.types:
         OPS[kind] = op
+    ONNX_HANDLERS.update(op.onnx)
     return op
+
+
+def window_kernel(k: Sequence[int], strides: Sequence[int]) -> str:
+    """``3x3/2`` for a 2-D window (as :func:`kernel_text`); ``3x3x3/1x2x2`` or ``3`` for another rank."""
+    if len(k) == 2 and len(strides) == 2:
+        return kernel_text((k[0], k[1]), (strides[0], strides[1]))
+    text = "x".join(str(x) for x in k)
+    if any(s != 1 for s in strides):
+        text += "/" + "x".join(str(s) for s in strides)
+    return text
 
 
 def kernel_text(k: tuple[int, int], stride: tuple[int, int]) -> str:
@@ -99,4 +119,4 @@ def kernel_text(k: tuple[int, int], stride: tuple[int, int]) -> str:
     return text
 
 
-__all__ = ["INTERNAL_OPS", "MANY", "OPS", "Evaluate", "Evaluated", "Key", "OpDef", "Parser", "kernel_text", "register"]
+__all__ = ["INTERNAL_OPS", "MANY", "ONNX_HANDLERS", "OPS", "Evaluate", "Evaluated", "Key", "OpDef", "Parser", "kernel_text", "register"]

@@ -1,0 +1,477 @@
+"""One ONNX graph analysed: its nodes in order, every tensor's shape, the checks, each node's mults and params.
+
+Every rule that belongs to an op type (its attributes' ranges, its convolution rule, its mults,
+which of its inputs are not params) is that op's handler in :data:`ONNX_HANDLERS`, declared by
+its op module; what stays here is the graph's own: order, shape inference, constants, sizes,
+the batch and the params rule. ``onnx`` comes in as an argument (imported at the lazy door, ``onnx.py``).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator, Mapping, Sequence
+from math import prod
+from typing import Any, NamedTuple
+
+from convcost.core.shapes import shown
+from convcost.errors import ConvcostError
+from convcost.frontends.onnx_inputs import Given, input_dims, set_dims
+from convcost.ops import ONNX_HANDLERS
+from convcost.ops.onnx_node import UNKNOWN, OnnxNode, shown_attr
+
+DEFAULT_DOMAINS = ("", "ai.onnx")
+"""The default ONNX domain's names: the only ops convcost knows the rules of."""
+
+
+class FileNode(NamedTuple):
+    """One ONNX node, in execution order."""
+
+    at: int
+    """Position in the file's node list."""
+    name: str
+    op_type: str
+    domain: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    attrs: Mapping[str, Any]
+    proto: Any
+
+
+def _attributes(onnx: Any, node: Any) -> dict[str, Any]:
+    """A node's attributes as Python values (tensors and graphs left as protos)."""
+    found: dict[str, Any] = {}
+    kinds = onnx.AttributeProto
+    for attr in node.attribute:
+        if attr.type == kinds.INT:
+            found[attr.name] = attr.i
+        elif attr.type == kinds.FLOAT:
+            found[attr.name] = attr.f
+        elif attr.type == kinds.STRING:
+            found[attr.name] = attr.s.decode("utf-8", "replace")
+        elif attr.type == kinds.INTS:
+            found[attr.name] = tuple(attr.ints)
+        elif attr.type == kinds.FLOATS:
+            found[attr.name] = tuple(attr.floats)
+        elif attr.type == kinds.TENSOR:
+            found[attr.name] = attr.t
+        else:
+            found[attr.name] = attr
+    return found
+
+
+class Schemas:
+    """The ONNX operator schemas of a model's default-domain opset, looked up once per op type."""
+
+    def __init__(self, onnx: Any, model: Any) -> None:
+        self.onnx = onnx
+        versions = [o.version for o in model.opset_import if o.domain in DEFAULT_DOMAINS]
+        self.version = versions[0] if versions else onnx.defs.onnx_opset_version()
+        self.found: dict[str, Any] = {}
+
+    def get(self, op_type: str) -> Any:
+        """The schema of ``op_type`` at the model's opset, or None for an op ONNX does not define."""
+        if op_type not in self.found:
+            try:
+                self.found[op_type] = self.onnx.defs.get_schema(op_type, self.version, "")
+            except Exception:  # onnx.defs.SchemaError: no such op (a custom op in the default domain)
+                self.found[op_type] = None
+        return self.found[op_type]
+
+
+def label(node: FileNode) -> str:
+    """The name of an op type in notes: ``CustomOp``, or ``com.microsoft.FusedConv``."""
+    return node.op_type if node.domain in DEFAULT_DOMAINS else f"{node.domain}.{node.op_type}"
+
+
+class Analysis:
+    """Shapes, costs and lowering of every node of one ONNX graph."""
+
+    def __init__(self, onnx: Any, model: Any, source: str, given_inputs: Given) -> None:
+        self.onnx = onnx
+        self.source = source
+        graph = model.graph
+        self.initializers: dict[str, Any] = {t.name: t for t in graph.initializer}
+        for init in graph.initializer:
+            if any(d < 0 for d in init.dims):
+                raise ConvcostError(
+                    f"{source}: initializer {init.name!r} has a negative dimension {list(init.dims)}; not a valid ONNX model"
+                )
+        inputs = [vi for vi in graph.input if vi.name not in self.initializers]
+        if not inputs:
+            raise ConvcostError(f"{source}: the graph has no input (every tensor it reads is a constant); nothing to cost")
+        first = inputs[0]
+        names = [vi.name for vi in inputs]
+        for name, (_, text) in given_inputs.named.items():
+            if name not in names:
+                listed = ", ".join(map(repr, names[:10])) + (", ..." if len(names) > 10 else "")
+                raise ConvcostError(f"--input {shown(name + '=' + text)}: the graph has no input {name!r}; its inputs are {listed}")
+        if first.name in given_inputs.named and given_inputs.first is not None:
+            raise ConvcostError(f"--input: two shapes for the first input {first.name!r}; give one")
+        given, given_text = given_inputs.named.get(first.name, (given_inputs.first, given_inputs.first_text))
+        dims = input_dims(first, given, given_text)
+        if given is not None or any(not d.HasField("dim_value") or d.dim_value < 1 for d in first.type.tensor_type.shape.dim):
+            set_dims(first, dims)
+        for other in inputs[1:]:
+            other_given, other_text = given_inputs.named.get(other.name, (None, ""))
+            set_dims(other, input_dims(other, other_given, other_text, first=False))
+        self.input_name = first.name
+        self.input_names = {vi.name for vi in inputs}
+        self.nodes = self.order(graph)
+        if [n.at for n in self.nodes] != list(range(len(self.nodes))):  # shape inference needs execution order
+            protos = [onnx.NodeProto.FromString(n.proto.SerializeToString()) for n in self.nodes]
+            del graph.node[:]
+            graph.node.extend(protos)
+            self.nodes = [n._replace(proto=p) for n, p in zip(self.nodes, graph.node, strict=True)]
+        self.schemas = Schemas(onnx, model)
+        for node in self.nodes:
+            self.check_node(node)
+        self.shapes = self.infer(model)
+        self.const = self.constants()
+        self.constant_values = {
+            node.outputs[0]: node.attrs["value"]
+            for node in self.nodes
+            if node.op_type == "Constant" and node.outputs and "value" in node.attrs
+        }
+        """Output tensor -> value of each Constant node."""
+        self.check_tensors()
+        self.node_mults = {node.at: self.mults(node) for node in self.nodes}
+        """Original node index -> its mults at the file's batch, by the counting rule."""
+        self.batch, self.batch_note = self.find_batch(dims[0] if len(dims) >= 2 else 1)
+
+    def find_batch(self, first: int) -> tuple[int, str]:
+        """The batch the costs are counted per sample at, and a note when it is not the input's first dimension.
+
+        The input's first dimension is the batch when every tensor computed from the input
+        starts with it and every node's mults divide by it: then each figure per sample, times
+        the batch, is the file's figure exactly. Otherwise (a 2-D input that a ``Gemm`` with
+        ``transA`` reads as K x M, a reshape to batch x heads) the batch is 1: every figure and
+        shape is the whole tensor's, as the file has it.
+        """
+        why = next(self.not_batched(first), "") if first != 1 else ""
+        if not why:
+            return first, ""
+        return 1, f"the input's first dimension ({first:,}) is not a batch all through the graph ({why}): shapes are whole tensors"
+
+    # --- order and shapes -----------------------------------------------------------
+
+    def order(self, graph: Any) -> list[FileNode]:
+        """The nodes in execution order (the file's, unless it is not topological); a cycle is an error."""
+        onnx = self.onnx
+        nodes = [
+            FileNode(i, n.name, n.op_type, n.domain, tuple(n.input), tuple(n.output), _attributes(onnx, n), n)
+            for i, n in enumerate(graph.node)
+        ]
+        self.check_subgraphs(len(nodes), [v for n in nodes for v in n.attrs.values() if isinstance(v, onnx.AttributeProto)])
+        producer: dict[str, int] = {}
+        for node in nodes:
+            for out in node.outputs:
+                if not out:
+                    continue
+                if out in producer or out in self.initializers or out in self.input_names:
+                    raise ConvcostError(f"{self.source}: tensor {out!r} is written twice (node {self.describe(node)})")
+                producer[out] = node.at
+        waiting = [0] * len(nodes)
+        users: dict[int, list[int]] = {}
+        for node in nodes:
+            for name in set(node.inputs):
+                if not name or name in self.initializers or name in self.input_names:
+                    continue
+                if name not in producer:
+                    raise ConvcostError(
+                        f"{self.source}: node {self.describe(node)} reads tensor {name!r}, which is no input, initializer or node output"
+                    )
+                waiting[node.at] += 1
+                users.setdefault(producer[name], []).append(node.at)
+        ready = [n.at for n in nodes if waiting[n.at] == 0]
+        heapq.heapify(ready)
+        ordered: list[FileNode] = []
+        while ready:
+            i = heapq.heappop(ready)
+            ordered.append(nodes[i])
+            for user in users.get(i, ()):
+                waiting[user] -= 1
+                if waiting[user] == 0:
+                    heapq.heappush(ready, user)
+        if len(ordered) != len(nodes):
+            stuck = next(n for n in nodes if waiting[n.at] > 0)
+            raise ConvcostError(f"{self.source}: the graph has a cycle through node {self.describe(stuck)}")
+        return ordered
+
+    def not_batched(self, first: int) -> Iterator[str]:
+        """What keeps ``first`` from being the batch: another input or a tensor computed from the
+        inputs that does not start with it, a node whose mults do not scale with it."""
+        for name in sorted(self.input_names - {self.input_name}):
+            yield from self.not_leading(f"input {name!r}", name, first)
+        for node in self.nodes:
+            mults = self.node_mults[node.at]
+            if mults % first or (mults and all(not i or i in self.const for i in node.inputs)):
+                yield f"node {self.describe(node)} has {mults:,} mults"
+            for tensor in node.outputs:
+                if tensor and tensor not in self.const:
+                    yield from self.not_leading(f"tensor {tensor!r}", tensor, first)
+
+    def not_leading(self, label: str, tensor: str, first: int) -> Iterator[str]:
+        """``label is 4x5`` when ``tensor``'s known shape does not start with ``first``."""
+        dims = self.shapes.get(tensor)
+        if dims is not None and UNKNOWN not in dims and (not dims or dims[0] != first):
+            yield f"{label} is {'x'.join(map(str, dims)) or 'a scalar'}"
+
+    def check_subgraphs(self, count: int, attributes: Sequence[Any]) -> None:
+        """The graph's nodes and those of its subgraphs (``If``, ``Loop``, ``Scan`` bodies) are at most MAX_NODES."""
+        from convcost.frontends.onnx_read import MAX_NODES, too_many_nodes
+
+        kinds = self.onnx.AttributeProto
+        graphs = [g for a in attributes for g in ((a.g,) if a.type == kinds.GRAPH else a.graphs if a.type == kinds.GRAPHS else ())]
+        while graphs:
+            graph = graphs.pop()
+            count += len(graph.node)
+            if count > MAX_NODES:
+                raise ConvcostError(too_many_nodes(self.source))
+            for node in graph.node:
+                for attr in node.attribute:
+                    if attr.type == kinds.GRAPH:
+                        graphs.append(attr.g)
+                    elif attr.type == kinds.GRAPHS:
+                        graphs.extend(attr.graphs)
+
+    def describe(self, node: FileNode) -> str:
+        return f"{node.name or f'#{node.at}'!r} ({node.op_type})"
+
+    def infer(self, model: Any) -> dict[str, tuple[int, ...] | None]:
+        """Every tensor's dimensions (UNKNOWN where inference could not tell; None: unknown rank)."""
+        onnx = self.onnx
+        try:
+            inferred = onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=True, data_prop=True)
+        except Exception as exc:  # the C++ checker raises several types
+            message = " ".join(str(exc).split())
+            raise ConvcostError(f"{self.source}: ONNX shape inference failed: {message[:300]}") from None
+        shapes: dict[str, tuple[int, ...] | None] = {}
+        self.bad_dims: dict[str, tuple[int | None, ...]] = {}
+        """Tensors with a dimension below 1, as inference gave them (None: unknown)."""
+        graph = inferred.graph
+        for vi in (*graph.input, *graph.value_info, *graph.output):
+            tensor = vi.type.tensor_type
+            if not vi.type.HasField("tensor_type") or not tensor.HasField("shape"):
+                shapes.setdefault(vi.name, None)
+                continue
+            dims = tuple(d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim)
+            if any(d is not None and d < 1 for d in dims):
+                self.bad_dims[vi.name] = dims
+            shapes[vi.name] = tuple(UNKNOWN if d is None or d < 0 else d for d in dims)
+        for name, init in self.initializers.items():
+            shapes[name] = tuple(init.dims)
+        for node in self.nodes:  # Constant outputs, when inference left them out
+            if node.op_type == "Constant" and node.outputs and node.outputs[0] not in shapes and "value" in node.attrs:
+                shapes[node.outputs[0]] = tuple(node.attrs["value"].dims)
+        return shapes
+
+    def constants(self) -> set[str]:
+        """Tensors that do not depend on the values of the graph's inputs: initializers, the outputs of
+        ``Shape`` and ``Size`` of a tensor whose shape is known (the input's is fixed), and what is
+        computed from these only (the shape arithmetic of a flatten: ``Shape``, ``Gather``, ``Concat``)."""
+        const = set(self.initializers)
+        for node in self.nodes:
+            if node.op_type in ("Shape", "Size") and node.domain in DEFAULT_DOMAINS and node.inputs:
+                dims = self.shapes.get(node.inputs[0])
+                if dims is not None and UNKNOWN not in dims:
+                    const.update(o for o in node.outputs if o)
+                    continue
+            if all(not name or name in const for name in node.inputs) and node.op_type not in ("RandomNormal", "RandomUniform"):
+                const.update(o for o in node.outputs if o)
+        return const
+
+    def check_node(self, node: FileNode) -> None:
+        """Before shape inference: the node's inputs are as many as its op takes, and every attribute
+        convcost reads has the type the ONNX operator declares and a value in its range."""
+        if node.domain not in DEFAULT_DOMAINS:
+            return
+        where = f"{self.source}: node {self.describe(node)}"
+        schema = self.schemas.get(node.op_type)
+        if schema is not None:
+            names = [p.name for p in schema.inputs]
+            given = len(node.inputs)
+            if given < schema.min_input or given > schema.max_input:
+                most = "any number" if schema.max_input > 2**20 else f"{schema.max_input:,}"
+                wanted = str(schema.min_input) if schema.min_input == schema.max_input else f"{schema.min_input} to {most}"
+                listed = f" ({', '.join(names)})" if names and schema.max_input <= len(names) else ""
+                raise ConvcostError(f"{where} has {given:,} input{'s' if given != 1 else ''}; expected {wanted}{listed}")
+            single = self.onnx.defs.OpSchema.FormalParameterOption.Single
+            for i, param in enumerate(schema.inputs[: min(given, schema.min_input)]):
+                if param.option == single and not node.inputs[i]:
+                    raise ConvcostError(f"{where}: input {i} ({param.name}) is required but empty")
+        kinds = self.onnx.AttributeProto
+        handler = ONNX_HANDLERS.get(node.op_type)
+        rules = handler.attributes if handler is not None else {}
+        for attr in node.proto.attribute:
+            rule = rules.get(attr.name)
+            declared = schema.attributes[attr.name].type if schema is not None and attr.name in schema.attributes else None
+            if rule is None and declared is None:
+                continue
+            expected_type, expected = (rule[0], rule[1]) if rule is not None else (0, "")
+            if declared is not None:
+                expected_type = int(declared)
+            if attr.type != expected_type:
+                kind = kinds.AttributeType.Name(attr.type) if attr.type in kinds.AttributeType.values() else f"type {attr.type}"
+                value = node.attrs.get(attr.name)
+                text = f" {shown_attr(value)}" if isinstance(value, (int, float, str, tuple)) else ""
+                wanted = kinds.AttributeType.Name(expected_type) + (f" ({expected})" if expected else "")
+                raise ConvcostError(f"{where}: attribute {attr.name} is the {kind}{text}; expected an {wanted}")
+            if rule is not None and not rule[2](node.attrs[attr.name]):
+                raise ConvcostError(f"{where}: attribute {attr.name} {shown_attr(node.attrs[attr.name])}; expected {expected}")
+
+    def check_tensors(self) -> None:
+        """After shape inference, node by node: each node follows its op's rule (its handler's check), and every
+        tensor convcost uses has every dimension >= 1 (an empty constant aside) and at most
+        MAX_DIGITS digits of elements."""
+        for name in self.input_names:
+            self.check_size(f"{self.source}: input", name)
+        for name in self.initializers:
+            self.check_size(f"{self.source}: initializer", name)
+        for node in self.nodes:
+            handler = ONNX_HANDLERS.get(node.op_type) if node.domain in DEFAULT_DOMAINS else None
+            if handler is not None and handler.check is not None:
+                handler.check(self.record(node, 1))
+            where = f"{self.source}: node {self.describe(node)}"
+            for tensor in node.outputs:
+                bad = self.bad_dims.get(tensor)
+                if bad is not None and (tensor not in self.const or any(d is not None and d < 0 for d in bad)):
+                    text = "x".join("?" if d is None else str(d) for d in bad)
+                    raise ConvcostError(f"{where}: its output {tensor!r} would be {text}; expected every dimension to be 1 or more")
+                self.check_size(f"{where}: output", tensor)
+
+    def check_size(self, where: str, tensor: str) -> None:
+        """A tensor's element count has at most MAX_DIGITS digits (every figure stays exact and printable)."""
+        from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS
+
+        dims = self.shapes.get(tensor)
+        if dims is None or not dims or UNKNOWN in dims:
+            return
+        limit = 10**MAX_DIGITS
+        elements = 1
+        for d in dims:
+            elements *= d
+            if elements >= limit:
+                text = "x".join(map(str, dims))
+                text = text if len(text) <= 60 else text[:57] + "..."
+                raise ConvcostError(f"{where} {tensor!r} is {text}: more than {MAX_DIGITS} digits of elements; {DIGITS_REASON}")
+
+    # --- the rule -------------------------------------------------------------------
+
+    def record(self, node: FileNode, batch: int) -> OnnxNode:
+        """What the op's handler sees of ``node``: its dimensions and constants, per sample at ``batch``."""
+        shapes, const = self.shapes, self.const
+        ins = node.inputs
+        return OnnxNode(
+            node.op_type,
+            node.name,
+            node.at,
+            node.attrs,
+            ins,
+            tuple(shapes.get(i) for i in ins),
+            tuple(i in const for i in ins),
+            node.outputs,
+            tuple(shapes.get(o) for o in node.outputs),
+            self.source,
+            batch,
+            self.value,
+        )
+
+    def value(self, node: OnnxNode, slot: int, what: str, scalar: bool = False) -> tuple[float, ...] | None:
+        """The values of input ``slot`` of ``node`` when it is a small constant (an initializer with data, or a
+        Constant's), else None; one that cannot be read (empty for a scalar, short, not numbers, external) is an error."""
+        from convcost.frontends.onnx_read import STRIPPED
+
+        tensor = node.inputs[slot]
+        init = self.initializers.get(tensor, self.constant_values.get(tensor))
+        if init is None:
+            return None
+        where = f"{node.where}: input {tensor!r} ({what})"
+        if init.data_location == self.onnx.TensorProto.EXTERNAL:
+            if any(entry.value.encode() == STRIPPED for entry in init.external_data):
+                return None  # a large tensor, its data left out by convcost: not a bound or a padding
+            raise ConvcostError(f"{where} is stored outside the file (external data), which convcost does not read; expected it inline")
+        types = self.onnx.TensorProto.DataType
+        kind = types.Name(init.data_type) if init.data_type in types.values() else f"of type {init.data_type}"
+        if kind in ("UNDEFINED", "STRING") or kind.startswith("of type"):
+            raise ConvcostError(f"{where} is {kind}; expected numbers")
+        count = prod(init.dims)
+        if scalar and count != 1:
+            raise ConvcostError(f"{where} {'is empty' if count == 0 else f'has {count:,} values'}; expected a scalar")
+        if count > 64:
+            return None
+        try:
+            return tuple(self.onnx.numpy_helper.to_array(init).reshape(-1).tolist())
+        except Exception as exc:  # numpy's ValueError for data shorter than the dimensions, onnx's TypeError
+            raise ConvcostError(f"{where} cannot be read ({' '.join(str(exc).split())[:200]})") from None
+
+    def mults(self, node: FileNode) -> int:
+        """Multiply-accumulates of one node at the file's batch, by the counting rule: its handler's, else 0."""
+        if node.domain not in DEFAULT_DOMAINS:
+            return 0
+        handler = ONNX_HANDLERS.get(node.op_type)
+        if handler is None or handler.mults is None:
+            return 0
+        return handler.mults(self.record(node, 1))
+
+    def params(self) -> dict[int, int]:
+        """Params per node index: each float initializer on the first node that uses it, through constant-only nodes."""
+        position = {node.at: i for i, node in enumerate(self.nodes)}
+        consumers: dict[str, list[tuple[FileNode, int]]] = {}
+        for node in self.nodes:
+            for slot, name in enumerate(node.inputs):
+                if name:
+                    consumers.setdefault(name, []).append((node, slot))
+        found: dict[int, int] = {}
+        for name, init in self.initializers.items():
+            if not _is_float(self.onnx, init.data_type) or name not in consumers or self.running_stat(name, consumers):
+                continue
+            owner = self.owner(name, consumers, position)
+            found[owner] = found.get(owner, 0) + prod(init.dims)
+        return found
+
+    def running_stat(self, name: str, consumers: Mapping[str, list[tuple[FileNode, int]]]) -> bool:
+        """True when every use of ``name`` is an input its op's handler says is not a param (input 3 or 4 of
+        BatchNormalization), directly or through an op that passes its input through (Identity)."""
+        stack, uses = [name], 0
+        seen = set()
+        while stack:
+            tensor = stack.pop()
+            if tensor in seen:
+                continue
+            seen.add(tensor)
+            for node, slot in consumers.get(tensor, ()):
+                handler = ONNX_HANDLERS.get(node.op_type)
+                if handler is not None and handler.passes_through and node.domain in DEFAULT_DOMAINS:
+                    stack.extend(o for o in node.outputs if o)
+                    continue
+                if handler is None or slot not in handler.not_params:
+                    return False
+                uses += 1
+        return uses > 0
+
+    def owner(self, name: str, consumers: Mapping[str, list[tuple[FileNode, int]]], position: Mapping[int, int]) -> int:
+        """The first node that uses ``name`` on an activation, following constant-only nodes (else its first user)."""
+        best: int | None = None
+        first: int | None = None
+        stack, seen = [name], set()
+        while stack:
+            tensor = stack.pop()
+            if tensor in seen:
+                continue
+            seen.add(tensor)
+            for node, _ in consumers.get(tensor, ()):
+                at = position[node.at]
+                if tensor == name and (first is None or at < position[first]):
+                    first = node.at
+                if all(not o or o in self.const for o in node.outputs):
+                    stack.extend(o for o in node.outputs if o)
+                elif best is None or at < position[best]:
+                    best = node.at
+        owner = best if best is not None else first
+        assert owner is not None
+        return owner
+
+
+def _is_float(onnx: Any, data_type: int) -> bool:
+    name = onnx.TensorProto.DataType.Name(data_type) if data_type in onnx.TensorProto.DataType.values() else ""
+    return name.startswith(("FLOAT", "BFLOAT")) or name == "DOUBLE"

@@ -1,0 +1,110 @@
+"""The ``--input`` option of an ONNX file: parsing it, and fixing each graph input's static shape with it."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from convcost.core.shapes import shown
+from convcost.errors import ConvcostError
+
+_NCHW_AXES = ("batch", "channels", "height", "width")
+
+
+def parse_input(text: str, what: str = "--input") -> tuple[int, ...]:
+    """``1x3x224x224`` or ``224x224x3``: whole numbers >= 1 separated by x (at most MAX_RANK of them)."""
+    from convcost.frontends.onnx_read import MAX_RANK
+
+    parts = text.lower().replace("\u00d7", "x").replace(" ", "").split("x")
+    if (
+        len(parts) > MAX_RANK
+        or not all(p.isascii() and p.isdigit() and len(p) <= _MAX_DIGITS for p in parts)
+        or any(int(p) < 1 for p in parts)
+    ):
+        raise ConvcostError(f"{what}: expected NxCxHxW (or HxWxC for batch 1), e.g. 1x3x224x224, got {shown(text)}")
+    return tuple(int(p) for p in parts)
+
+
+_MAX_DIGITS = 12
+"""A size on ``--input`` has at most this many digits (ONNX sizes are 64-bit integers)."""
+
+
+class Given(NamedTuple):
+    """``--input``: a shape for the first input, and shapes by input name (``name=NxCxHxW``, comma-separated)."""
+
+    first: tuple[int, ...] | None
+    first_text: str
+    named: dict[str, tuple[tuple[int, ...], str]]
+
+
+def parse_inputs(text: str | None) -> Given:
+    """``1x3x224x224``, or ``image=1x3x224x224,mask=1x1x224x224`` (a shape without a name is the first input's)."""
+    if text is None:
+        return Given(None, "", {})
+    first: tuple[int, ...] | None = None
+    first_text = ""
+    named: dict[str, tuple[tuple[int, ...], str]] = {}
+    for spec in text.split(","):
+        name, sep, dims = spec.rpartition("=")
+        if not sep:
+            if first is not None:
+                raise ConvcostError(f"--input {shown(text)}: two shapes without a name; name the others (name=NxCxHxW)")
+            first, first_text = parse_input(dims), dims
+            continue
+        name = name.strip()
+        if not name or name in named:
+            raise ConvcostError(f"--input {shown(text)}: expected name=NxCxHxW with each input named once, got {shown(spec)}")
+        named[name] = (parse_input(dims, f"--input {name}"), dims)
+    return Given(first, first_text, named)
+
+
+def _axis(rank: int, i: int) -> str:
+    return _NCHW_AXES[i] if rank == 4 else f"dimension {i}"
+
+
+def input_dims(value_info: Any, given: tuple[int, ...] | None, given_text: str, first: bool = True) -> tuple[int, ...]:
+    """The static shape of a graph input: the file's, completed or checked by ``--input`` (``name=`` for
+    an input other than the first)."""
+    name = value_info.name
+    option = "--input " if first else f"--input {name}="
+    tensor = value_info.type.tensor_type
+    if not value_info.type.HasField("tensor_type") or not tensor.HasField("shape"):
+        if given is None:
+            raise ConvcostError(f"input {name!r} has no shape in the file; give {option}NxCxHxW (or HxWxC for batch 1)")
+        return given
+    dims = list(tensor.shape.dim)
+    rank = len(dims)
+    if given is not None:
+        if rank == 4 and len(given) == 3:
+            h, w, c = given
+            given = (1, c, h, w)
+        if len(given) != rank:
+            expected = "NxCxHxW (or HxWxC for batch 1)" if rank == 4 else f"{rank} sizes"
+            raise ConvcostError(f"--input {given_text}: input {name!r} has {rank} dimensions; expected {expected}")
+        for i, (dim, size) in enumerate(zip(dims, given, strict=True)):
+            if dim.HasField("dim_value") and dim.dim_value >= 1 and dim.dim_value != size:
+                raise ConvcostError(
+                    f"--input {given_text}: the file fixes the {_axis(rank, i)} of input {name!r} at {dim.dim_value}, not {size}"
+                )
+        return given
+    result = []
+    example = "x".join(["1"] * rank)
+    hint = f"with one size per dimension (e.g. {example})" if first else f"{example} (one size per dimension)"
+    hint = "NxCxHxW (or HxWxC for batch 1)" if rank == 4 else hint
+    for i, dim in enumerate(dims):
+        if not dim.HasField("dim_value"):
+            label = dim.dim_param or _axis(rank, i)
+            raise ConvcostError(f"input {name!r} has dynamic dimension {label!r}; give {option}{hint}")
+        if dim.dim_value < 1:
+            kind = "zero" if dim.dim_value == 0 else "negative"
+            raise ConvcostError(
+                f"input {name!r} has a {kind} {_axis(rank, i)} ({dim.dim_value}); expected sizes of 1 or more, or give {option}{hint}"
+            )
+        result.append(dim.dim_value)
+    return tuple(result)
+
+
+def set_dims(value_info: Any, dims: tuple[int, ...]) -> None:
+    shape = value_info.type.tensor_type.shape
+    shape.ClearField("dim")
+    for size in dims:
+        shape.dim.add().dim_value = size

@@ -1,0 +1,134 @@
+"""The analysed ONNX nodes into the operator graph, each through its op's handler.
+
+A node becomes the model-file type its handler in :data:`ONNX_HANDLERS` lowers it to, when that
+type, evaluated on the node's inputs, gives exactly the node's output shape, mults and params
+(``Conv`` to ``conv``, so the what-if replaces the real layers; ``Gemm`` to ``linear``; ...);
+every other node becomes an ``onnx`` node that carries its cost. Nothing here knows an op type.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from math import prod
+
+from convcost.core.cost import Cost
+from convcost.core.graph import INPUT, Node
+from convcost.core.shapes import Shape
+from convcost.errors import ConvcostError
+from convcost.frontends.onnx_infer import DEFAULT_DOMAINS, Analysis, FileNode, label
+from convcost.ops import ONNX_HANDLERS, OPS
+from convcost.ops.onnx_generic import ONNX_OP, UNKNOWN, TensorShape
+from convcost.ops.onnx_node import OnnxNode, graph_shape
+from convcost.ops.registry import Evaluated
+
+
+class Lowering:
+    """The analysed nodes into graph nodes: a model-file type where one costs a node the same, else ``onnx``."""
+
+    def __init__(self, analysis: Analysis, all_ops: bool) -> None:
+        self.a = analysis
+        self.all_ops = all_ops
+        self.batch = analysis.batch
+        self.nodes: list[Node] = []
+        self.shapes: list[Shape] = []
+        self.tensor_node: dict[str, int] = {}
+        """Tensor name -> index of the graph node whose output it is (or stands for)."""
+        self.input_shape = self.shape(analysis.input_name)
+        self.names: set[str] = set()
+
+    # --- tensors ----------------------------------------------------------------------
+
+    def shape(self, tensor: str) -> Shape:
+        """A tensor as the graph shows it, batch dimension removed: HxWxC for NCHW, else its dimensions."""
+        return graph_shape(self.a.shapes.get(tensor), self.batch)
+
+    def producer(self, tensor: str) -> int:
+        return INPUT if tensor in self.a.input_names else self.tensor_node[tensor]
+
+    def seen_as(self, tensor: str) -> Shape:
+        """The shape the walk gives a node reading ``tensor``: its producer's first output."""
+        node = self.producer(tensor)
+        return self.input_shape if node == INPUT else self.shapes[node]
+
+    def activations(self, node: FileNode) -> tuple[str, ...]:
+        """The inputs that depend on the graph's input, once each, in order."""
+        found: list[str] = []
+        for name in node.inputs:
+            if name and name not in self.a.const and name not in found:
+                found.append(name)
+        return tuple(found)
+
+    # --- per node ---------------------------------------------------------------------
+
+    def elements(self, tensors: Iterable[str]) -> int:
+        total = 0
+        for name in tensors:
+            shape = self.shape(name)
+            total += shape.h * shape.w * shape.c
+        return total
+
+    def add(self, node: FileNode, params: int) -> None:
+        a = self.a
+        mults = a.node_mults[node.at] // self.batch  # find_batch made sure it divides
+        acts = self.activations(node)
+        weights = sum(prod(a.initializers[i].dims) for i in set(node.inputs) if i in a.initializers)
+        outputs = [o for o in node.outputs if o]
+        if outputs and all(o in a.const for o in outputs):
+            # computed from constants only: once per batch, read like a weight (never scaled by the batch)
+            weights += sum(prod(d) for d in map(a.shapes.get, outputs) if d is not None and UNKNOWN not in d)
+            written = 0
+        else:
+            written = self.elements(outputs)
+        cost = Cost(mults, params, self.elements(acts), written, weights)
+        out = self.shape(node.outputs[0]) if node.outputs and node.outputs[0] else TensorShape((UNKNOWN,))
+        name = self.name(node)
+        hidden = not self.all_ops and mults == 0 and params == 0
+        handler = ONNX_HANDLERS.get(node.op_type)
+        record = a.record(node, self.batch) if handler is not None else None
+        graph_node = self.registered(node, record, acts, name, cost, out, hidden)
+        if graph_node is None:
+            kernel = handler.kernel(record) if handler is not None and handler.kernel is not None and record is not None else ""
+            evaluated = Evaluated(out, cost, kernel)
+            attrs = {"type": label(node), "evaluated": evaluated}
+            graph_node = Node(name, ONNX_OP, attrs, tuple(self.producer(t) for t in acts), name, bool(node.name), None, hidden=hidden)
+        index = len(self.nodes)
+        self.nodes.append(graph_node)
+        self.shapes.append(out)
+        for tensor in node.outputs:
+            if tensor:
+                self.tensor_node[tensor] = index
+
+    def name(self, node: FileNode) -> str:
+        name = node.name or f"{node.op_type}_{node.at}"
+        if name in self.names:
+            name = f"{name}_{node.at}"
+            while name in self.names:
+                name += "_"
+        self.names.add(name)
+        return name
+
+    def registered(self, node: FileNode, record: OnnxNode | None, acts: tuple[str, ...], name: str, cost: Cost, out: Shape,
+                   hidden: bool) -> Node | None:  # fmt: skip
+        """The node as the model-file type its handler lowers it to, if that evaluates to exactly this output and cost.
+
+        A handler is asked only about a node of the default domain whose first input is an activation of known shape."""
+        if record is None or node.domain not in DEFAULT_DOMAINS:
+            return None
+        ins = node.inputs
+        if not ins or not acts or ins[0] != acts[0] or record.known(0) is None:
+            return None
+        lowered = ONNX_HANDLERS[node.op_type].lower(record)
+        if lowered is None:
+            return None
+        op, attrs, reads = lowered
+        shapes = [self.shape(t) for t in reads]
+        if any(isinstance(s, TensorShape) or s != self.seen_as(t) for s, t in zip(shapes, reads, strict=True)):
+            return None
+        try:
+            evaluated = OPS[op].evaluate(op, attrs, shapes)
+        except ConvcostError:
+            return None
+        if evaluated.out != out or evaluated.cost.mults != cost.mults or evaluated.cost.params != cost.params:
+            return None
+        key = tuple(sorted(attrs.items()))
+        return Node(name, op, attrs, tuple(self.producer(t) for t in reads), name, bool(node.name), key, hidden=hidden)
