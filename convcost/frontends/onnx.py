@@ -172,6 +172,7 @@ def load_onnx(path: str, input_dims: str | None = None, all_ops: bool = False) -
         batch=analysis.batch,
         input_name=analysis.input_name,
         notes=tuple(notes),
+        evaluated=tuple(lowering.evaluated),
     )
 
 

@@ -31,6 +31,7 @@ class Lowering:
         self.batch = analysis.batch
         self.nodes: list[Node] = []
         self.shapes: list[Shape] = []
+        self.evaluated: list[Evaluated] = []
         self.tensor_node: dict[str, int] = {}
         """Tensor name -> index of the graph node whose output it is (or stands for)."""
         self.input_shape = self.shape(analysis.input_name)
@@ -85,15 +86,18 @@ class Lowering:
         hidden = not self.all_ops and mults == 0 and params == 0
         handler = ONNX_HANDLERS.get(node.op_type)
         record = a.record(node, self.batch) if handler is not None else None
-        graph_node = self.registered(node, record, acts, name, cost, out, hidden)
-        if graph_node is None:
+        found = self.registered(node, record, acts, name, cost, out, hidden)
+        if found is None:
             kernel = handler.kernel(record) if handler is not None and handler.kernel is not None and record is not None else ""
             evaluated = Evaluated(out, cost, kernel)
             attrs = {"type": label(node), "evaluated": evaluated}
             graph_node = Node(name, ONNX_OP, attrs, tuple(self.producer(t) for t in acts), name, bool(node.name), None, hidden=hidden)
+        else:
+            graph_node, evaluated = found
         index = len(self.nodes)
         self.nodes.append(graph_node)
         self.shapes.append(out)
+        self.evaluated.append(evaluated)  # the walk reuses it: each node evaluated once
         for tensor in node.outputs:
             if tensor:
                 self.tensor_node[tensor] = index
@@ -108,7 +112,7 @@ class Lowering:
         return name
 
     def registered(self, node: FileNode, record: OnnxNode | None, acts: tuple[str, ...], name: str, cost: Cost, out: Shape,
-                   hidden: bool) -> Node | None:  # fmt: skip
+                   hidden: bool) -> tuple[Node, Evaluated] | None:  # fmt: skip
         """The node as the model-file type its handler lowers it to, if that evaluates to exactly this output and cost.
 
         A handler is asked only about a node of the default domain whose first input is an activation of known shape."""
@@ -131,4 +135,4 @@ class Lowering:
         if evaluated.out != out or evaluated.cost.mults != cost.mults or evaluated.cost.params != cost.params:
             return None
         key = tuple(sorted(attrs.items()))
-        return Node(name, op, attrs, tuple(self.producer(t) for t in reads), name, bool(node.name), key, hidden=hidden)
+        return Node(name, op, attrs, tuple(self.producer(t) for t in reads), name, bool(node.name), key, hidden=hidden), evaluated
