@@ -13,18 +13,18 @@ other views only with a device.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union
+from dataclasses import replace
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
-from convcost.analysis.budget import BudgetCheck, check_budget, check_roofline_budget
 from convcost.core.units import FP32, Precision
 from convcost.errors import ConvcostError
 
 if TYPE_CHECKING:
     from fractions import Fraction
 
+    from convcost.analysis.budget import BudgetCheck
     from convcost.analysis.devices import Device
-    from convcost.analysis.diff import DiffReport
     from convcost.analysis.network import ModelReport
     from convcost.analysis.roofline import Figures, LayerFigures, ModelFigures, Setup
     from convcost.core.graph import Graph
@@ -34,9 +34,13 @@ T = TypeVar("T")
 Limits = Mapping[str, "tuple[int, str]"]
 """Budget limits by key (``max-mults``, ``max-params``): the value and the text as written."""
 
+_NO_LIMITS: Limits = MappingProxyType({})
 
-@dataclass(frozen=True)
-class DeviceSettings:
+# The records are NamedTuples, not dataclasses: `convcost layer` makes them at start-up, and a
+# NamedTuple class costs a fraction of a frozen dataclass's to create.
+
+
+class DeviceSettings(NamedTuple):
     """The device flags, parsed: the device (or None), the precision and batch, the roofline budgets."""
 
     device: Device | None = None
@@ -54,8 +58,7 @@ class DeviceSettings:
         return Setup(self.precision, self.device)
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """What a run is asked for, parsed and checked (the flags' or the API arguments' values)."""
 
     rank: Rank | None = None
@@ -66,9 +69,13 @@ class Settings:
     methods: tuple[str, ...] = ()
     """``layer``: the cost models shown (all of them when empty)."""
     depth: int | None = None
-    limits: Limits = field(default_factory=dict)
+    limits: Limits = _NO_LIMITS
     """Budgets given as flags or arguments; for a model they win over its file's ``budget:``."""
     device: DeviceSettings | None = None
+
+
+DEFAULT = Settings()
+"""A run as asked for by no flag."""
 
 
 class _Once(Generic[T]):
@@ -86,20 +93,16 @@ class _Once(Generic[T]):
         return self._value[0]
 
 
-Report = Union["LayerReport", "ModelReport", "DiffReport"]
-R = TypeVar("R", "LayerReport", "ModelReport", "DiffReport")
+class Run(NamedTuple):
+    """One run's record: the report (a LayerReport, ModelReport or DiffReport), its budget checks,
+    and its roofline figures (computed on first use)."""
 
-
-@dataclass(frozen=True)
-class Run(Generic[R]):
-    """One run's record: the report, its budget checks, and its roofline figures (computed on first use)."""
-
-    report: R
+    report: Any
     checks: tuple[BudgetCheck, ...] = ()
     figures: Callable[[], Any] | None = None
     """The report's LayerFigures or ModelFigures (None for a diff): JSON always shows them, the
     other views when they have a device."""
-    settings: Settings = field(default_factory=Settings)
+    settings: Settings = Settings()
 
 
 def _roofline_checks(
@@ -108,6 +111,8 @@ def _roofline_checks(
     """``--max-bytes`` and ``--max-time`` against the figures of what the budgets check (``failed``: why there are none)."""
     if settings is None or (settings.max_bytes is None and settings.max_time is None):
         return ()
+    from convcost.analysis.budget import check_roofline_budget  # lazy: only with a bytes or time budget
+
     figures = total()
     if figures is None:
         raise ConvcostError(failed())
@@ -122,7 +127,15 @@ def _setup(settings: Settings) -> Setup:
     return settings.device.setup if settings.device is not None else Setup()
 
 
-def layer_run(spec: LayerSpec, settings: Settings = Settings()) -> Run[LayerReport]:
+def _checks(limits: Limits, mults: int, params: int) -> tuple[BudgetCheck, ...]:
+    if not limits:
+        return ()
+    from convcost.analysis.budget import check_budget  # lazy: only with a budget
+
+    return check_budget(limits, mults, params)
+
+
+def layer_run(spec: LayerSpec, settings: Settings = DEFAULT) -> Run:
     """One layer under every cost model (or ``settings.methods``): the ``layer`` command's graph, one
     ``conv`` node resolved by the conv op; mults count ``--batch``; budgets check the first model shown."""
     from convcost.analysis.layer import cost_layer_graph
@@ -141,7 +154,7 @@ def layer_run(spec: LayerSpec, settings: Settings = Settings()) -> Run[LayerRepo
     if settings.limits:
         if first.mults is None or first.params is None:
             raise ConvcostError(not_applicable())
-        checks = check_budget(settings.limits, first.mults, first.params)
+        checks = _checks(settings.limits, first.mults, first.params)
     setup = _setup(settings)
     figures: _Once[LayerFigures] = _Once(lambda: _layer_figures(report, setup))
     checks = (*checks, *_roofline_checks(device, lambda: figures().figures[0], not_applicable))
@@ -154,7 +167,7 @@ def _layer_figures(report: LayerReport, setup: Setup) -> LayerFigures:
     return layer_figures(report, setup)
 
 
-def model_run(graph: Graph, settings: Settings = Settings()) -> Run[ModelReport]:
+def model_run(graph: Graph, settings: Settings = DEFAULT) -> Run:
     """Every node of a graph costed once, the what-if beside it (``settings.method``: that variant's
     rows); ``--batch`` overrides a file's ``batch:``; budgets check the totals shown (the flags win
     over the file's ``budget:``)."""
@@ -167,7 +180,7 @@ def model_run(graph: Graph, settings: Settings = Settings()) -> Run[ModelReport]
     if settings.depth is not None:
         report = replace(report, depth=settings.depth)
     limits = {**(graph.budget or {}), **settings.limits}
-    checks = check_budget(limits, report.mults, report.params)
+    checks = _checks(limits, report.mults, report.params)
     setup = _setup(settings)
     figures: _Once[ModelFigures] = _Once(lambda: _model_figures(report, setup))
     checks = (*checks, *_roofline_checks(device, lambda: figures().total, lambda: ""))
@@ -180,11 +193,11 @@ def _model_figures(report: ModelReport, setup: Setup) -> ModelFigures:
     return model_figures(report, setup)
 
 
-def diff_run(base: Graph, proposed: Graph, settings: Settings = Settings()) -> Run[DiffReport]:
+def diff_run(base: Graph, proposed: Graph, settings: Settings = DEFAULT) -> Run:
     """Two graphs costed as written and compared; budgets (the flags, else PROPOSED's ``budget:``) check PROPOSED."""
     from convcost.analysis.diff import diff_models
     from convcost.analysis.network import cost_graph
 
     report = diff_models(cost_graph(base), cost_graph(proposed))
     limits = {**(proposed.budget or {}), **settings.limits}
-    return Run(report, check_budget(limits, report.proposed.mults, report.proposed.params), settings=settings)
+    return Run(report, _checks(limits, report.proposed.mults, report.proposed.params), settings=settings)

@@ -181,7 +181,8 @@ def cost_layer(spec: LayerSpec | Mapping[str, object], methods: str | Iterable[s
 
     checked = _checked_spec(spec)
     names = () if methods is None else tuple(_names(methods, "methods", tuple(METHODS)))
-    return layer_run(checked, Settings(methods=names)).report
+    report: LayerReport = layer_run(checked, Settings(methods=names)).report
+    return report
 
 
 # --- models -------------------------------------------------------------------------
@@ -286,7 +287,8 @@ def cost_model_file(
 def _model_run(graph: Graph, settings: Settings) -> ModelReport:
     """The run ``convcost model`` makes of a graph, with the API's settings; its report."""
 
-    return model_run(graph, settings).report
+    report: ModelReport = model_run(graph, settings).report
+    return report
 
 
 def _input_text(value: object) -> str:

@@ -98,7 +98,7 @@ def _lazy(compute: Callable[[], T]) -> Callable[[], T]:
     return get
 
 
-def model_hooks(roofline: Roofline, run: Run[ModelReport], title: str) -> Hooks:
+def model_hooks(roofline: Roofline, run: Run, title: str) -> Hooks:
     """The picture ``--plot`` asks for (written before anything is printed; a ``--method``
     variant's points are measured against the model as written), and the one an HTML export embeds."""
     if roofline.plot is None and roofline.settings.device is None:
@@ -238,7 +238,7 @@ def devices(devices_file: str | None, fmt: str) -> None:
     click.echo(text)
 
 
-def layer_hooks(roofline: Roofline, run: Run[LayerReport], title: str) -> Hooks:
+def layer_hooks(roofline: Roofline, run: Run, title: str) -> Hooks:
     """The picture ``--plot`` asks for (written before anything is printed), and the one an HTML export embeds."""
     if roofline.plot is None and roofline.settings.device is None:
         return NO_HOOKS

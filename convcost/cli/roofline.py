@@ -15,9 +15,7 @@ import click
 from convcost.cli.hooks import NO_HOOKS, DeviceFlags, Hooks
 
 if TYPE_CHECKING:
-    from convcost.analysis.network import ModelReport
     from convcost.cli.devices import Roofline
-    from convcost.factorize import LayerReport
     from convcost.pipeline import Run
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -71,7 +69,7 @@ def roofline_settings(flags: DeviceFlags, inputs: tuple[str, ...] = (), export: 
     return parse_settings(flags, inputs, export)
 
 
-def layer_hooks(roofline: Roofline | None, run: Run[LayerReport], title: str) -> Hooks:
+def layer_hooks(roofline: Roofline | None, run: Run, title: str) -> Hooks:
     """``convcost layer``'s picture (nothing without a device flag)."""
     if roofline is None:
         return NO_HOOKS
@@ -80,7 +78,7 @@ def layer_hooks(roofline: Roofline | None, run: Run[LayerReport], title: str) ->
     return layer_hooks(roofline, run, title)
 
 
-def model_hooks(roofline: Roofline | None, run: Run[ModelReport], title: str) -> Hooks:
+def model_hooks(roofline: Roofline | None, run: Run, title: str) -> Hooks:
     """``convcost model``'s picture (nothing without a device flag)."""
     if roofline is None:
         return NO_HOOKS

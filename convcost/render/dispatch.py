@@ -54,7 +54,7 @@ def views(
     }
 
 
-def run_views(run: Run[Any]) -> dict[str, View]:
+def run_views(run: Run) -> dict[str, View]:
     """Each output format of a run: its report, budget verdict and figures."""
     return views(run.report, run.checks, run.figures)
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from convcost.analysis.memory import peak_at
 from convcost.analysis.roofline import Setup, layer_figures, model_figures, ridge
 from convcost.render.formats import json_text
 
@@ -180,6 +179,8 @@ def _extend_model(data: dict[str, Any], report: ModelReport, mf: ModelFigures) -
 
 def memory_dict(memory: Memory, names: Sequence[str]) -> dict[str, Any]:
     """The JSON form: ``{"peak_bytes", "at", "weights_bytes"}``, ``at`` naming the node (``input`` before any)."""
+    from convcost.analysis.memory import peak_at  # lazy: model JSON only (the layer path never loads memory)
+
     return {"peak_bytes": memory.peak_bytes, "at": peak_at(memory, names), "weights_bytes": memory.weights_bytes}
 
 
