@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from fractions import Fraction
+from functools import partial
+from itertools import islice
 from typing import TYPE_CHECKING, Any, Union
 
 from convcost import render
@@ -372,7 +375,6 @@ def check_budget(
 def _kernel_rows(kernel: object) -> list[list[Number]]:
     """Kernel rows from text or from any iterable of iterables (a generator, a numpy array), read
     no further than one past the size limit."""
-    from itertools import islice
 
     if isinstance(kernel, str):
         return parse_kernel_text(kernel)
@@ -392,7 +394,6 @@ def separability(kernel: Kernel, tolerance: float | None = None) -> Separability
 
     ``tolerance`` (for kernels with decimals) as ``--tol``: from 0 to below 1, default 1e-9.
     """
-    from fractions import Fraction
 
     tol = DEFAULT_TOLERANCE if tolerance is None else _scalar(tolerance)
     if isinstance(tol, bool) or not isinstance(tol, (int, float, Fraction)) or not 0 <= tol < 1:
@@ -403,7 +404,6 @@ def separability(kernel: Kernel, tolerance: float | None = None) -> Separability
 def to_json(result: LayerReport | ModelReport | DiffReport | Separability) -> str:
     """The same JSON text the CLI prints for this result with ``--format json`` (and no device flags:
     layers and models carry their memory traffic, ``bytes`` and ``intensity``, at fp32)."""
-    from functools import partial
 
     if isinstance(result, Separability):
         return render.separability_json(result)

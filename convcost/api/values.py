@@ -3,9 +3,11 @@ Paths, dicts) as the plain values the parsers read, or left as given for the par
 
 from __future__ import annotations
 
+import numbers
 import operator
 import os
 from collections.abc import Iterable, Mapping, Set, Sized
+from fractions import Fraction
 from typing import SupportsIndex
 
 from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, parse_int, shown
@@ -23,7 +25,6 @@ def _scalar(value: object) -> object:
         return int(value)
     if isinstance(value, float):
         return float(value)
-    import numbers
 
     if type(value).__name__ in ("timedelta64", "datetime64"):  # numpy's times are integers to Python, not numbers
         return repr(value)  # refused by the parsers as the text it shows
@@ -47,7 +48,6 @@ def _scalar(value: object) -> object:
         return value
     if denominator == 1:
         return numerator
-    from fractions import Fraction
 
     return Fraction(numerator, denominator)
 
@@ -55,7 +55,6 @@ def _scalar(value: object) -> object:
 def _decimal_text(value: object, what: str) -> object:
     """An exact non-whole number (a Fraction, a Decimal) as the decimal text the CLI takes
     (``0.25``); one with no finite decimal expansion (1/3) is refused: a --rank fraction is a decimal."""
-    from fractions import Fraction
 
     if not isinstance(value, Fraction):
         return value

@@ -6,6 +6,9 @@ import click
 
 from convcost import render
 from convcost.cli.common import _finish, _format_option, _limits, _review_options
+from convcost.errors import ConvcostError
+from convcost.frontends import is_onnx, load_graph
+from convcost.pipeline import Settings, diff_run
 
 
 @click.command()
@@ -27,9 +30,6 @@ def diff(
     Example:
       convcost diff base.yaml proposed.yaml --max-mults 600M
     """
-    from convcost.errors import ConvcostError
-    from convcost.frontends import is_onnx, load_graph
-    from convcost.pipeline import Settings, diff_run
 
     if base == "-" and proposed == "-":
         raise ConvcostError("BASE.yaml and PROPOSED.yaml are both '-': standard input can be read only once; give at least one as a file")

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import click
 
+from convcost.core.io import write_atomic
+from convcost.errors import ConvcostError
+from convcost.frontends import is_onnx
+from convcost.frontends.onnx import load_onnx
+from convcost.frontends.onnx_import import graph_to_model_file
+
 
 @click.command("import")
 @click.argument("file", metavar="MODEL.onnx")
@@ -23,10 +29,6 @@ def import_(file: str, output: str | None, input_dims: str | None, skip_unknown:
     Example:
       convcost import resnet18.onnx -o resnet18.yaml
     """
-    from convcost.errors import ConvcostError
-    from convcost.frontends import is_onnx
-    from convcost.frontends.onnx import load_onnx
-    from convcost.frontends.onnx_import import graph_to_model_file
 
     if not is_onnx(file):
         raise ConvcostError(f"{file}: convcost import reads an .onnx file")
@@ -34,6 +36,5 @@ def import_(file: str, output: str | None, input_dims: str | None, skip_unknown:
     if output is None:
         click.echo(text, nl=False)
         return
-    from convcost.core.io import write_atomic
 
     write_atomic(output, text, (file,), "--output")

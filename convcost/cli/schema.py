@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from convcost import render
+from convcost.frontends.schema import model_schema
 
 
 @click.command()
@@ -15,6 +16,5 @@ def schema() -> None:
     Example (VS Code with the YAML extension, in .vscode/settings.json):
       "yaml.schemas": {"convcost.frontends.schema.json": "layer_specs/*.yaml"}
     """
-    from convcost.frontends.schema import model_schema
 
     render.emit(render.json_text(model_schema(), flat_depth=99))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from convcost import render
+from convcost import separable as kernels
 from convcost.errors import ConvcostError
+from convcost.frontends.fields import load_kernel
 
 
 @click.command(context_settings={"ignore_unknown_options": True})  # a kernel may start with "-1"
@@ -25,16 +29,12 @@ def separable(kernel: str, tol: float | None, fmt: str) -> None:
     Example:
       convcost separable "-1 0 1; -2 0 2; -1 0 1"
     """
-    import os
-
-    from convcost.frontends.fields import load_kernel
-    from convcost.separable import DEFAULT_TOLERANCE, parse_kernel_text, separability
 
     if tol is not None and not 0 <= tol < 1:
         raise ConvcostError(f"--tol: expected a number from 0 to below 1, got {tol}")
     if os.path.exists(kernel) or kernel.lower().endswith((".yaml", ".yml", ".csv")):
         rows = load_kernel(kernel)  # every error names its file:line:col
     else:
-        rows = parse_kernel_text(kernel)
-    result = separability(rows, DEFAULT_TOLERANCE if tol is None else tol)
+        rows = kernels.parse_kernel_text(kernel)
+    result = kernels.separability(rows, kernels.DEFAULT_TOLERANCE if tol is None else tol)
     render.emit(render.separability_json(result) if fmt == "json" else render.separable_text(result))

@@ -26,15 +26,18 @@ imported here only (the optional package's lazy door).
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from typing import Any
 
 from convcost.core.graph import Graph
+from convcost.core.perf import paused_gc
 from convcost.errors import ConvcostError
 from convcost.frontends.onnx_blocks import blocks
 from convcost.frontends.onnx_infer import DEFAULT_DOMAINS, Analysis, label
 from convcost.frontends.onnx_inputs import parse_inputs
 from convcost.frontends.onnx_lower import Lowering
+from convcost.frontends.onnx_read import model_bytes
 from convcost.ops import ONNX_HANDLERS
 
 MISSING_ONNX = "reading .onnx files needs the onnx package: pip install 'convcost[onnx]'"
@@ -90,7 +93,6 @@ def _onnx() -> Any:
 
 def read_model(path: str) -> Any:
     """Parse ``path`` (weights left out), checking it is an ONNX model this onnx can read."""
-    from convcost.frontends.onnx_read import model_bytes
 
     data = model_bytes(path)  # counted and checked before onnx is imported: a hostile file is refused at once
     onnx = _onnx()
@@ -137,7 +139,6 @@ def load_onnx(path: str, input_dims: str | None = None, all_ops: bool = False) -
     every node as a row (by default, nodes with neither mults nor params are summed in one line
     of ``notes``).
     """
-    from convcost.core.perf import paused_gc
 
     given = parse_inputs(input_dims)
     with paused_gc():
@@ -182,7 +183,6 @@ _EXPORTER_GRAPH_NAMES = frozenset({"", "main_graph", "torch_jit", "torch-jit-exp
 
 def _model_name(model: Any, path: str) -> str:
     """The graph's name, unless it is an exporter's default; then the file's name without ``.onnx``."""
-    import os
 
     name = str(model.graph.name)
     return name if name not in _EXPORTER_GRAPH_NAMES else os.path.basename(path)[: -len(".onnx")]

@@ -21,7 +21,10 @@ from typing import Any
 
 from convcost.core.graph import INPUT, Graph, Node
 from convcost.errors import ConvcostError
+from convcost.frontends.model_file import MAX_NAME, RESERVED
+from convcost.ops import OPS
 from convcost.ops.onnx_generic import ONNX_OP, TensorShape
+from convcost.ops.registry import INTERNAL_OPS
 
 _DEFAULT_CANDIDATES = ("bias", "padding", "stride", "dilation", "groups")
 """Keys that may go to ``defaults:`` when most layers that take them share a value."""
@@ -100,8 +103,6 @@ class _Writer:
 
     def costed(self, node: Node) -> bool:
         """True for a node with mults or params."""
-        from convcost.ops import OPS
-        from convcost.ops.registry import INTERNAL_OPS
 
         shapes = [self.graph.input if t == INPUT else self.graph.shapes[t] for t in node.inputs]
         definition = OPS[node.op] if node.op in OPS else INTERNAL_OPS[node.op]
@@ -113,7 +114,6 @@ class _Writer:
         exactly, unless a model file cannot hold it: ``input`` (the model input's) or a name taken
         already gets ``_`` appended, and one over the model file's 1,000 characters is shortened
         with ``~`` and a number; each such rename is said in a comment above its layer."""
-        from convcost.frontends.model_file import MAX_NAME, RESERVED
 
         names: dict[int, str] = {}
         taken = {RESERVED}
@@ -135,7 +135,6 @@ class _Writer:
         return Counter(str(self.graph.nodes[i].attrs["type"]) for i in self.keep if self.graph.nodes[i].op == ONNX_OP)
 
     def defaults(self) -> dict[str, Any]:
-        from convcost.ops import OPS
 
         chosen: dict[str, Any] = {}
         for key in _DEFAULT_CANDIDATES:

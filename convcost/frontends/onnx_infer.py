@@ -13,9 +13,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from math import prod
 from typing import Any, NamedTuple
 
-from convcost.core.shapes import shown
+from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, shown
 from convcost.errors import ConvcostError
 from convcost.frontends.onnx_inputs import Given, input_dims, set_dims
+from convcost.frontends.onnx_read import MAX_NODES, STRIPPED, too_many_nodes
 from convcost.ops import ONNX_HANDLERS
 from convcost.ops.onnx_node import UNKNOWN, OnnxNode, shown_attr
 
@@ -218,7 +219,6 @@ class Analysis:
 
     def check_subgraphs(self, count: int, attributes: Sequence[Any]) -> None:
         """The graph's nodes and those of its subgraphs (``If``, ``Loop``, ``Scan`` bodies) are at most MAX_NODES."""
-        from convcost.frontends.onnx_read import MAX_NODES, too_many_nodes
 
         kinds = self.onnx.AttributeProto
         graphs = [g for a in attributes for g in ((a.g,) if a.type == kinds.GRAPH else a.graphs if a.type == kinds.GRAPHS else ())]
@@ -341,7 +341,6 @@ class Analysis:
 
     def check_size(self, where: str, tensor: str) -> None:
         """A tensor's element count has at most MAX_DIGITS digits (every figure stays exact and printable)."""
-        from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS
 
         dims = self.shapes.get(tensor)
         if dims is None or not dims or UNKNOWN in dims:
@@ -379,7 +378,6 @@ class Analysis:
     def value(self, node: OnnxNode, slot: int, what: str, scalar: bool = False) -> tuple[float, ...] | None:
         """The values of input ``slot`` of ``node`` when it is a small constant (an initializer with data, or a
         Constant's), else None; one that cannot be read (empty for a scalar, short, not numbers, external) is an error."""
-        from convcost.frontends.onnx_read import STRIPPED
 
         tensor = node.inputs[slot]
         init = self.initializers.get(tensor, self.constant_values.get(tensor))

@@ -6,13 +6,13 @@ from typing import Any, NamedTuple
 
 from convcost.core.shapes import shown
 from convcost.errors import ConvcostError
+from convcost.frontends.onnx_read import MAX_RANK
 
 _NCHW_AXES = ("batch", "channels", "height", "width")
 
 
 def parse_input(text: str, what: str = "--input") -> tuple[int, ...]:
     """``1x3x224x224`` or ``224x224x3``: whole numbers >= 1 separated by x (at most MAX_RANK of them)."""
-    from convcost.frontends.onnx_read import MAX_RANK
 
     parts = text.lower().replace("\u00d7", "x").replace(" ", "").split("x")
     if (

@@ -35,6 +35,8 @@ from __future__ import annotations
 import mmap
 import re
 
+from convcost.core.io import regular_file
+from convcost.core.shapes import shown
 from convcost.errors import ConvcostError
 from convcost.frontends.onnx_wire import (  # the wire format: field numbers and readers
     _ATTRIBUTE_FLOATS,
@@ -712,7 +714,6 @@ _HIGH_BYTES = bytes(range(0x80, 0x100))
 
 def _opset_message(domain: str, version: int) -> str:
     """The error for an opset import of a version below 1, with the versions this onnx knows."""
-    from convcost.core.shapes import shown
 
     expected = "expected 1 or more"
     if domain in ("", "ai.onnx"):
@@ -733,7 +734,6 @@ def check_file(path: str, what: str) -> int:
     Directories, FIFOs and devices are refused without being opened; there is no size cap
     (weights are skipped, not read).
     """
-    from convcost.core.io import regular_file
 
     info = regular_file(path, what)
     if info.st_size == 0:

@@ -14,7 +14,7 @@ from convcost.core.shapes import MAX_DIGITS
 from convcost.core.units import BUDGET_KEYS
 from convcost.frontends.fields import LAYER_KEYS
 from convcost.frontends.model_file import BLOCK_KEYS, DEFAULT_KEYS, RESIDUALS, TYPE_KEYS
-from convcost.ops import OPS
+from convcost.ops import MANY, OPS
 from convcost.ops.parsers import BY, COUNT_SCHEMA, N1, NAME_SCHEMA, int_schema, text_schema
 
 _SHAPE = {
@@ -52,7 +52,6 @@ def _closed(keys: Iterable[str], schemas: Mapping[str, Mapping[str, Any]], extra
 
 def model_schema() -> dict[str, Any]:
     """The JSON Schema printed by ``convcost schema``: a model file or a layer file."""
-    from convcost.ops import MANY
 
     schemas = _value_schemas()
     layer_defs: dict[str, Any] = {}

@@ -9,9 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from convcost.analysis.devices import rate_text
+from convcost.analysis.memory import peak_at
+from convcost.analysis.roofline import combine, ridge
 from convcost.render.columns import Column
 from convcost.render.formats import markdown_cell, visible
 from convcost.render.numbers import fraction_reduction_text, fraction_share_text, intensity_text, num, seconds_text
+from convcost.render.rows import AsWritten, Total
 
 if TYPE_CHECKING:
     from convcost.analysis.network import LayerRow, ModelReport
@@ -41,8 +45,6 @@ def setup_text(setup: Setup, markdown: bool = False) -> str:
     The device's name comes from a user's table (or ``--device``): escaped for text (:func:`visible`),
     or with ``markdown`` for Markdown (:func:`markdown_text`)."""
     escape = markdown_text if markdown else visible
-    from convcost.analysis.devices import rate_text
-    from convcost.analysis.roofline import ridge
 
     p = setup.precision
     dtypes = p.dtype if p.weight_dtype == p.dtype else f"{p.dtype} (weights {p.weight_dtype})"
@@ -80,7 +82,6 @@ def model_notes(mf: ModelFigures, markdown: bool = False) -> str:
 
 def memory_note(mf: ModelFigures, names: Sequence[str]) -> str:
     """``Peak activation memory: 9,633,792 bytes at layer1.add; weights 102,228,128 bytes.``"""
-    from convcost.analysis.memory import peak_at
 
     memory = mf.memory
     at = visible(peak_at(memory, names))
@@ -158,8 +159,6 @@ def _figures_by_node(report: ModelReport, mf: ModelFigures) -> dict[int, Figures
 
 def model_columns(report: ModelReport, mf: ModelFigures) -> list[Column[Entry]]:
     """The per-layer table's roofline columns (a block row of ``--depth`` sums its layers)."""
-    from convcost.analysis.roofline import combine
-    from convcost.render.rows import Total
 
     by_node = _figures_by_node(report, mf)
     blocks = {b.name: b for b in report.blocks}
@@ -178,7 +177,6 @@ def model_columns(report: ModelReport, mf: ModelFigures) -> list[Column[Entry]]:
 
 def whatif_columns(report: ModelReport, mf: ModelFigures) -> list[Column[Option]]:
     """The what-if table's bytes, time and time saved (to go next to mults saved)."""
-    from convcost.render.rows import AsWritten
 
     options = {w.method: fig for w, fig in zip(report.whatif, mf.whatif, strict=True)}  # one what-if row per method
 

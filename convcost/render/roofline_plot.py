@@ -14,10 +14,17 @@ check the data, not pixels.
 
 from __future__ import annotations
 
+import io
+import warnings
 from collections.abc import Sequence
+from fractions import Fraction
+from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+from convcost.analysis.devices import rate_text
+from convcost.core.io import write_atomic
 from convcost.errors import ConvcostError
+from convcost.render.formats import visible
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -65,7 +72,6 @@ class PlotData(NamedTuple):
 
 
 def _point(label: str, series: str, fig: Figures) -> Point | None:
-    from fractions import Fraction
 
     t, timing = fig.traffic, fig.timing
     if timing is None or not t.flops or not t.bytes or not timing.seconds:
@@ -79,7 +85,6 @@ def _heaviest(points: Sequence[Point], count: int = LABELLED) -> tuple[int, ...]
 
 
 def _caption(setup: Setup, skipped: int) -> str:
-    from convcost.analysis.devices import rate_text
 
     assert setup.device is not None
     p = setup.precision
@@ -143,7 +148,6 @@ def _text(text: str) -> str:
     """A name as the picture shows it: every non-printable character escaped (:func:`visible`), so
     the SVG is well-formed XML and no glyph is missing for a control character. The texts drawn
     from names take ``parse_math=False``: a ``$`` is a dollar sign, never mathematics that fails."""
-    from convcost.render.formats import visible
 
     return visible(text)
 
@@ -200,8 +204,6 @@ def plot_bytes(data: PlotData, suffix: str) -> bytes:
 
     matplotlib's warnings (a glyph missing from the font for a name's character) are silenced:
     a run that succeeds writes nothing to standard error."""
-    import io
-    import warnings
 
     try:
         from matplotlib import rc_context
@@ -217,7 +219,6 @@ def plot_bytes(data: PlotData, suffix: str) -> bytes:
 
 def check_plot_path(path: str) -> str:
     """The picture's suffix; an error for any other (before anything is computed)."""
-    from pathlib import Path
 
     suffix = Path(path).suffix.lower()
     if suffix not in PLOT_FORMATS:
@@ -228,7 +229,6 @@ def check_plot_path(path: str) -> str:
 def write_plot(path: str, data: PlotData, inputs: Sequence[str] = ()) -> None:
     """Draw and write the picture whole or not at all, never over one of ``inputs`` (the safe
     writer of exports: a ``.convcost-XXXXXXXX.tmp`` file renamed over the target)."""
-    from convcost.core.io import write_atomic
 
     write_atomic(path, plot_bytes(data, check_plot_path(path)), inputs, "--plot")
 

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from convcost.render.numbers import speedup_text
+from convcost.separable import number_text
 
 if TYPE_CHECKING:
     from convcost.separable import Separability
 
 
 def _vector(values: Sequence[Any]) -> str:
-    from convcost.separable import number_text
 
     return "[" + " ".join(number_text(v) for v in values) + "]"
 
