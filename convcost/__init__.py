@@ -86,10 +86,12 @@ _EXPORTS = {
 def __getattr__(name: str) -> Any:
     """Load a public name's module on first use (and keep the name, so the next access is a plain lookup)."""
     if name == "__version__":
+        # lazy: the API loads on first use of a name (`import convcost` imports nothing)
         from convcost.core.version import version
 
         value: object = version()
     elif name in _EXPORTS:
+        # lazy: the API loads on first use of a name (`import convcost` imports nothing)
         import importlib
 
         value = getattr(importlib.import_module(f"convcost.{_EXPORTS[name]}"), name)

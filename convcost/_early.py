@@ -28,17 +28,20 @@ def prefetch(args: list[str]) -> str | None:
     now; return the error message if it is refused (None otherwise, the result then kept)."""
     if len(args) != 2 or args[0] not in ("layer", "model") or (args[1].startswith("-") and args[1] != "-"):
         return None
+    # lazy: the early read loads only what refusing a file needs, before click
     from convcost.errors import ConvcostError
 
     command, path = args
     try:
         if command == "layer":
+            # lazy: the early read loads only what refusing a file needs, before click
             from convcost.frontends.fields import layer_spec, load_layer_fields, missing_layer_key
 
             fields, source = load_layer_fields(path)
             layer_spec(fields, missing_layer_key(source))  # the values, checked as the command will
             _KEPT[(command, path)] = (fields, source)
         else:
+            # lazy: the early read loads only what refusing a file needs, before click
             from convcost.core.perf import paused_gc
             from convcost.frontends import load_graph
 
@@ -53,6 +56,7 @@ def prefetch(args: list[str]) -> str | None:
 
 def fail(message: str) -> None:
     """Write one ``Error:`` line to stderr (escaped: a file name is shown as it is)."""
+    # lazy: the early read loads only what refusing a file needs, before click
     from convcost.render.formats import visible
 
     try:
@@ -71,6 +75,7 @@ def internal_message(exc: BaseException) -> str:
 
 def to_devnull(fd: int) -> None:
     """Point ``fd`` at /dev/null, so that nothing written there later (Python's final flush) fails."""
+    # lazy: the early read loads only what refusing a file needs, before click
     import os
 
     devnull = os.open(os.devnull, os.O_RDWR)
@@ -83,6 +88,7 @@ def standard_streams() -> None:
     """Make descriptors 0-2 safe: a closed one (``>&-``) is pointed at /dev/null, so no file
     convcost opens takes its number. A closed stdout or stderr then discards what is written
     (the exit status still tells); a closed stdin stays None, refused when ``-`` is read."""
+    # lazy: the early read loads only what refusing a file needs, before click
     import os
 
     for fd in (0, 1, 2):
@@ -109,6 +115,7 @@ def _buffered_stdout() -> None:
     would be 0. A buffered writer keeps writing the rest, meets the closed pipe, and raises
     BrokenPipeError (exit 141). The text layer hands each write on at once (``write_through``);
     the commands flush after their report, and :func:`convcost.cli.run` at the end."""
+    # lazy: the early read loads only what refusing a file needs, before click
     import io
 
     stdout = sys.stdout

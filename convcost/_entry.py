@@ -25,6 +25,7 @@ def main() -> None:
     removed), so the process ends at once with that status.
     """
     install_signal_handlers()
+    # lazy: after the signal handlers: the early read, then the command loader
     from convcost._early import fail, prefetch, standard_streams
 
     standard_streams()
@@ -32,6 +33,7 @@ def main() -> None:
     if refused is not None:
         fail(refused)
         os._exit(2)
+    # lazy: after the signal handlers: the early read, then the command loader
     from convcost.cli import run
 
     try:

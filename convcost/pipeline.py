@@ -53,6 +53,7 @@ class DeviceSettings(NamedTuple):
     @property
     def setup(self) -> Setup:
         """The roofline analysis' view of the settings."""
+        # lazy: each command loads only its own analysis (layer, model, diff), the roofline only when figures are shown
         from convcost.analysis.roofline import Setup
 
         return Setup(self.precision, self.device)
@@ -122,6 +123,7 @@ def _roofline_checks(
 
 
 def _setup(settings: Settings) -> Setup:
+    # lazy: each command loads only its own analysis (layer, model, diff), the roofline only when figures are shown
     from convcost.analysis.roofline import Setup
 
     return settings.device.setup if settings.device is not None else Setup()
@@ -138,6 +140,7 @@ def _checks(limits: Limits, mults: int, params: int) -> tuple[BudgetCheck, ...]:
 def layer_run(spec: LayerSpec, settings: Settings = DEFAULT) -> Run:
     """One layer under every cost model (or ``settings.methods``): the ``layer`` command's graph, one
     ``conv`` node resolved by the conv op; mults count ``--batch``; budgets check the first model shown."""
+    # lazy: each command loads only its own analysis (layer, model, diff), the roofline only when figures are shown
     from convcost.analysis.layer import cost_layer_graph
     from convcost.frontends.fields import layer_graph
 
@@ -162,6 +165,7 @@ def layer_run(spec: LayerSpec, settings: Settings = DEFAULT) -> Run:
 
 
 def _layer_figures(report: LayerReport, setup: Setup) -> LayerFigures:
+    # lazy: each command loads only its own analysis (layer, model, diff), the roofline only when figures are shown
     from convcost.analysis.roofline import layer_figures
 
     return layer_figures(report, setup)
@@ -171,6 +175,7 @@ def model_run(graph: Graph, settings: Settings = DEFAULT) -> Run:
     """Every node of a graph costed once, the what-if beside it (``settings.method``: that variant's
     rows); ``--batch`` overrides a file's ``batch:``; budgets check the totals shown (the flags win
     over the file's ``budget:``)."""
+    # lazy: each command loads only its own analysis (layer, model, diff), the roofline only when figures are shown
     from convcost.analysis.network import cost_graph
 
     device = settings.device
@@ -188,6 +193,7 @@ def model_run(graph: Graph, settings: Settings = DEFAULT) -> Run:
 
 
 def _model_figures(report: ModelReport, setup: Setup) -> ModelFigures:
+    # lazy: each command loads only its own analysis (layer, model, diff), the roofline only when figures are shown
     from convcost.analysis.roofline import model_figures
 
     return model_figures(report, setup)
@@ -195,6 +201,7 @@ def _model_figures(report: ModelReport, setup: Setup) -> ModelFigures:
 
 def diff_run(base: Graph, proposed: Graph, settings: Settings = DEFAULT) -> Run:
     """Two graphs costed as written and compared; budgets (the flags, else PROPOSED's ``budget:``) check PROPOSED."""
+    # lazy: each command loads only its own analysis (layer, model, diff), the roofline only when figures are shown
     from convcost.analysis.diff import diff_models
     from convcost.analysis.network import cost_graph
 

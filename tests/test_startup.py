@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import SPECS, run, run_process
+from conftest import ROOT, SPECS, run, run_process
 
 PROBE = """\
 import sys
@@ -105,3 +105,30 @@ def test_a_file_read_early_is_read_once(command: str) -> None:
     assert (process.returncode, process.stdout.decode()) == (0, expected)
     piped = run_process(command, "-", input=path.read_bytes(), env={**os.environ, "COLUMNS": "80", "NO_COLOR": "1"})
     assert (piped.returncode, piped.stdout.decode()) == (0, run(command, "-", input=path.read_text()).stdout)
+
+
+def _function_imports() -> list[tuple[str, int, str]]:
+    """Every import statement inside a function of the package: (file, line, the lines that may give its reason)."""
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "convcost").rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for node in ast.walk(ast.parse("\n".join(lines))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for statement in ast.walk(node):
+                    if isinstance(statement, (ast.Import, ast.ImportFrom)):
+                        above = statement.lineno - 2
+                        while above >= 0 and lines[above].lstrip().startswith(("import ", "from ")):
+                            above -= 1  # a block of imports shares the comment above its first line
+                        context = lines[statement.lineno - 1] + "\n" + (lines[above] if above >= 0 else "")
+                        found.append((str(path.relative_to(ROOT)), statement.lineno, context))
+    return found
+
+
+def test_every_import_inside_a_function_is_a_deliberate_door() -> None:
+    """An import inside a function is a lazy door (start-up, an optional package, a command) and says why: `# lazy: ...`."""
+    found = _function_imports()
+    assert len(found) > 10  # the doors exist: the check reads them
+    undocumented = [f"{file}:{line}" for file, line, context in found if "lazy:" not in context]
+    assert not undocumented, f"{len(undocumented)} imports inside functions without a '# lazy:' reason: {undocumented}"

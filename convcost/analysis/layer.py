@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from convcost.core.graph import INPUT
+from convcost.factorize import cost_layer
+from convcost.ops import OPS
 
 if TYPE_CHECKING:
     from convcost.core.graph import Graph
@@ -22,13 +24,10 @@ def cost_layer_graph(graph: Graph, spec: LayerSpec, methods: Sequence[str] | Non
 
     The convolution is the one the ``conv`` op resolves for the node, so a layer given by flags
     and the same layer in a model file follow one rule."""
-    from convcost.factorize import cost_layer
 
     if graph.evaluated:  # as the front end evaluated it
         conv = graph.evaluated[graph.output].conv
     else:
-        from convcost.ops import OPS
-
         node = graph.nodes[graph.output]
         inputs = tuple(graph.input if t == INPUT else graph.shapes[t] for t in node.inputs)
         conv = OPS[node.op].evaluate(node.op, node.attrs, inputs).conv

@@ -18,6 +18,7 @@ from convcost.core.shapes import Conv, Shape
 from convcost.errors import ConvcostError, SpecError
 from convcost.factorize import (
     FACTORIZATIONS,
+    METHODS,
     MethodOptions,
     MethodResult,
     Rank,
@@ -25,9 +26,13 @@ from convcost.factorize import (
     alternatives,
     apply,
     chosen_ranks,
+    chosen_setting,
     layer_options,
     whatif_caption,
 )
+from convcost.ops import OPS
+from convcost.ops.conv import not_factorized_reason
+from convcost.ops.registry import INTERNAL_OPS
 
 _UNSET: Any = object()
 
@@ -55,7 +60,6 @@ class Alternative:
         """The whole result, stages included."""
         if self.conv is None:
             return self._kept
-        from convcost.factorize import METHODS, chosen_setting
 
         f = METHODS[self._kept.method]
         return replace(self._kept, stages=f.stages(self.conv, chosen_setting(self._kept, f)))
@@ -277,7 +281,6 @@ class _Walk:
     """Costs every node of a graph once per distinct (op, keys, input shapes)."""
 
     def __init__(self, graph: Graph, options: MethodOptions) -> None:
-        from convcost.ops import OPS
 
         self.ops = OPS
         self.graph = graph
@@ -329,8 +332,6 @@ class _Walk:
     def compute(self, op: str, attrs: Any, inputs: tuple[Shape, ...], evaluated: Evaluated | None) -> tuple[Any, ...]:
         """Output shape, kernel text, cost, ``as:`` method, what-if alternatives and not-factorized
         reason (``evaluated``: the front end's evaluation of the node, else it is evaluated here)."""
-        from convcost.ops.conv import not_factorized_reason
-        from convcost.ops.registry import INTERNAL_OPS
 
         definition = self.ops[op] if op in self.ops else INTERNAL_OPS[op]
         if evaluated is None:
@@ -360,7 +361,6 @@ class _Walk:
 
 def _check_as_keys(method: str, attrs: Any) -> None:
     """A layer built with ``as:`` takes ``rank``/``mid`` only where that factorization uses it."""
-    from convcost.factorize import METHODS
 
     param = METHODS[method].param
     for key in ("rank", "mid"):

@@ -79,6 +79,7 @@ class Timing(NamedTuple):
 
 def roofline_time(t: Traffic, peak: Fraction, bandwidth: Fraction) -> Timing:
     """``max(FLOPs / peak, bytes / bandwidth)``; peak in FLOP/s, bandwidth in B/s (both > 0)."""
+    # lazy: fractions only when a time is asked for (a device); peak memory only for a model
     from fractions import Fraction
 
     compute = Fraction(t.flops) / peak
@@ -102,6 +103,7 @@ def dominant(compute_seconds: Fraction, memory_seconds: Fraction) -> str:
 
 def _spent(items: Iterable[Timing | None]) -> dict[str, Fraction]:
     """Seconds spent under each roof."""
+    # lazy: fractions only when a time is asked for (a device); peak memory only for a model
     from fractions import Fraction
 
     spent = {COMPUTE: Fraction(0), MEMORY: Fraction(0)}
@@ -282,6 +284,7 @@ def model_figures(report: ModelReport, setup: Setup) -> ModelFigures:
 
     A ``--method`` variant is measured against the model as written (``report.as_written``); a
     variant report without it (built by hand) has its rows taken as they are and no what-if."""
+    # lazy: fractions only when a time is asked for (a device); peak memory only for a model
     from convcost.analysis.memory import Memory, peak_memory
     from convcost.factorize import FACTORIZATIONS
 

@@ -122,6 +122,7 @@ class _Version(str):
     imports importlib.metadata, about 60 ms; ``convcost.__version__`` reads the METADATA file)."""
 
     def __str__(self) -> str:
+        # lazy: the version only for --version; the handlers for a caller other than the entry point
         import convcost
 
         return str(convcost.__version__)
@@ -143,6 +144,7 @@ def run() -> None:
     Exit status: 0 success, 1 a budget exceeded (only that), 2 any error convcost can name
     (one ``Error:`` line), 130 Ctrl-C, 141 (quietly) when the reader of stdout has gone.
     """
+    # lazy: the version only for --version; the handlers for a caller other than the entry point
     from convcost._signals import install_signal_handlers
 
     install_signal_handlers()

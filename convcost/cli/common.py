@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 import click
 
 from convcost import render
+from convcost._early import to_devnull
+from convcost.core.units import parse_si
 
 FORMATS = ("table", "json", "csv", "markdown")
 
@@ -66,8 +68,6 @@ def _limits(max_mults: str | None, max_params: str | None, base: Mapping[str, tu
     limits = dict(base or {})
     for key, value in (("max-mults", max_mults), ("max-params", max_params)):
         if value is not None:
-            from convcost.core.units import parse_si
-
             limits[key] = parse_si(value, f"--{key}")
     return limits
 
@@ -101,7 +101,6 @@ def _finish(
         if not lines:
             raise
         # over budget: the verdict wins over an output that could not be written (`| head -c1`, >/dev/full)
-        from convcost._early import to_devnull
 
         with contextlib.suppress(OSError, ValueError):
             to_devnull(sys.stdout.fileno())

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 
 def _method_names() -> list[str]:
+    # lazy: after the flags and the file are read (a bad value is refused sooner); the cost models' names only for --method
     from convcost.factorize import METHODS
 
     return list(METHODS)
@@ -26,6 +27,7 @@ def _targets(mults: str | None, params: str | None) -> tuple[Target, ...]:
     """--target and --target-params, parsed."""
     if mults is None and params is None:
         return ()  # the cost models load after the layer is read: a bad value is refused sooner
+    # lazy: after the flags and the file are read (a bad value is refused sooner); the cost models' names only for --method
     from convcost.factorize import parse_target
 
     given = ((mults, "--target", "mults"), (params, "--target-params", "params"))
@@ -76,6 +78,7 @@ def layer(
     Example:
       convcost layer --in 28x28x8 --k 3 --out 16
     """
+    # lazy: after the flags and the file are read (a bad value is refused sooner); the cost models' names only for --method
     from convcost._early import kept
     from convcost.frontends.fields import layer_spec, load_layer_fields, missing_layer_key
 
@@ -96,6 +99,7 @@ def layer(
 
     limits = _limits(max_mults, max_params)
     spec = layer_spec(fields, missing_layer_key(source))._replace(targets=targets)
+    # lazy: after the flags and the file are read (a bad value is refused sooner); the cost models' names only for --method
     from convcost.pipeline import Settings, layer_run  # after the layer is read: a bad value is refused sooner
 
     device = None if roofline is None else roofline.settings

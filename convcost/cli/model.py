@@ -13,6 +13,7 @@ from convcost.cli.roofline import device_options, model_hooks, roofline_settings
 
 
 def _factorization_names() -> list[str]:
+    # lazy: after the flags and the file are read (a bad value is refused sooner); the cost models' names only for --method
     from convcost.factorize import FACTORIZATIONS
 
     return list(FACTORIZATIONS)
@@ -61,6 +62,7 @@ def model(
     Example:
       convcost model layer_specs/mobilenet_v1.yaml
     """
+    # lazy: after the flags and the file are read (a bad value is refused sooner); the cost models' names only for --method
     from convcost._early import kept
     from convcost.core.perf import paused_gc
     from convcost.core.shapes import parse_int
@@ -71,6 +73,7 @@ def model(
     mid_value: int | None = None
     targets: tuple[Any, ...] = ()
     if rank is not None or mid is not None or target is not None or target_params is not None:  # the cost models load later otherwise
+        # lazy: after the flags and the file are read (a bad value is refused sooner); the cost models' names only for --method
         from convcost.factorize import check_choice, parse_rank, parse_target
 
         rank_value = parse_rank(rank, "--rank") if rank is not None else None

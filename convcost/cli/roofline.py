@@ -64,6 +64,7 @@ def roofline_settings(flags: DeviceFlags, inputs: tuple[str, ...] = (), export: 
     may overwrite neither."""
     if all(value is None for value in flags):
         return None
+    # lazy: the device flags' work only when one is given
     from convcost.cli.devices import parse_settings
 
     return parse_settings(flags, inputs, export)
@@ -73,6 +74,7 @@ def layer_hooks(roofline: Roofline | None, run: Run, title: str) -> Hooks:
     """``convcost layer``'s picture (nothing without a device flag)."""
     if roofline is None:
         return NO_HOOKS
+    # lazy: the device flags' work only when one is given
     from convcost.cli.devices import layer_hooks
 
     return layer_hooks(roofline, run, title)
@@ -82,6 +84,7 @@ def model_hooks(roofline: Roofline | None, run: Run, title: str) -> Hooks:
     """``convcost model``'s picture (nothing without a device flag)."""
     if roofline is None:
         return NO_HOOKS
+    # lazy: the device flags' work only when one is given
     from convcost.cli.devices import model_hooks
 
     return model_hooks(roofline, run, title)

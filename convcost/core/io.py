@@ -60,6 +60,7 @@ def _read_fd(fd: int, name: str) -> bytes:
         try:
             chunk = os.read(fd, _CHUNK)
         except BlockingIOError:  # a non-blocking pipe with no data yet: wait for it
+            # lazy: select only to wait on a pipe
             import select
 
             select.select([fd], [], [])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from convcost.core.shapes import shown
+from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, leading_zero, parse_int, shown
 from convcost.errors import ConvcostError
 
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
@@ -45,15 +45,12 @@ def parse_dtype(value: object, what: str) -> str:
     """One of :data:`DTYPES` (any case)."""
     text = value.strip().lower() if isinstance(value, str) else None
     if text is None or text not in DTYPE_BYTES:
-        from convcost.core.shapes import shown
-
         raise ConvcostError(f"{what}: expected one of {', '.join(DTYPES)}, got {shown(value)}")
     return text
 
 
 def precision(dtype: str | None = None, weight_dtype: str | None = None, batch: str | int | None = None) -> Precision:
     """A Precision from the flags' text: ``--dtype`` sets both dtypes, ``--weight-dtype`` the weights alone."""
-    from convcost.core.shapes import parse_int, shown
 
     act = parse_dtype(dtype, "--dtype") if dtype is not None else "fp32"
     weights = parse_dtype(weight_dtype, "--weight-dtype") if weight_dtype is not None else act
@@ -78,7 +75,6 @@ def parse_si(value: object, what: object) -> tuple[int, str]:
     digits; odd forms (``1.``, ``.5k``, a leading zero as in ``0600M``, signs, exponents,
     underscores) are refused.
     """
-    from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, leading_zero
 
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ConvcostError(f"{what}: expected {_EXPECTED}, got {shown(value)}")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+from importlib import metadata
+
 
 def version() -> str:
     """The installed distribution's version; else the one in the source tree's pyproject.toml.
@@ -9,8 +13,6 @@ def version() -> str:
     Read from the ``convcost-*.dist-info/METADATA`` on sys.path when there is one (what
     importlib.metadata finds for an ordinary or editable install, without its 60 ms import).
     """
-    import os
-    import sys
 
     for entry in sys.path:
         try:
@@ -28,7 +30,6 @@ def version() -> str:
                                 break
                 except OSError:
                     pass
-    from importlib import metadata
 
     try:
         return metadata.version("convcost")

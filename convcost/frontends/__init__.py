@@ -28,14 +28,17 @@ def load_graph(path: str, input_dims: str | None = None, all_ops: bool = False) 
     in one line). A YAML model's layers are all rows already.
     """
     if is_onnx(path):
+        # lazy: each front end only for its kind of file
         from convcost.frontends.onnx import load_onnx
 
         return load_onnx(path, input_dims, all_ops)
     if input_dims is not None:
         raise ConvcostError(f"--input {input_dims}: only an .onnx model takes --input; a model file states its input: {path}")
+    # lazy: each front end only for its kind of file
     from convcost.frontends.yaml import load_mapping
 
     data = load_mapping(path, "model")  # read and parsed first: a hostile file is refused before the grammar loads
+    # lazy: each front end only for its kind of file
     from convcost.frontends.lower import lower
     from convcost.frontends.model_file import parse_model
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 def parse_name(value: object, what: object) -> str:
     """A layer or model name: a string, or a number written as one."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        # lazy: a layer file's early read loads neither the cost models, YAML, nor the kernel reader unless needed
         from convcost.frontends.yaml import _describe
 
         raise ConvcostError(f"{what}: expected a name, got {_describe(value)}")
@@ -35,6 +36,7 @@ def key_parser(key: str) -> Callable[[object, object], Any]:
         return parse_shape
     if key == "name":
         return parse_name
+    # lazy: a layer file's early read loads neither the cost models, YAML, nor the kernel reader unless needed
     from convcost.ops.conv import KEYS
 
     return KEYS[key].parser
@@ -55,6 +57,7 @@ class Label:
         self.key = key
 
     def __str__(self) -> str:
+        # lazy: a layer file's early read loads neither the cost models, YAML, nor the kernel reader unless needed
         from convcost.frontends.yaml import LocList
 
         if isinstance(self.data, LocList):
@@ -95,6 +98,7 @@ def layer_spec(fields: Mapping[str, Field], missing: Callable[[str], str]) -> La
         if key not in fields:
             raise ConvcostError(missing(key))
     v = parse_fields(fields)
+    # lazy: a layer file's early read loads neither the cost models, YAML, nor the kernel reader unless needed
     from convcost.factorize import LayerSpec  # after the values are read: a bad file is refused sooner
 
     return LayerSpec(
@@ -117,6 +121,7 @@ def file_fields(data: LocDict, allowed: KeySet) -> dict[str, Field]:
     fields: dict[str, Field] = {}
     for key, value in data.items():
         if not isinstance(key, str) or key not in allowed:
+            # lazy: a layer file's early read loads neither the cost models, YAML, nor the kernel reader unless needed
             from convcost.frontends.yaml import _suggest
 
             raise SpecError(f"{data.key_loc(key)}: {_suggest(key, allowed)}")
@@ -135,10 +140,12 @@ def load_kernel(path: str) -> list[list[Number]]:
     At most 64x64 entries (separable.MAX_SIZE), refused before the entries are copied; unknown
     keys beside ``kernel:``, empty rows and empty entries are refused, not skipped.
     """
+    # lazy: a layer file's early read loads neither the cost models, YAML, nor the kernel reader unless needed
     from convcost.separable import check_rows
 
     if path.lower().endswith(".csv"):
         return check_rows(_csv_kernel(path))
+    # lazy: a layer file's early read loads neither the cost models, YAML, nor the kernel reader unless needed
     from convcost.frontends.yaml import LocDict, LocList, _describe, _suggest, load_yaml, read_text
     from convcost.separable import check_size, parse_entry, parse_kernel_text
 
@@ -175,8 +182,10 @@ def load_kernel(path: str) -> list[list[Number]]:
 
 def _csv_kernel(path: str) -> list[list[Number]]:
     """The rows of a CSV kernel, each entry named ``file:line:col`` in an error."""
+    # lazy: a layer file's early read loads neither the cost models, YAML, nor the kernel reader unless needed
     import csv
 
+    # lazy: a layer file's early read loads neither the cost models, YAML, nor the kernel reader unless needed
     from convcost.frontends.yaml import read_text
     from convcost.separable import MAX_SIZE, check_size, empty_entry, empty_row, parse_entry, size_error
 
@@ -226,6 +235,7 @@ def missing_layer_key(source: str | None) -> Callable[[str], str]:
 
 def load_layer_fields(path: str) -> tuple[dict[str, Field], str]:
     """The raw fields of a layer file and its name for messages."""
+    # lazy: a layer file's early read loads neither the cost models, YAML, nor the kernel reader unless needed
     from convcost.frontends.yaml import load_mapping
 
     data = load_mapping(path, "layer")
@@ -235,6 +245,7 @@ def load_layer_fields(path: str) -> tuple[dict[str, Field], str]:
 def layer_graph(spec: LayerSpec) -> Graph:
     """The ``layer`` command's front end into the operator graph: one ``conv`` node on the
     input, its output shape inferred by the ``conv`` op (as a model file's conv layer is)."""
+    # lazy: a layer file's early read loads neither the cost models, YAML, nor the kernel reader unless needed
     from convcost.core.graph import INPUT, Graph, Node
     from convcost.ops import OPS
 

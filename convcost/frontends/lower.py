@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from convcost.core.graph import INPUT, Block, Graph, Node
+from convcost.core.perf import paused_gc
 from convcost.core.shapes import Shape
 from convcost.errors import ConvcostError, SpecError
 from convcost.frontends.model_file import MAX_NAME, MAX_WORK, BlockNode, LayerNode, ModelSpec, Ref
@@ -230,7 +231,6 @@ class _Lowering:
 
 def lower(spec: ModelSpec) -> Graph:
     """The operator graph of a parsed model file, every shape inferred."""
-    from convcost.core.perf import paused_gc
 
     lowering = _Lowering(spec)
     try:

@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple, Union
 
 from convcost.core.shapes import Shape, parse_int, parse_shape, shown
+from convcost.core.units import BUDGET_KEYS, MAX_BATCH, parse_si
 from convcost.errors import ConvcostError, SpecError
 from convcost.frontends.fields import Label, file_fields, parse_cached, parse_name
 from convcost.frontends.yaml import Loc, LocDict, LocList, _describe, _did_you_mean, _suggest, load_mapping, mapping_from_text
@@ -302,7 +303,6 @@ def load_model_text(text: str, source: str = "<text>") -> ModelSpec:
 
 def parse_model(data: LocDict) -> ModelSpec:
     """Validate a model file's parsed YAML mapping."""
-    from convcost.core.units import BUDGET_KEYS, parse_si
 
     source = data.loc.source
     for key in data:
@@ -331,7 +331,6 @@ def parse_model(data: LocDict) -> ModelSpec:
                 budget[key] = parse_si(value, what)
         output = _ref(data, "output", many=False) if "output" in data else None
         batch = parse_int(data["batch"], Label(data, "batch")) if "batch" in data else 1
-        from convcost.core.units import MAX_BATCH
 
         if batch > MAX_BATCH:
             raise SpecError(f"{data.where('batch')}: batch: expected a whole number from 1 to {MAX_BATCH:,}, got {batch:,}")

@@ -80,6 +80,7 @@ other domains are costed 0 and listed under the table as ``not costed``."""
 def _onnx() -> Any:
     """The ``onnx`` module, or the one-line error saying how to install it."""
     try:
+        # lazy: onnx, the optional package, only for an .onnx file
         import onnx
         import onnx.numpy_helper
         import onnx.shape_inference

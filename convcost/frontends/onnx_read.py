@@ -718,6 +718,7 @@ def _opset_message(domain: str, version: int) -> str:
     expected = "expected 1 or more"
     if domain in ("", "ai.onnx"):
         try:
+            # lazy: onnx only to word the refusal of an opset
             import onnx.defs  # only now, the file being refused: the newest opset is onnx's to say
         except ImportError:
             pass

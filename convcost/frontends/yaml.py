@@ -123,6 +123,7 @@ def _did_you_mean(word: object, options: KeySet | tuple[str, ...]) -> str:
     text = str(word) if isinstance(word, str) else ""
     if not text or len(text) > 100:
         return ""
+    # lazy: PyYAML only when a file is read; difflib only for a did-you-mean
     import difflib
 
     close = difflib.get_close_matches(text, sorted(options), n=1)
@@ -141,6 +142,7 @@ def read_text(path: str, kind: str = "a YAML file") -> tuple[str, str]:
 
     Only regular files and ``-`` are read, at most 8 MiB (see :mod:`convcost.core.io`).
     """
+    # lazy: PyYAML only when a file is read; difflib only for a did-you-mean
     from convcost.core.io import read_input
 
     return read_input(path, kind)
@@ -262,6 +264,7 @@ class _Builder:
         self.add(data, data.mark)
 
     def build(self) -> Any:
+        # lazy: PyYAML only when a file is read; difflib only for a did-you-mean
         import yaml
 
         scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
@@ -335,6 +338,7 @@ def _too_deep(text: str, source: str, mark: Any) -> SpecError:
     seen level 201. The text before libyaml's mark nests no deeper than its limit, so reading
     it again finds level 201 where the builder counts it.
     """
+    # lazy: PyYAML only when a file is read; difflib only for a did-you-mean
     import yaml
 
     lines = text.split("\n", mark.line)  # the mark's line and column, in characters
@@ -357,12 +361,15 @@ def load_yaml(text: str, source: str) -> Any:
 
     Text longer than the input cap (8 MiB) is refused before it is parsed.
     """
+    # lazy: PyYAML only when a file is read; difflib only for a did-you-mean
     from convcost.core.io import MAX_INPUT_BYTES
 
     if len(text) > MAX_INPUT_BYTES:
         raise SpecError(f"{source}: {len(text):,} characters; convcost reads inputs of at most 8 MiB ({MAX_INPUT_BYTES:,} bytes)")
+    # lazy: PyYAML only when a file is read; difflib only for a did-you-mean
     import yaml
 
+    # lazy: PyYAML only when a file is read; difflib only for a did-you-mean
     from convcost.core.perf import paused_gc
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
@@ -411,6 +418,7 @@ def mapping_from_text(text: str, source: str, what: str) -> LocDict:
 def dump_yaml(data: object, what: str) -> str:
     """``data`` (plain dicts, lists and scalars) as YAML text, for reading back with the file's rules;
     ``what`` names it in an error."""
+    # lazy: PyYAML only when a file is read; difflib only for a did-you-mean
     import yaml
 
     try:

@@ -85,6 +85,7 @@ def choice(*options: str) -> Any:
 
 def parse_method(value: object, what: object) -> str:
     """A cost model's name (``as:``)."""
+    # lazy: the cost models load only when a method is named
     from convcost.factorize import METHODS
 
     if isinstance(value, str) and value in METHODS:
@@ -94,6 +95,7 @@ def parse_method(value: object, what: object) -> str:
 
 def method_schema() -> dict[str, Any]:
     """The schema of ``as:``: one of the cost models."""
+    # lazy: the cost models load only when a method is named
     from convcost.factorize import METHODS
 
     return {"enum": list(METHODS)}

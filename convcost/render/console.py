@@ -88,6 +88,7 @@ class Target(NamedTuple):
 def console(width: int | None = None, record: bool = False, file: TextIO | None = None) -> Console:
     """A rich console (``width``: fixed, for snapshots and exports). Markup, emoji and
     highlighting are off: names from files are printed as they are, never interpreted."""
+    # lazy: rich, the terminal's size and the table layout only for a report for people
     from rich.console import Console
 
     return Console(width=width, record=record, file=file, highlight=False, soft_wrap=False, emoji=False, markup=False)
@@ -112,6 +113,7 @@ def target(out: Console) -> Target:
         return Target(None, styled)
     width = out.size.width
     if width <= 0:
+        # lazy: rich, the terminal's size and the table layout only for a report for people
         import shutil
 
         width = shutil.get_terminal_size((80, 25)).columns or 80
@@ -120,6 +122,7 @@ def target(out: Console) -> Target:
 
 def lines_for(output: Output, where: Target) -> Iterable[str]:
     """The printed lines of ``output`` for a target: laid out, prose wrapped, styled."""
+    # lazy: rich, the terminal's size and the table layout only for a report for people
     from convcost.render.table import rendered, wrap
 
     for line in rendered(parts(output), where.width):

@@ -37,6 +37,7 @@ def views(
     extra = {} if roofline is None else {"roofline": roofline}
 
     def json_() -> Output:
+        # lazy: each view loads its renderer when asked for; a time budget's line its formatter
         from convcost.render import json
 
         return getattr(json, f"{report.kind}_json")(report, checks, **extra)  # type: ignore[no-any-return]
@@ -67,8 +68,10 @@ def budget_lines(checks: Sequence[BudgetCheck]) -> list[str]:
 def _value_text(check: BudgetCheck) -> str:
     """The figure as the over-budget line shows it: the exact integer (``612,400,000``), or the time (``2.41 ms``)."""
     if check.figure == "time":
+        # lazy: each view loads its renderer when asked for; a time budget's line its formatter
         from fractions import Fraction
 
+        # lazy: each view loads its renderer when asked for; a time budget's line its formatter
         from convcost.render.numbers import seconds_text
 
         return seconds_text(Fraction(check.value))

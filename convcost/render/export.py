@@ -120,6 +120,7 @@ def _longest_backtick_run(text: str) -> int:
 
 def _svg(output: Output, title: str, about: list[str]) -> str:
 
+    # lazy: rich only for an SVG export
     from rich.text import Text
 
     lines = [*lines_for(output, Target(None, False)), *(["", *about] if about else [])]

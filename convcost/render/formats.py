@@ -40,6 +40,7 @@ def markdown_cell(text: str) -> str:
 
 def xml_text(text: str) -> str:
     """``text`` for HTML or SVG: markup escaped, characters XML forbids dropped."""
+    # lazy: each format's encoder only for that format
     import html
 
     return html.escape(re.sub(_XML_FORBIDDEN, "", text))
@@ -54,6 +55,7 @@ def json_text(data: Any, flat_depth: int = 3, _depth: int = 0) -> str:
     """Exact-integer JSON, indented two spaces, with each container that holds no other
     container, or that sits ``flat_depth`` levels deep, on one line (a layer row, a stage,
     a shape). One-line parts go through json's C encoder, so 100,000 rows stay fast."""
+    # lazy: each format's encoder only for that format
     import json
 
     if isinstance(data, dict):
@@ -88,6 +90,7 @@ def csv_cell(text: str) -> str:
 
 def csv_text(rows: Iterable[Sequence[object]]) -> str:
     """Rows as CSV (``None`` as an empty cell), text cells through :func:`csv_cell`."""
+    # lazy: each format's encoder only for that format
     import csv
     import io
 

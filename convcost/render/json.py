@@ -64,6 +64,7 @@ def separability_json(result: Separability) -> str:
 
 def devices_json(table: dict[str, Device]) -> str:
     """``convcost devices --format json``: exact figures, integers where whole, else the nearest float."""
+    # lazy: model JSON only
     import json
 
     return json.dumps({"devices": [device_entry_dict(dev) for dev in table.values()]}, indent=2)
@@ -122,6 +123,7 @@ def stages_list(stages: Sequence[Stage], fig: Figures, batch: int, params: int) 
     """A factorized layer's stages in JSON, each with its own figures (``fig.stages``, or ``fig``
     for one stage). Parameters the stages do not hold (a layer's batch norm, ``params`` in all)
     are the last stage's, as its bytes count them (:func:`stage_costs`): the stages add up to the row."""
+    # lazy: model JSON only
     from dataclasses import replace
 
     parts = fig.stages or (fig,)

@@ -75,6 +75,7 @@ def _total(line: Line, key: str) -> object:
 def method_columns() -> list[Column[Line]]:
     """The layer views' columns: the table, Markdown and CSV all read this list. (Built on first
     use: the JSON path never loads the column machinery.)"""
+    # lazy: the column machinery and the roofline columns only for the table, CSV and Markdown (never for JSON)
     from convcost.render.columns import Column, Where, csv_only
 
     return [
@@ -129,10 +130,12 @@ def _sheet(report: LayerReport, lf: LayerFigures | None = None) -> Sheet[Line]:
     for result in report.results:
         rows.append(Line(report, result))
         rows += [Line(report, result, stage) for stage in result.stages]
+    # lazy: the column machinery and the roofline columns only for the table, CSV and Markdown (never for JSON)
     from convcost.render.columns import Sheet
 
     columns = method_columns()
     if lf is not None:  # the roofline columns, after the figures and before the CSV's applicable/reason
+        # lazy: the column machinery and the roofline columns only for the table, CSV and Markdown (never for JSON)
         from convcost.render.roofline import layer_columns
 
         at = next(i for i, c in enumerate(columns) if c.csv == "applicable")
@@ -156,6 +159,7 @@ def _timed(roofline: Callable[[], LayerFigures] | None) -> LayerFigures | None:
 def _roofline_notes(lf: LayerFigures | None, sep: str = "\n", markdown: bool = False) -> str:
     if lf is None:
         return ""
+    # lazy: the column machinery and the roofline columns only for the table, CSV and Markdown (never for JSON)
     from convcost.render.roofline import notes
 
     return sep + notes(lf.setup, markdown).replace("\n", sep)
@@ -163,6 +167,7 @@ def _roofline_notes(lf: LayerFigures | None, sep: str = "\n", markdown: bool = F
 
 def layer_csv(report: LayerReport, roofline: Callable[[], LayerFigures] | None = None) -> str:
     """``convcost layer --format csv``: a ``total`` row per method, then its ``stage`` rows."""
+    # lazy: the column machinery and the roofline columns only for the table, CSV and Markdown (never for JSON)
     from convcost.render.columns import csv_sheet
 
     return csv_sheet(_sheet(report, _timed(roofline)))
@@ -170,6 +175,7 @@ def layer_csv(report: LayerReport, roofline: Callable[[], LayerFigures] | None =
 
 def layer_markdown(report: LayerReport, roofline: Callable[[], LayerFigures] | None = None) -> str:
     """``convcost layer --format markdown``: a GitHub table, one row per method and stage."""
+    # lazy: the column machinery and the roofline columns only for the table, CSV and Markdown (never for JSON)
     from convcost.render.columns import markdown_sheet
 
     lf = _timed(roofline)
@@ -178,6 +184,7 @@ def layer_markdown(report: LayerReport, roofline: Callable[[], LayerFigures] | N
 
 
 def _escape_md(text: str) -> str:
+    # lazy: the column machinery and the roofline columns only for the table, CSV and Markdown (never for JSON)
     from convcost.render.formats import markdown_cell
 
     return markdown_cell(text)
@@ -209,6 +216,7 @@ def _method_note(result: MethodResult) -> str | None:
 def layer_table(report: LayerReport, roofline: Callable[[], LayerFigures] | None = None) -> list[str | TextTable]:
     """The default ``layer`` output: the layer, a table with one row per method and its stages
     indented beneath, then notes (rank, mid, reasons for not applying) and the convention."""
+    # lazy: the column machinery and the roofline columns only for the table, CSV and Markdown (never for JSON)
     from convcost.render.columns import text_table
     from convcost.render.table import Prose
 
@@ -268,6 +276,7 @@ def _axis_line(axis: str, size: int, k: int, s: int, before: int, after: int, d:
 def layer_explain(report: LayerReport) -> Prose:
     """``--explain``: every stage's arithmetic in the documents' style, and closed-form ratios.
     Prose: a terminal wraps it at spaces, so no number is ever broken."""
+    # lazy: the column machinery and the roofline columns only for the table, CSV and Markdown (never for JSON)
     from convcost.render.table import Prose
 
     c = report.conv

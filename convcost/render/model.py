@@ -153,6 +153,7 @@ def _sheets(report: ModelReport, mf: ModelFigures | None = None) -> tuple[Sheet[
     reference = AsWritten(written.mults, written.params)
     options = whatif_columns(reference)
     if mf is not None:  # the roofline columns: after the shares of mults; time saved next to mults saved
+        # lazy: the renderers and the roofline columns only when a view asks for them
         from convcost.render import roofline
 
         columns = [*columns, *roofline.model_columns(report, mf)]
@@ -198,6 +199,7 @@ def model_markdown(report: ModelReport, roofline: Callable[[], ModelFigures] | N
     tail = _convention(report).replace("\n", "  \n") if report.graph is not None and report.graph.notes else MODEL_CONVENTION
     tail += _left_as_written(report).replace("\n", " ")
     if mf is not None:
+        # lazy: the renderers and the roofline columns only when a view asks for them
         from convcost.render.roofline import model_notes
 
         tail += " " + model_notes(mf, markdown=True).replace("\n", " ")

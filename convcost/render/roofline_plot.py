@@ -154,6 +154,7 @@ def _text(text: str) -> str:
 
 def _figure(data: PlotData) -> Figure:
     """The picture (drawn by :func:`plot_bytes`, which silences matplotlib's warnings)."""
+    # lazy: matplotlib, the optional package, only for --plot or an HTML export
     from matplotlib.figure import Figure
 
     peak, bandwidth = float(data.peak), float(data.bandwidth)
@@ -206,6 +207,7 @@ def plot_bytes(data: PlotData, suffix: str) -> bytes:
     a run that succeeds writes nothing to standard error."""
 
     try:
+        # lazy: matplotlib, the optional package, only for --plot or an HTML export
         from matplotlib import rc_context
     except ImportError:
         raise ConvcostError(f"--plot: {MISSING}") from None
@@ -239,6 +241,7 @@ MISSING = "the roofline picture needs matplotlib, which is not installed: pip in
 def svg_inline(data: PlotData) -> str:
     """The picture as an ``<svg>`` element for an HTML page; without matplotlib, a paragraph saying so."""
     try:
+        # lazy: matplotlib, the optional package, only for --plot or an HTML export
         import matplotlib  # noqa: F401
     except ImportError:
         return f"<p>{MISSING}</p>"

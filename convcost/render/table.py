@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, NamedTuple
+from unicodedata import combining, east_asian_width
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
@@ -63,7 +64,6 @@ def cell_width(text: str) -> int:
     """Terminal cells taken by ``text`` (East Asian wide characters count 2, combining marks 0)."""
     if text.isascii():
         return len(text)
-    from unicodedata import combining, east_asian_width
 
     return sum(0 if combining(c) else 2 if east_asian_width(c) in "WF" else 1 for c in text)
 
@@ -222,6 +222,7 @@ class TextTable:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         """Print through rich at the console's width (snapshots, and rich users)."""
+        # lazy: rich only when a table is printed
         from rich.segment import Segment
 
         for line in self.lines(options.max_width):
