@@ -394,7 +394,7 @@ def test_diff_takes_input(tmp_path: Path, tmp_yaml: Any) -> None:
     data = run_json("diff", path, spec, "--input", "2x3x8x8")
     assert data["base"]["mults"] == data["proposed"]["mults"] == 2 * 8 * 8 * 4 * 27
     assert run_json("diff", spec, path, "--input", "8x8x3")["proposed"]["mults"] == 8 * 8 * 4 * 27
-    assert_user_error(run("diff", spec, spec, "--input", "1x3x8x8"), "--input 1x3x8x8: only an .onnx model takes --input")
+    assert_user_error(run("diff", spec, spec, "--input", "1x3x8x8"), "--input '1x3x8x8': only an .onnx model takes --input")
 
 
 @pytest.mark.parametrize(

@@ -480,3 +480,165 @@ def test_rank_9_dynamic_input_is_told_what_input_takes(tmp_path: Path) -> None:
     result = run("model", path)
     assert_user_error(result, "give --input with one size per dimension (e.g. 1x1x1x1x1x1x1x1x1)")
     assert run("model", path, "--input", "1x1x1x1x1x1x1x1x1").exit_code == 0
+
+
+# --- second attack: unknown dimensions, never negative ---------------------------------
+
+
+def _resize(tmp_path: Path, slot: int, values: list[float]) -> str:
+    inputs = ["x", "", "", "sz"] if slot == 3 else ["x", "", "sc"]
+    node = helper.make_node("Resize", inputs, ["y"], name="up")
+    constant = init("sz", [4], np.int64, values) if slot == 3 else init("sc", [4], np.float32, values)
+    return save(tmp_path / "r.onnx", [node], [("x", [1, 3, 8, 8])], ["y"], [constant], opset=13)
+
+
+@pytest.mark.parametrize(("slot", "values", "shape"), [(3, [1, 3, 0, 0], "1x3x0x0"), (3, [1, 3, -4, -4], "1x3x-4x-4")])
+def test_resize_to_an_empty_output_is_refused(tmp_path: Path, slot: int, values: list[float], shape: str) -> None:
+    """Resize sizes [1,3,0,0] or [1,3,-4,-4] refused naming the node, the tensor and the shape (was [3, -1, -1])."""
+    result = run("model", _resize(tmp_path, slot, values))
+    assert_user_error(result, "node 'up' (Resize): its output 'y' would be " + shape, "expected every dimension to be 1 or more")
+
+
+def test_node_without_an_op_type_is_refused(tmp_path: Path) -> None:
+    """A node whose op_type is '': an op type is required (it was a row with output [-1])."""
+    path = save(tmp_path / "e.onnx", [helper.make_node("", ["x"], ["y"], name="blank")], [("x", [1, 3, 8, 8])], ["y"])
+    assert_user_error(run("model", path), "node 'blank' () has no op type; an op type is required")
+
+
+def test_unknown_dimensions_are_null_in_json(tmp_path: Path) -> None:
+    """An If whose branch holds a Conv (control flow costs 0): its unknown output is [null, null, null], never -1."""
+    then = helper.make_graph(
+        [helper.make_node("Conv", ["x", "w"], ["t"])], "then", [], [helper.make_tensor_value_info("t", TensorProto.FLOAT, None)]
+    )
+    other = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["e"])], "else", [], [helper.make_tensor_value_info("e", TensorProto.FLOAT, None)]
+    )
+    node = helper.make_node("If", ["c"], ["y"], name="branch", then_branch=then, else_branch=other)
+    inits = [init("c", [], np.bool_, [True]), init("w", [4, 3, 3, 3])]
+    data = run_json("model", save(tmp_path / "if.onnx", [node], [("x", [1, 3, 8, 8])], ["y"], inits))
+    assert data["output"] == [None, None, None]
+    assert data["totals"]["mults"] == 0
+    assert "not costed: 1 x If" in data["notes"]
+
+
+# --- second attack: auto_pad with explicit pads ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("op", "mode"),
+    [("Conv", "VALID"), ("Conv", "SAME_UPPER"), ("ConvTranspose", "VALID"), ("MaxPool", "SAME_LOWER"), ("AveragePool", "VALID")],
+)
+def test_auto_pad_with_explicit_pads_is_refused(tmp_path: Path, op: str, mode: str) -> None:
+    """auto_pad other than NOTSET with pads (VALID 3x3 on 8x8 was costed 24x24, 62,208 mults): refused, naming both."""
+    inputs, inits = (["x"], []) if op.endswith("Pool") else (["x", "w"], [init("w", [3, 3, 3, 3])])
+    attrs: dict[str, Any] = {"kernel_shape": [3, 3]} if op.endswith("Pool") else {}
+    node = helper.make_node(op, inputs, ["y"], name="win", auto_pad=mode, pads=[9, 9, 9, 9], **attrs)
+    path = save(tmp_path / "a.onnx", [node], [("x", [1, 3, 8, 8])], ["y"], inits)
+    assert_user_error(run("model", path), f"node 'win' ({op}): attribute pads [9, 9, 9, 9] with auto_pad '{mode}'", "ONNX forbids")
+
+
+# --- second attack: inputs, outputs and types against the op's schema -------------------
+
+
+def test_conv_bias_of_the_wrong_length_is_refused(tmp_path: Path) -> None:
+    """A bias of 7 values for 4 output channels: refused (it was costed, params 115)."""
+    node = helper.make_node("Conv", ["x", "w", "b"], ["y"], name="conv")
+    path = save(tmp_path / "b.onnx", [node], [("x", [1, 3, 8, 8])], ["y"], [init("w", [4, 3, 3, 3]), init("b", [7])])
+    assert_user_error(run("model", path), "node 'conv' (Conv): bias 'b' is 7; expected 4 values, one per output channel")
+
+
+def _typed_weight(data_type: int) -> onnx.TensorProto:
+    weight = helper.make_tensor("w", TensorProto.FLOAT, [4, 3, 3, 3], [0.0] * 108)
+    weight.data_type = data_type
+    return weight
+
+
+@pytest.mark.parametrize(
+    ("data_type", "kind"), [(TensorProto.INT64, "INT64"), (TensorProto.STRING, "STRING"), (999, "of undefined type 999")]
+)
+def test_conv_weight_of_a_type_conv_does_not_take_is_refused(tmp_path: Path, data_type: int, kind: str) -> None:
+    """A Conv weight of type INT64, STRING or 999: refused against the schema's type constraint (it was costed)."""
+    node = helper.make_node("Conv", ["x", "w"], ["y"], name="conv")
+    path = save(tmp_path / "t.onnx", [node], [("x", [1, 3, 8, 8])], ["y"], [_typed_weight(data_type)])
+    assert_user_error(run("model", path), f"node 'conv' (Conv): input 'w' (W) is {kind}; expected a tensor of DOUBLE, FLOAT, FLOAT16")
+
+
+def test_node_with_more_outputs_than_its_op_is_refused(tmp_path: Path) -> None:
+    """A Conv with two outputs: refused (Conv has one)."""
+    node = helper.make_node("Conv", ["x", "w"], ["y", "z"], name="conv")
+    path = save(tmp_path / "o.onnx", [node], [("x", [1, 3, 8, 8])], ["y"], [init("w", [4, 3, 3, 3])])
+    assert_user_error(run("model", path), "node 'conv' (Conv) has 2 outputs; expected 1")
+
+
+# --- second attack: ConvTranspose output_shape ------------------------------------------
+
+
+@pytest.mark.parametrize(("stride", "wanted", "full"), [(1, 100, 10), (2, 30, 17)])
+def test_conv_transpose_output_shape_past_its_full_output_is_refused(tmp_path: Path, stride: int, wanted: int, full: int) -> None:
+    """output_shape 100x100 on a full output of 10x10 (negative implied pads; it was costed 100x100x4): refused."""
+    node = helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="up", strides=[stride, stride], output_shape=[wanted, wanted])
+    path = save(tmp_path / "ct.onnx", [node], [("x", [1, 3, 8, 8])], ["y"], [init("w", [3, 4, 3, 3])])
+    result = run("model", path)
+    assert_user_error(
+        result, f"node 'up' (ConvTranspose): its output {wanted}x{wanted} is larger than the full transposed output {full}x{full}"
+    )
+    node = helper.make_node("ConvTranspose", ["x", "w"], ["y"], name="up", strides=[stride, stride], output_shape=[full, full])
+    path = save(tmp_path / "ct.onnx", [node], [("x", [1, 3, 8, 8])], ["y"], [init("w", [3, 4, 3, 3])])
+    assert run_json("model", path)["output"] == [full, full, 4]
+
+
+# --- second attack: --input -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["1x3x010x010", "0001x03x010x0010"])
+def test_input_with_a_leading_zero_is_refused(tmp_path: Path, text: str) -> None:
+    """--input 1x3x010x010 is refused as every size with a leading zero is (it was read as 10x10)."""
+    node = helper.make_node("Relu", ["x"], ["y"], name="r")
+    path = save(tmp_path / "d.onnx", [node], [("x", [1, 3, "h", "w"])], ["y"])
+    assert_user_error(run("model", path, "--input", text), "has a leading zero")
+
+
+def test_api_input_shape_error_names_the_argument(tmp_path: Path) -> None:
+    """cost_model_file(..., input_shape=(1, 3, 0, 8)) names input_shape, not --input."""
+    import convcost
+    from convcost.errors import ConvcostError
+
+    node = helper.make_node("Relu", ["x"], ["y"], name="r")
+    path = save(tmp_path / "d.onnx", [node], [("x", [1, 3, "h", "w"])], ["y"])
+    with pytest.raises(ConvcostError, match=r"^input_shape: expected NxCxHxW"):
+        convcost.cost_model_file(path, input_shape=(1, 3, 0, 8))
+
+
+def _named_inputs(tmp_path: Path, first: str) -> str:
+    node = helper.make_node("Add", [first, "b"], ["y"], name="add")
+    return save(tmp_path / "n.onnx", [node], [(first, [1, 3, "h", 4]), ("b", [1, 3, "h", 4])], ["y"])
+
+
+@pytest.mark.parametrize("command", ["model", "diff", "import"])
+def test_input_is_repeatable_and_takes_any_name(tmp_path: Path, command: str) -> None:
+    """--input a=b,c=1x3x4x4 --input b=1x3x4x4: each value one input, split at its last '=' (every command that takes it)."""
+    path = _named_inputs(tmp_path, "a=b,c")
+    args = [path, path] if command == "diff" else [path]
+    result = run(command, *args, "--input", "a=b,c=1x3x4x4", "--input", "b=1x3x4x4")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_comma_form_of_input_still_works_when_unambiguous(tmp_path: Path) -> None:
+    """--input a=...,b=... still sets both; it is refused when the graph has an input named like the whole value."""
+    path = _named_inputs(tmp_path, "a")
+    assert run("model", path, "--input", "a=1x3x4x4,b=1x3x4x4").exit_code == 0
+    path = _named_inputs(tmp_path, "a=1x3x4x4,b")
+    result = run("model", path, "--input", "a=1x3x4x4,b=1x3x4x4")
+    assert_user_error(result, "ambiguous, the graph has an input named 'a=1x3x4x4,b'; give --input once per input")
+
+
+# --- second attack: names are quoted bounded --------------------------------------------
+
+
+def test_a_huge_node_name_is_quoted_bounded(tmp_path: Path) -> None:
+    """A node name of 1,000,000 characters in an error: cut (the line was 1,000,067 characters)."""
+    node = helper.make_node("Conv", ["x", "w"], ["y"], name="n" * 1_000_000, group=0)
+    path = save(tmp_path / "long.onnx", [node], [("x", [1, 3, 8, 8])], ["y"], [init("w", [4, 3, 3, 3])])
+    result = run("model", path)
+    assert_user_error(result, "(Conv): attribute group 0; expected a whole number >= 1")
+    assert len(result.stderr) < 400

@@ -284,7 +284,15 @@ def cost_model_file(
     if not isinstance(all_ops, bool):
         raise ConvcostError(f"all_ops: expected True or False, got {_describe(all_ops)}")
     dims = None if input_shape is None else _input_text(input_shape)
-    return _model_run(load_graph(name, dims, all_ops), settings)
+    try:
+        graph = load_graph(name, dims, all_ops)
+    except ConvcostError as exc:  # the flag's rule, named as this function's argument
+        message = str(exc)
+        if message.startswith("--input") or "give --input " in message:
+            message = message.replace("--input", "input_shape", 1) if message.startswith("--input") else message
+            raise ConvcostError(message.replace("give --input ", "give input_shape=")) from None
+        raise
+    return _model_run(graph, settings)
 
 
 def _model_run(graph: Graph, settings: Settings) -> ModelReport:

@@ -14,11 +14,17 @@ from convcost.frontends.onnx_import import graph_to_model_file
 @click.command("import")
 @click.argument("file", metavar="MODEL.onnx")
 @click.option("-o", "--output", metavar="SPEC.yaml", help="Write the model file here (default: standard output).")
-@click.option("--input", "input_dims", metavar="NxCxHxW|HxWxC", help="The input's shape, for a file whose input has dynamic dimensions.")
+@click.option(
+    "--input",
+    "input_dims",
+    multiple=True,
+    metavar="[NAME=]NxCxHxW",
+    help="An input's shape, for an input with dynamic dimensions; NAME= for an input other than the first (repeat the flag).",
+)
 @click.option(
     "--skip-unknown", is_flag=True, help="Write ops no model-file type expresses as identity layers (the totals may then differ)."
 )
-def import_(file: str, output: str | None, input_dims: str | None, skip_unknown: bool) -> None:
+def import_(file: str, output: str | None, input_dims: tuple[str, ...], skip_unknown: bool) -> None:
     """Write an ONNX network as a convcost model file with the same totals.
 
     Layers are named after the ONNX nodes, with from: where the graph branches
@@ -32,7 +38,7 @@ def import_(file: str, output: str | None, input_dims: str | None, skip_unknown:
 
     if not is_onnx(file):
         raise ConvcostError(f"{file}: convcost import reads an .onnx file")
-    text = graph_to_model_file(load_onnx(file, input_dims, all_ops=True), file, skip_unknown)
+    text = graph_to_model_file(load_onnx(file, input_dims or None, all_ops=True), file, skip_unknown)
     if output is None:
         click.echo(text, nl=False)
         return

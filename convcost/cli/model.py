@@ -32,7 +32,13 @@ def _factorization_names() -> list[str]:
 @click.option("--target", metavar="Fx|P%", help="Each layer's ranks: the largest with at least this mults reduction (4x, 75%).")
 @click.option("--target-params", metavar="Fx|P%", help="The same on params (with --target: both must be met).")
 @click.option("--depth", metavar="N", help="Show layers at most N blocks deep; a deeper block is one row with its subtotal.")
-@click.option("--input", "input_dims", metavar="NxCxHxW|HxWxC", help="ONNX: the input's shape, for an input with dynamic dimensions.")
+@click.option(
+    "--input",
+    "input_dims",
+    multiple=True,
+    metavar="[NAME=]NxCxHxW",
+    help="ONNX: an input's shape, for an input with dynamic dimensions; NAME= for an input other than the first (repeat the flag).",
+)
 @click.option("--all-ops", is_flag=True, help="ONNX: a row for every node (default: zero-cost nodes summed in one line).")
 @_format_option
 @_review_options
@@ -45,7 +51,7 @@ def model(
     target: str | None,
     target_params: str | None,
     depth: str | None,
-    input_dims: str | None,
+    input_dims: tuple[str, ...],
     all_ops: bool,
     fmt: str,
     max_mults: str | None,
@@ -86,7 +92,7 @@ def model(
     inputs = (file, *flags.inputs)
     roofline = roofline_settings(flags, inputs, export)
     with paused_gc():
-        graph = kept("model", file) or load_graph(file, input_dims, all_ops)
+        graph = kept("model", file) or load_graph(file, input_dims or None, all_ops)
         limits = _limits(max_mults, max_params)  # after the file is read: a bad file is refused sooner
         device = None if roofline is None else roofline.settings
         run = model_run(graph, Settings(rank_value, mid_value, targets, method, depth=depth_value, limits=limits, device=device))

@@ -98,7 +98,7 @@ class Shape(NamedTuple):
     def __str__(self) -> str:
         return f"{self.h}x{self.w}x{self.c}"
 
-    def as_list(self) -> list[int]:
+    def as_list(self) -> list[int | None]:
         """``[H, W, C]``, the JSON form."""
         return [self.h, self.w, self.c]
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from convcost.core.shapes import shown
 from convcost.errors import ConvcostError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from convcost.core.graph import Graph
 
 
@@ -20,10 +23,11 @@ def is_onnx(path: str) -> bool:
     return path.lower().endswith(".onnx")
 
 
-def load_graph(path: str, input_dims: str | None = None, all_ops: bool = False) -> Graph:
+def load_graph(path: str, input_dims: str | Sequence[str] | None = None, all_ops: bool = False) -> Graph:
     """The operator graph of a model file, YAML or ONNX.
 
-    ONNX only: ``input_dims`` (``NxCxHxW`` or ``HxWxC``) fixes the input's dynamic dimensions;
+    ONNX only: ``input_dims`` (``NxCxHxW`` or ``HxWxC``, or ``name=NxCxHxW``; one text or one per input) fixes
+    the inputs' dynamic dimensions;
     ``all_ops`` keeps every node as a row (else nodes with neither mults nor params are summed
     in one line). A YAML model's layers are all rows already.
     """
@@ -33,7 +37,8 @@ def load_graph(path: str, input_dims: str | None = None, all_ops: bool = False) 
 
         return load_onnx(path, input_dims, all_ops)
     if input_dims is not None:
-        raise ConvcostError(f"--input {input_dims}: only an .onnx model takes --input; a model file states its input: {path}")
+        text = input_dims if isinstance(input_dims, str) else next(iter(input_dims), "")
+        raise ConvcostError(f"--input {shown(text)}: only an .onnx model takes --input; a model file states its input: {path}")
     # lazy: each front end only for its kind of file
     from convcost.frontends.yaml import load_mapping
 

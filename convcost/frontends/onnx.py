@@ -32,10 +32,11 @@ from typing import Any
 
 from convcost.core.graph import Graph
 from convcost.core.perf import paused_gc
+from convcost.core.shapes import shown
 from convcost.errors import ConvcostError
 from convcost.frontends.onnx_blocks import blocks
 from convcost.frontends.onnx_infer import DEFAULT_DOMAINS, Analysis, label
-from convcost.frontends.onnx_inputs import parse_inputs
+from convcost.frontends.onnx_inputs import InputSpecs, parse_inputs
 from convcost.frontends.onnx_lower import Lowering
 from convcost.frontends.onnx_read import model_bytes
 from convcost.ops import ONNX_HANDLERS
@@ -132,11 +133,12 @@ def _check_text(graph: Any, path: str) -> None:
                 raise ConvcostError(f"{path}: {where} has a name that is not UTF-8 text ('{shown}'); not a valid ONNX model")
 
 
-def load_onnx(path: str, input_dims: str | None = None, all_ops: bool = False) -> Graph:
+def load_onnx(path: str, input_dims: InputSpecs = None, all_ops: bool = False) -> Graph:
     """Read an ONNX file into the operator graph, every node costed by the counting rule.
 
     ``input_dims``: ``NxCxHxW`` (or ``HxWxC``) for the first input, needed when it has dynamic
-    dimensions; ``name=NxCxHxW`` for any input, several separated by commas. ``all_ops``: show
+    dimensions; ``name=NxCxHxW`` for any input (split at its last ``=``), one text per input (or several
+    in one text, comma-separated, where that is unambiguous). ``all_ops``: show
     every node as a row (by default, nodes with neither mults nor params are summed in one line
     of ``notes``).
     """
@@ -198,5 +200,5 @@ def _output(model: Any, lowering: Lowering, path: str) -> int:
         return len(lowering.nodes) - 1
     found = lowering.tensor_node.get(outputs[0])
     if found is None:
-        raise ConvcostError(f"{path}: the graph's output {outputs[0]!r} is not computed by any node")
+        raise ConvcostError(f"{path}: the graph's output {shown(outputs[0])} is not computed by any node")
     return found

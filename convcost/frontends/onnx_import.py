@@ -24,6 +24,7 @@ from convcost.errors import ConvcostError
 from convcost.frontends.model_file import MAX_NAME, RESERVED
 from convcost.ops import OPS
 from convcost.ops.onnx_generic import ONNX_OP, TensorShape
+from convcost.ops.onnx_node import op_label
 from convcost.ops.registry import INTERNAL_OPS
 
 _DEFAULT_CANDIDATES = ("bias", "padding", "stride", "dilation", "groups")
@@ -151,7 +152,8 @@ class _Writer:
         graph = self.graph
         unknown = self.unknown()
         if unknown and not self.skip_unknown:
-            listed = ", ".join(f"{count} x {op}" for op, count in sorted(unknown.items(), key=lambda item: (-item[1], item[0])))
+            ranked = sorted(unknown.items(), key=lambda item: (-item[1], item[0]))
+            listed = ", ".join(f"{count} x {op_label(op)}" for op, count in ranked[:10]) + (", ..." if len(ranked) > 10 else "")
             raise ConvcostError(
                 f"{source}: no model-file type expresses {listed}; "
                 "--skip-unknown writes them as identity layers (the totals may then differ)"

@@ -18,7 +18,7 @@ from convcost.errors import ConvcostError
 from convcost.frontends.onnx_inputs import Given, input_dims, set_dims
 from convcost.frontends.onnx_read import MAX_NODES, STRIPPED, too_many_nodes
 from convcost.ops import ONNX_HANDLERS
-from convcost.ops.onnx_node import UNKNOWN, OnnxNode, shown_attr
+from convcost.ops.onnx_node import UNKNOWN, OnnxNode, op_label, shown_attr
 
 DEFAULT_DOMAINS = ("", "ai.onnx")
 """The default ONNX domain's names: the only ops convcost knows the rules of."""
@@ -95,19 +95,25 @@ class Analysis:
         for init in graph.initializer:
             if any(d < 0 for d in init.dims):
                 raise ConvcostError(
-                    f"{source}: initializer {init.name!r} has a negative dimension {list(init.dims)}; not a valid ONNX model"
+                    f"{source}: initializer {shown(init.name)} has a negative dimension {list(init.dims)}; not a valid ONNX model"
                 )
         inputs = [vi for vi in graph.input if vi.name not in self.initializers]
         if not inputs:
             raise ConvcostError(f"{source}: the graph has no input (every tensor it reads is a constant); nothing to cost")
         first = inputs[0]
         names = [vi.name for vi in inputs]
+        for whole, value in given_inputs.split:
+            if whole in names:
+                raise ConvcostError(
+                    f"--input {shown(value)}: ambiguous, the graph has an input named {shown(whole)}; "
+                    "give --input once per input (--input NAME=NxCxHxW, repeated)"
+                )
         for name, (_, text) in given_inputs.named.items():
             if name not in names:
-                listed = ", ".join(map(repr, names[:10])) + (", ..." if len(names) > 10 else "")
-                raise ConvcostError(f"--input {shown(name + '=' + text)}: the graph has no input {name!r}; its inputs are {listed}")
+                listed = ", ".join(map(shown, names[:10])) + (", ..." if len(names) > 10 else "")
+                raise ConvcostError(f"--input {shown(name + '=' + text)}: the graph has no input {shown(name)}; its inputs are {listed}")
         if first.name in given_inputs.named and given_inputs.first is not None:
-            raise ConvcostError(f"--input: two shapes for the first input {first.name!r}; give one")
+            raise ConvcostError(f"--input: two shapes for the first input {shown(first.name)}; give one")
         given, given_text = given_inputs.named.get(first.name, (given_inputs.first, given_inputs.first_text))
         dims = input_dims(first, given, given_text)
         if given is not None or any(not d.HasField("dim_value") or d.dim_value < 1 for d in first.type.tensor_type.shape.dim):
@@ -169,7 +175,7 @@ class Analysis:
                 if not out:
                     continue
                 if out in producer or out in self.initializers or out in self.input_names:
-                    raise ConvcostError(f"{self.source}: tensor {out!r} is written twice (node {self.describe(node)})")
+                    raise ConvcostError(f"{self.source}: tensor {shown(out)} is written twice (node {self.describe(node)})")
                 producer[out] = node.at
         waiting = [0] * len(nodes)
         users: dict[int, list[int]] = {}
@@ -179,7 +185,8 @@ class Analysis:
                     continue
                 if name not in producer:
                     raise ConvcostError(
-                        f"{self.source}: node {self.describe(node)} reads tensor {name!r}, which is no input, initializer or node output"
+                        f"{self.source}: node {self.describe(node)} reads tensor {shown(name)}, "
+                        "which is no input, initializer or node output"
                     )
                 waiting[node.at] += 1
                 users.setdefault(producer[name], []).append(node.at)
@@ -202,14 +209,14 @@ class Analysis:
         """What keeps ``first`` from being the batch: another input or a tensor computed from the
         inputs that does not start with it, a node whose mults do not scale with it."""
         for name in sorted(self.input_names - {self.input_name}):
-            yield from self.not_leading(f"input {name!r}", name, first)
+            yield from self.not_leading(f"input {shown(name)}", name, first)
         for node in self.nodes:
             mults = self.node_mults[node.at]
             if mults % first or (mults and all(not i or i in self.const for i in node.inputs)):
                 yield f"node {self.describe(node)} has {mults:,} mults"
             for tensor in node.outputs:
                 if tensor and tensor not in self.const:
-                    yield from self.not_leading(f"tensor {tensor!r}", tensor, first)
+                    yield from self.not_leading(f"tensor {shown(tensor)}", tensor, first)
 
     def not_leading(self, label: str, tensor: str, first: int) -> Iterator[str]:
         """``label is 4x5`` when ``tensor``'s known shape does not start with ``first``."""
@@ -235,7 +242,7 @@ class Analysis:
                         graphs.extend(attr.graphs)
 
     def describe(self, node: FileNode) -> str:
-        return f"{node.name or f'#{node.at}'!r} ({node.op_type})"
+        return f"{shown(node.name or f'#{node.at}')} ({op_label(node.op_type)})"
 
     def infer(self, model: Any) -> dict[str, tuple[int, ...] | None]:
         """Every tensor's dimensions (UNKNOWN where inference could not tell; None: unknown rank)."""
@@ -283,9 +290,11 @@ class Analysis:
     def check_node(self, node: FileNode) -> None:
         """Before shape inference: the node's inputs are as many as its op takes, and every attribute
         convcost reads has the type the ONNX operator declares and a value in its range."""
+        where = f"{self.source}: node {self.describe(node)}"
+        if not node.op_type:
+            raise ConvcostError(f"{where} has no op type; an op type is required (ONNX's NodeProto.op_type)")
         if node.domain not in DEFAULT_DOMAINS:
             return
-        where = f"{self.source}: node {self.describe(node)}"
         schema = self.schemas.get(node.op_type)
         if schema is not None:
             names = [p.name for p in schema.inputs]
@@ -295,10 +304,16 @@ class Analysis:
                 wanted = str(schema.min_input) if schema.min_input == schema.max_input else f"{schema.min_input} to {most}"
                 listed = f" ({', '.join(names)})" if names and schema.max_input <= len(names) else ""
                 raise ConvcostError(f"{where} has {given:,} input{'s' if given != 1 else ''}; expected {wanted}{listed}")
+            outputs = len(node.outputs)
+            if outputs < schema.min_output or outputs > schema.max_output:
+                most = "any number" if schema.max_output > 2**20 else f"{schema.max_output:,}"
+                wanted = str(schema.min_output) if schema.min_output == schema.max_output else f"{schema.min_output} to {most}"
+                raise ConvcostError(f"{where} has {outputs:,} output{'s' if outputs != 1 else ''}; expected {wanted}")
             single = self.onnx.defs.OpSchema.FormalParameterOption.Single
             for i, param in enumerate(schema.inputs[: min(given, schema.min_input)]):
                 if param.option == single and not node.inputs[i]:
                     raise ConvcostError(f"{where}: input {i} ({param.name}) is required but empty")
+            self.check_input_types(node, schema, where)
         kinds = self.onnx.AttributeProto
         handler = ONNX_HANDLERS.get(node.op_type)
         rules = handler.attributes if handler is not None else {}
@@ -318,6 +333,31 @@ class Analysis:
                 raise ConvcostError(f"{where}: attribute {attr.name} is the {kind}{text}; expected an {wanted}")
             if rule is not None and not rule[2](node.attrs[attr.name]):
                 raise ConvcostError(f"{where}: attribute {attr.name} {shown_attr(node.attrs[attr.name])}; expected {expected}")
+        auto = node.attrs.get("auto_pad", "NOTSET")
+        if "pads" in node.attrs and isinstance(auto, str) and auto != "NOTSET" and node.op_type in ONNX_HANDLERS:
+            raise ConvcostError(
+                f"{where}: attribute pads {shown_attr(node.attrs['pads'])} with auto_pad {shown(auto)}; "
+                "expected one or the other (ONNX forbids explicit pads unless auto_pad is NOTSET)"
+            )
+
+    def check_input_types(self, node: FileNode, schema: Any, where: str) -> None:
+        """Each constant input (an initializer) has an element type the op's schema allows for that input."""
+        params = list(schema.inputs)
+        if not params:
+            return
+        allowed_by = {c.type_param_str: set(c.allowed_type_strs) for c in schema.type_constraints}
+        types = self.onnx.TensorProto.DataType
+        for slot, tensor in enumerate(node.inputs):
+            init = self.initializers.get(tensor) if tensor else None
+            if init is None:
+                continue
+            param = params[min(slot, len(params) - 1)]
+            allowed = allowed_by.get(param.type_str, {param.type_str})
+            kind = types.Name(init.data_type) if init.data_type in types.values() else f"of undefined type {init.data_type}"
+            if f"tensor({kind.lower()})" in allowed:
+                continue
+            wanted = ", ".join(sorted(t[len("tensor(") : -1].upper() for t in allowed if t.startswith("tensor(")))
+            raise ConvcostError(f"{where}: input {shown(tensor)} ({param.name}) is {kind}; expected a tensor of {wanted or 'another type'}")
 
     def check_tensors(self) -> None:
         """After shape inference, node by node: each node follows its op's rule (its handler's check), and every
@@ -336,7 +376,7 @@ class Analysis:
                 bad = self.bad_dims.get(tensor)
                 if bad is not None and (tensor not in self.const or any(d is not None and d < 0 for d in bad)):
                     text = "x".join("?" if d is None else str(d) for d in bad)
-                    raise ConvcostError(f"{where}: its output {tensor!r} would be {text}; expected every dimension to be 1 or more")
+                    raise ConvcostError(f"{where}: its output {shown(tensor)} would be {text}; expected every dimension to be 1 or more")
                 self.check_size(f"{where}: output", tensor)
 
     def check_size(self, where: str, tensor: str) -> None:
@@ -352,7 +392,7 @@ class Analysis:
             if elements >= limit:
                 text = "x".join(map(str, dims))
                 text = text if len(text) <= 60 else text[:57] + "..."
-                raise ConvcostError(f"{where} {tensor!r} is {text}: more than {MAX_DIGITS} digits of elements; {DIGITS_REASON}")
+                raise ConvcostError(f"{where} {shown(tensor)} is {text}: more than {MAX_DIGITS} digits of elements; {DIGITS_REASON}")
 
     # --- the rule -------------------------------------------------------------------
 
@@ -383,7 +423,7 @@ class Analysis:
         init = self.initializers.get(tensor, self.constant_values.get(tensor))
         if init is None:
             return None
-        where = f"{node.where}: input {tensor!r} ({what})"
+        where = f"{node.where}: input {shown(tensor)} ({what})"
         if init.data_location == self.onnx.TensorProto.EXTERNAL:
             if any(entry.value.encode() == STRIPPED for entry in init.external_data):
                 return None  # a large tensor, its data left out by convcost: not a bound or a padding

@@ -28,7 +28,7 @@ from convcost.core.shapes import (
 )
 from convcost.errors import ConvcostError
 from convcost.factorize.solve import RANK_SCHEMA, parse_rank
-from convcost.ops.onnx_node import WINDOW, Dims, Lowered, OnnxHandler, OnnxNode, TensorShape, all_at_least, at_least, shown_attr
+from convcost.ops.onnx_node import UNKNOWN, WINDOW, Dims, Lowered, OnnxHandler, OnnxNode, TensorShape, all_at_least, at_least, shown_attr
 from convcost.ops.parsers import (
     BOOL_SCHEMA,
     COUNT_SCHEMA,
@@ -133,19 +133,19 @@ def check_onnx_conv(node: OnnxNode, x: Dims, weight: Dims) -> None:
     if node.op_type == "Conv":
         if weight[1] * group != channels:
             raise ConvcostError(
-                f"{where}: weight {node.inputs[1]!r} is {shown_weight}, which takes {weight[1]} x group {group} = "
-                f"{weight[1] * group} input channels, but input {node.inputs[0]!r} has {channels}; not a valid convolution"
+                f"{where}: weight {shown(node.inputs[1])} is {shown_weight}, which takes {weight[1]} x group {group} = "
+                f"{weight[1] * group} input channels, but input {shown(node.inputs[0])} has {channels}; not a valid convolution"
             )
         if weight[0] % group:
             raise ConvcostError(
-                f"{where}: weight {node.inputs[1]!r} is {shown_weight}: its {weight[0]} output channels do not split "
+                f"{where}: weight {shown(node.inputs[1])} is {shown_weight}: its {weight[0]} output channels do not split "
                 f"into group {group}; not a valid convolution"
             )
         return
     if weight[0] != channels:
         raise ConvcostError(
-            f"{where}: weight {node.inputs[1]!r} is {shown_weight}, which takes {weight[0]} input channels, but input "
-            f"{node.inputs[0]!r} has {channels}; not a valid transposed convolution"
+            f"{where}: weight {shown(node.inputs[1])} is {shown_weight}, which takes {weight[0]} input channels, but input "
+            f"{shown(node.inputs[0])} has {channels}; not a valid transposed convolution"
         )
 
 
@@ -162,7 +162,7 @@ def check_onnx_window(node: OnnxNode) -> None:
     k = weight[2:]
     if "kernel_shape" in attrs and tuple(attrs["kernel_shape"]) != k:
         raise ConvcostError(
-            f"{where}: attribute kernel_shape {shown_attr(attrs['kernel_shape'])} disagrees with weight {ins[1]!r}, "
+            f"{where}: attribute kernel_shape {shown_attr(attrs['kernel_shape'])} disagrees with weight {shown(ins[1])}, "
             f"which is {'x'.join(map(str, weight))} (kernel {'x'.join(map(str, k))}); expected the weight's kernel"
         )
     values = {}
@@ -186,6 +186,40 @@ def check_onnx_window(node: OnnxNode) -> None:
             deconv_sizes(spatial, x[1], weight[1] * group, group, k, stride, begin, end, dilation, values["output_padding"])
     except ConvcostError as exc:
         raise ConvcostError(f"{where}: {exc}") from None
+    if node.op_type == "ConvTranspose" and "output_shape" in attrs:
+        _check_transposed_target(node, spatial, k, stride, dilation, values["output_padding"])
+    _check_bias(node, weight[0] if node.op_type == "Conv" else weight[1] * group)
+
+
+def _check_bias(node: OnnxNode, channels: int) -> None:
+    """A Conv's or ConvTranspose's bias (input 2) holds one value per output channel."""
+    if len(node.inputs) < 3 or not node.inputs[2]:
+        return
+    bias = node.dims[2]
+    if bias is not None and UNKNOWN not in bias and tuple(bias) != (channels,):
+        raise ConvcostError(
+            f"{node.where}: bias {shown(node.inputs[2])} is {'x'.join(map(str, bias)) or 'a scalar'}; "
+            f"expected {channels} values, one per output channel"
+        )
+
+
+def _check_transposed_target(node: OnnxNode, spatial: Sequence[int], k: Sequence[int], stride: Sequence[int],
+                             dilation: Sequence[int], extra: Sequence[int]) -> None:  # fmt: skip
+    """A ConvTranspose's ``output_shape`` is at most its full output
+    (``stride x (in - 1) + output_padding + dilation x (k - 1) + 1``): the implied padding is never negative."""
+    rank = len(spatial)
+    wanted = tuple(node.attrs["output_shape"])
+    if len(wanted) != rank:
+        raise ConvcostError(
+            f"{node.where}: attribute output_shape {shown_attr(node.attrs['output_shape'])}; expected {rank} values, one per spatial axis"
+        )
+    full = tuple(s * (size - 1) + e + d * (kk - 1) + 1 for size, kk, s, d, e in zip(spatial, k, stride, dilation, extra, strict=True))
+    if any(w > f for w, f in zip(wanted, full, strict=True)):
+        shown_full, shown_wanted = "x".join(map(str, full)), "x".join(map(str, wanted))
+        raise ConvcostError(
+            f"{node.where}: its output {shown_wanted} is larger than the full transposed output {shown_full} "
+            f"(input {'x'.join(map(str, spatial))}); the implied padding would be negative, expected an output of at most {shown_full}"
+        )
 
 
 def _window_pads(node: OnnxNode, spatial: Sequence[int], k: Sequence[int], stride: Sequence[int],

@@ -7,11 +7,12 @@ and flatten are views at inference and move no data (0 elements read or written)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from convcost.core.cost import Cost
-from convcost.core.shapes import Shape, parse_int, parse_pair
+from convcost.core.shapes import Shape, parse_int, parse_pair, shown
 from convcost.errors import ConvcostError
 from convcost.ops.onnx_node import Lowered, OnnxHandler, OnnxNode, TensorShape, one_of
 from convcost.ops.parsers import COUNT_SCHEMA, EXPLICIT_PADDING_SCHEMA, PAIR_SCHEMA, choice, parse_explicit_padding
@@ -189,6 +190,34 @@ def evaluate_upsample(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) 
     return Evaluated(out, Cost(0, 0, _elems(shape), _elems(out), 0))
 
 
+def check_onnx_resize(node: OnnxNode) -> None:
+    """Resize's constant ``sizes`` (input 3) or ``scales`` (input 2) give every output dimension >= 1
+    (shape inference leaves a 0 or negative size unknown: it is refused here, naming the tensor and the shape)."""
+    if node.op_type != "Resize":
+        return
+    for slot, what in ((3, "sizes"), (2, "scales")):
+        if len(node.inputs) <= slot or not node.inputs[slot] or not node.constant[slot]:
+            continue
+        values = node.value(slot, what)
+        if not values:
+            continue
+        dims = node.known(0)
+        if "axes" in node.attrs or dims is None or len(dims) != len(values):
+            out: tuple[object, ...] = tuple(values)
+        elif slot == 3:
+            out = tuple(int(v) for v in values)
+        else:
+            out = tuple(int(d * v) if math.isfinite(v) else v for d, v in zip(dims, values, strict=True))
+        if all(isinstance(d, int) and d >= 1 for d in out):
+            return
+        text = "x".join(map(str, out))
+        text = text if len(text) <= 60 else text[:57] + "..."
+        raise ConvcostError(
+            f"{node.where}: its output {shown(node.outputs[0])} would be {text} (from {what} {shown(node.inputs[slot])}); "
+            "expected every dimension to be 1 or more"
+        )
+
+
 def lower_onnx_resize(node: OnnxNode) -> Lowered | None:
     """Resize or Upsample of H and W (nearest or linear) as ``upsample``: a whole scale when there is one, else the size."""
     dims, out = node.known(0), node.out
@@ -218,7 +247,7 @@ register(
         auto_name="up",
         summary="upsampling: scaled HxW, 0 mults, 0 params",
         onnx={
-            "Resize": OnnxHandler(lower_onnx_resize, {"mode": one_of("nearest", "linear", "cubic")}),
+            "Resize": OnnxHandler(lower_onnx_resize, {"mode": one_of("nearest", "linear", "cubic")}, check=check_onnx_resize),
             "Upsample": OnnxHandler(lower_onnx_resize, {"mode": one_of("nearest", "linear", "bilinear")}),
         },
     )

@@ -62,9 +62,9 @@ class TensorShape(Shape):
     def __hash__(self) -> int:
         return hash(("TensorShape", self.dims))
 
-    def as_list(self) -> list[int]:
-        """The dimensions (-1 where unknown), the JSON form."""
-        return list(self.dims)
+    def as_list(self) -> list[int | None]:
+        """The dimensions, the JSON form: null for one convcost cannot know (never a negative figure)."""
+        return [None if d < 0 else d for d in self.dims]
 
 
 def graph_shape(dims: Dims | None, batch: int) -> Shape:
@@ -113,7 +113,7 @@ class OnnxNode(NamedTuple):
     @property
     def where(self) -> str:
         """``FILE: node 'name' (Conv)``: the start of every error about this node."""
-        return f"{self.source}: node {self.name or f'#{self.at}'!r} ({self.op_type})"
+        return f"{self.source}: node {shown(self.name or f'#{self.at}')} ({op_label(self.op_type)})"
 
     @property
     def activations(self) -> tuple[str, ...]:
@@ -135,7 +135,7 @@ class OnnxNode(NamedTuple):
         if dims is None or any(d < 0 for d in dims):
             tensor = (self.outputs if output else self.inputs)[slot]
             raise ConvcostError(
-                f"{self.where}: the shape of tensor {tensor!r} is unknown "
+                f"{self.where}: the shape of tensor {shown(tensor)} is unknown "
                 f"({'unknown rank' if dims is None else 'x'.join('?' if d < 0 else str(d) for d in dims)}); "
                 "ONNX shape inference could not resolve it"
             )
@@ -222,6 +222,11 @@ class OnnxHandler(NamedTuple):
     """Input slots whose float initializers are not params (batch norm's running mean and variance)."""
     passes_through: bool = False
     """True for an op whose output is its input (``Identity``): the params rule looks through it."""
+
+
+def op_label(op_type: str) -> str:
+    """An op type from a file for a message, unquoted and cut to 60 characters (a hostile file's op type may be 1 MB)."""
+    return op_type if len(op_type) <= 60 else op_type[:57] + "..."
 
 
 def shown_attr(value: object) -> str:
