@@ -569,7 +569,8 @@ def test_node_cap(tmp_path: Path) -> None:
     import time
 
     from convcost.frontends.model_file import MAX_LAYERS
-    from convcost.frontends.onnx_read import MAX_NODES, model_bytes
+    from convcost.frontends.onnx_limits import MAX_NODES
+    from convcost.frontends.onnx_read import model_bytes
 
     assert MAX_NODES == MAX_LAYERS == 100_000
     relu = helper.make_node("Relu", ["x"], ["y"], name="relu")

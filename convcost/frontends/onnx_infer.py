@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, shown
 from convcost.errors import ConvcostError
 from convcost.frontends.onnx_inputs import Given, input_dims, set_dims
-from convcost.frontends.onnx_read import MAX_NODES, STRIPPED, too_many_nodes
+from convcost.frontends.onnx_limits import MAX_NODES, STRIPPED, too_many_nodes
 from convcost.ops import ONNX_HANDLERS
 from convcost.ops.onnx_node import UNKNOWN, OnnxNode, op_label, shown_attr
 

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 
 from convcost.core.shapes import parse_int, shown
 from convcost.errors import ConvcostError
-from convcost.frontends.onnx_read import MAX_RANK
+from convcost.frontends.onnx_limits import MAX_RANK
 
 _NCHW_AXES = ("batch", "channels", "height", "width")
 

@@ -134,3 +134,14 @@ def _encode_varint(value: int) -> bytes:
 
 def _length_field(field: int, payload: bytes) -> bytes:
     return _encode_varint(field << 3 | 2) + _encode_varint(len(payload)) + payload
+
+
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+"""Bytes with the continuation bit: deleted, what is left counts the varints."""
+
+
+def packed_varints(buf: mmap.mmap, start: int, end: int, room: int) -> int:
+    """How many varints the packed field ``buf[start:end]`` holds; more than ``room`` once that many are certain."""
+    if (end - start) // 10 > room:  # a varint is at most 10 bytes: more than room for sure
+        return room + 1
+    return len(buf[start:end].translate(None, _HIGH_BYTES))

@@ -1,0 +1,229 @@
+"""The ONNX scan's walk of tensors and types (``onnx_read``): a tensor's rank and data, sparse tensors,
+value infos and type protos, their dimensions counted across the repeated fields protobuf merges."""
+
+from __future__ import annotations
+
+from convcost.frontends.onnx_limits import (  # the limits and their counters
+    KEEP_BYTES,
+    MAX_RANK,
+    MAX_SUBGRAPH_DEPTH,
+    STRIPPED,
+    Counts,
+    too_deep,
+    too_many_dims,
+)
+from convcost.frontends.onnx_wire import (
+    _LEN,
+    _SHAPE_DIM,
+    _SPARSE_DIMS,
+    _SPARSE_INDICES,
+    _SPARSE_VALUES,
+    _TENSOR_DATA,
+    _TENSOR_DATA_LOCATION,
+    _TENSOR_DIMS,
+    _TENSOR_EXTERNAL_DATA,
+    _TENSOR_KEEP,
+    _TENSOR_NAME,
+    _TENSOR_TYPE_ELEM,
+    _TENSOR_TYPE_SHAPE,
+    _TYPE_MAP,
+    _TYPE_NESTED,
+    _TYPE_TENSORS,
+    _VALUE_INFO_NAME,
+    _VALUE_INFO_TYPE,
+    _VARINT,
+    _encode_varint,
+    _fields,
+    _length_field,
+    packed_varints,  # the wire format: field numbers and readers
+)
+
+
+class TensorScan(Counts):
+    """The tensor and type walkers of the scan, on its counters."""
+
+    @staticmethod
+    def merged(ranks: dict[int, int], field: int, rank: int) -> None:
+        """``rank`` more dimensions for a singular field that protobuf merges when repeated: at most MAX_RANK."""
+        ranks[field] = ranks.get(field, 0) + rank
+        if ranks[field] > MAX_RANK:
+            raise too_many_dims()
+
+    def tensor(self, start: int, end: int) -> tuple[int, bytes | None]:
+        """A TensorProto: its rank (at most MAX_RANK), and the tensor to write instead (None: unchanged).
+
+        A tensor of more than KEEP_BYTES keeps its dimensions, type and name, its data marked external
+        and absent; a smaller one keeps its data too. Either way its doc string, segment and metadata
+        are left out."""
+        buf = self.buf
+        large = end - start > KEEP_BYTES
+        out = bytearray()
+        changed = large
+        rank = 0
+        for field, wire, begin, value, after in _fields(buf, start, end):
+            if field == _TENSOR_DIMS and wire in (_VARINT, _LEN):
+                rank += packed_varints(buf, value, after, MAX_RANK - rank) if wire == _LEN else 1
+                if rank > MAX_RANK:
+                    raise too_many_dims()
+            elif field == _TENSOR_NAME and wire == _LEN:
+                self.text(value, after)
+            elif field in _TENSOR_DATA:
+                self.other_field()
+                if large:
+                    continue
+            elif (field, wire) in _TENSOR_KEEP:
+                if large and field != 2:
+                    continue
+            else:  # doc string, segment, metadata, unknown fields
+                self.other_field()
+                changed = True
+                continue
+            out += buf[begin:after]
+        self.count(rank)
+        if large:
+            entry = _length_field(1, b"location") + _length_field(2, STRIPPED)
+            out += _length_field(_TENSOR_EXTERNAL_DATA, entry)
+            out += _encode_varint(_TENSOR_DATA_LOCATION << 3 | 0) + _encode_varint(1)
+        else:
+            self.keep(len(out))
+        return rank, bytes(out) if changed else None
+
+    def sparse_tensor(self, start: int, end: int) -> bytes | None:
+        """A SparseTensorProto: its dimensions at most MAX_RANK, its values and indices tensors stripped as
+        tensors are (None: unchanged)."""
+        buf = self.buf
+        out = bytearray()
+        changed = False
+        ranks: dict[int, int] = {}
+        for field, wire, begin, value, after in _fields(buf, start, end):
+            replaced: bytes | None = None
+            if field == _SPARSE_DIMS and wire in (_VARINT, _LEN):
+                rank = packed_varints(buf, value, after, MAX_RANK) if wire == _LEN else 1
+                self.merged(ranks, field, rank)
+                self.count(rank)
+            elif field in (_SPARSE_VALUES, _SPARSE_INDICES) and wire == _LEN:
+                rank, replaced = self.tensor(value, after)
+                self.merged(ranks, field, rank)
+            else:
+                self.other_field()
+                changed = True
+                continue
+            if replaced is not None:
+                out += _length_field(field, replaced)
+                changed = True
+            else:
+                out += buf[begin:after]
+        return bytes(out) if changed else None
+
+    def value_info(self, start: int, end: int) -> bytes | None:
+        """A ValueInfoProto: its name, and its type walked (its tensor dimensions counted, over repeated type
+        fields too); its doc string and metadata left out (None: unchanged)."""
+        buf = self.buf
+        out = bytearray()
+        changed = False
+        ranks: dict[int, int] = {}
+        for field, wire, begin, value, after in _fields(buf, start, end):
+            replaced: bytes | None = None
+            if field == _VALUE_INFO_NAME and wire == _LEN:
+                self.text(value, after)
+            elif field == _VALUE_INFO_TYPE and wire == _LEN:
+                rank, replaced = self.type_proto(value, after, 0)
+                self.merged(ranks, field, rank)
+            else:
+                self.other_field()
+                changed = True
+                continue
+            if replaced is not None:
+                out += _length_field(field, replaced)
+                changed = True
+            else:
+                out += buf[begin:after]
+        return bytes(out) if changed else None
+
+    def type_proto(self, start: int, end: int, depth: int) -> tuple[int, bytes | None]:
+        """A TypeProto: the dimensions of its tensors, every repeated field (which protobuf merges) counted
+        (at most MAX_RANK in all: a type describes one tensor), and the type to write instead, without
+        denotations or unknown fields (None: unchanged)."""
+        if depth > MAX_SUBGRAPH_DEPTH:
+            raise too_deep("a type is")
+        buf = self.buf
+        out = bytearray()
+        changed = False
+        rank = 0
+        for field, wire, begin, value, after in _fields(buf, start, end):
+            replaced: bytes | None = None
+            inner_rank = 0
+            if wire != _LEN:
+                self.other_field()
+                changed = True
+                continue
+            if field in _TYPE_TENSORS:
+                inner_rank, replaced = self.tensor_type(value, after)
+            elif field in _TYPE_NESTED or field == _TYPE_MAP:
+                inner_rank, replaced = self.wrapped_type(value, after, depth, 2 if field == _TYPE_MAP else 1)
+            else:  # denotation, unknown fields
+                self.other_field()
+                changed = True
+                continue
+            rank += inner_rank
+            if rank > MAX_RANK:
+                raise too_many_dims()
+            if replaced is not None:
+                out += _length_field(field, replaced)
+                changed = True
+            else:
+                out += buf[begin:after]
+        return rank, bytes(out) if changed else None
+
+    def tensor_type(self, start: int, end: int) -> tuple[int, bytes | None]:
+        """A TypeProto.Tensor (or SparseTensor): its element type and its shape's dimensions (every shape field
+        counted: protobuf merges them); anything else left out."""
+        buf = self.buf
+        out = bytearray()
+        changed = False
+        rank = 0
+        for field, wire, begin, value, after in _fields(buf, start, end):
+            if field == _TENSOR_TYPE_ELEM and wire == _VARINT:
+                out += buf[begin:after]
+            elif field == _TENSOR_TYPE_SHAPE and wire == _LEN:
+                shape = bytearray()
+                for dim, dim_wire, dim_begin, dim_value, dim_after in _fields(buf, value, after):
+                    if dim != _SHAPE_DIM or dim_wire != _LEN:
+                        self.other_field()
+                        changed = True
+                        continue
+                    rank += 1
+                    if rank > MAX_RANK:
+                        raise too_many_dims()
+                    self.text(dim_value, dim_after)  # a dim_value or a dim_param: as long as a string at most
+                    shape += buf[dim_begin:dim_after]
+                out += _length_field(field, bytes(shape))
+            else:
+                self.other_field()
+                changed = True
+        self.count(rank)
+        return rank, bytes(out) if changed else None
+
+    def wrapped_type(self, start: int, end: int, depth: int, elem: int) -> tuple[int, bytes | None]:
+        """A sequence's, optional's or map's type: the TypeProto it holds (field ``elem``) walked."""
+        buf = self.buf
+        out = bytearray()
+        changed = False
+        rank = 0
+        for field, wire, begin, value, after in _fields(buf, start, end):
+            replaced: bytes | None = None
+            if field == elem and wire == _LEN:
+                inner_rank, replaced = self.type_proto(value, after, depth + 1)
+                rank += inner_rank
+                if rank > MAX_RANK:
+                    raise too_many_dims()
+            elif not (elem == 2 and field == 1 and wire == _VARINT):  # a map's key_type
+                self.other_field()
+                changed = True
+                continue
+            if replaced is not None:
+                out += _length_field(field, replaced)
+                changed = True
+            else:
+                out += buf[begin:after]
+        return rank, bytes(out) if changed else None
