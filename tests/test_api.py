@@ -3,6 +3,7 @@ mistake is a ConvcostError naming the value and what was expected (issue 7 item 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -666,3 +667,22 @@ def test_a_numpy_bool_in_a_model_mapping_is_a_bool() -> None:
     numpy = pytest.importorskip("numpy")
     layers = [{"k": 3, "out": 16, "bias": numpy.bool_(True)}]
     assert convcost.cost_model({"input": (32, 32, 3), "layers": layers}).params == 3 * 3 * 3 * 16 + 16
+
+
+def test_a_model_files_budget_is_in_the_apis_json_as_in_the_clis(tmp_path: Path) -> None:
+    """A file's `budget:` verdict is in to_json(cost_model_file(...)), as in `convcost model FILE --format json`."""
+    path = tmp_path / "budget.yaml"
+    path.write_text("input: 32x32x3\nbudget: {max-mults: 10}\nlayers:\n  - {k: 3, out: 16}\n", encoding="utf-8")
+    text = convcost.to_json(convcost.cost_model_file(str(path)))
+    assert json.loads(text)["budget"] == {"mults": {"limit": 10, "value": 30 * 30 * 3 * 3 * 3 * 16, "ok": False}}
+    assert text == run("model", str(path), "--format", "json").stdout.rstrip("\n")
+
+
+def test_numpy_long_doubles_and_0d_times() -> None:
+    """numpy's longdouble is a float as any float is (never a RecursionError); a 0-d array of a numpy time is refused like the time."""
+    numpy = pytest.importorskip("numpy")
+    assert convcost.build_layer((28, 28, 8), k=3, out=16, rank=numpy.longdouble(0.25)).rank is not None
+    _error(lambda: convcost.build_layer((28, 28, 8), k=3, out=numpy.longdouble(16)), "out: expected a whole number >= 1, got 16.0")
+    _error(lambda: convcost.build_layer((28, 28, 8), k=3, out=numpy.clongdouble(16)), "out: expected")
+    _error(lambda: convcost.build_layer((28, 28, 8), k=3, out=numpy.array(numpy.timedelta64(16))), "out: expected")
+    _error(lambda: convcost.separability(numpy.array(5)), "kernel: expected")

@@ -410,3 +410,9 @@ def test_a_plus_sign_is_refused_in_files(tmp_yaml) -> None:  # type: ignore[no-u
     assert_user_error(
         run("model", tmp_yaml("input: 8x8x3\nlayers:\n  - {k: 3, out: +16}\n")), ":3:", "out: expected a whole number >= 1, got '+16'"
     )
+
+
+@pytest.mark.parametrize("padding", ["-0", "0x-0", "-0x1", "-00"])
+def test_a_signed_zero_is_refused_as_padding(padding: str) -> None:
+    """`--padding -0` is no padding convcost takes: refused as written (a sign is no part of a size), never read as 0."""
+    assert_user_error(run("layer", "--in", "28x28x8", "--k", "3", "--out", "16", "--padding", padding), "--padding: expected")

@@ -386,11 +386,11 @@ def _kernel_rows(kernel: object) -> list[list[Number]]:
 
     if isinstance(kernel, str):
         return parse_kernel_text(kernel)
-    if not isinstance(kernel, Iterable) or isinstance(kernel, (Mapping, bytes)):
+    if not isinstance(kernel, Iterable) or isinstance(kernel, (Mapping, bytes)) or getattr(kernel, "ndim", None) == 0:
         raise ConvcostError(f"kernel: expected text like '1 2 1; 2 4 2; 1 2 1' or a list of rows, got {_describe(kernel)}")
     raw: list[list[object]] = []
     for i, row in enumerate(islice(kernel, MAX_SIZE + 1)):
-        if not isinstance(row, Iterable) or isinstance(row, (str, Mapping, bytes)):
+        if not isinstance(row, Iterable) or isinstance(row, (str, Mapping, bytes)) or getattr(row, "ndim", None) == 0:
             raise ConvcostError(f"kernel: row {i + 1}: expected a list of numbers, got {_describe(row)}")
         raw.append(list(islice(row, MAX_SIZE + 1)))
     check_size(raw)
@@ -425,7 +425,10 @@ def to_json(result: LayerReport | ModelReport | DiffReport | Separability) -> st
         roofline = None
     else:
         raise ConvcostError(f"result: expected a LayerReport, ModelReport, DiffReport or Separability, got {_describe(result)}")
-    text = render.views(result, (), roofline)["json"]()
+    checks: tuple[BudgetCheck, ...] = ()
+    if isinstance(result, ModelReport) and result.graph is not None and result.graph.budget:
+        checks = _check_budget(result.graph.budget, result.mults, result.params)  # the file's budget:, as `convcost model` checks it
+    text = render.views(result, checks, roofline)["json"]()
     assert isinstance(text, str)
     return text
 

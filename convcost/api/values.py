@@ -26,10 +26,12 @@ def _scalar(value: object) -> object:
     if isinstance(value, float):
         return float(value)
 
-    if type(value).__name__ in ("timedelta64", "datetime64"):  # numpy's times are integers to Python, not numbers
+    if getattr(getattr(value, "dtype", None), "kind", None) in ("m", "M"):  # numpy's times (0-d arrays too): not numbers
         return repr(value)  # refused by the parsers as the text it shows
     if getattr(value, "ndim", None) == 0 and callable(getattr(value, "item", None)):  # a 0-d numpy array: its one number
-        return _scalar(value.item())  # type: ignore[attr-defined]
+        item = value.item()  # type: ignore[attr-defined]
+        if type(item) is not type(value):  # numpy's longdouble is its own item: judged as it is, below
+            return _scalar(item)
     if isinstance(value, numbers.Integral) and isinstance(value, SupportsIndex):  # numpy's int64 (not its bool)
         return operator.index(value)
     if isinstance(value, numbers.Rational):

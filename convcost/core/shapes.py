@@ -141,7 +141,9 @@ def _whole(item: object) -> int:
     if not isinstance(item, str):
         raise _NotWholeError
     text = item.strip()
-    body = text[1:] if text[:1] == "-" else text  # a minus, to say ">= 1"; a plus is refused, as everywhere (budgets, rates)
+    body = text[1:] if text[:1] == "-" else text  # a minus only to say "-3" is below the minimum; "+3" is refused
+    if body != text and body.strip("0") == "":  # "-0" is no number a size takes: refused as written, not read as 0
+        raise _NotWholeError
     if not body or not body.isascii() or not body.isdigit():
         raise _NotWholeError
     if len(body) > MAX_DIGITS:
