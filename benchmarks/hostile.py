@@ -17,7 +17,10 @@ slow or greedy:
                    attribute of 4M type_protos, a sparse initializer of 4M dims, a function of 4M
                    nodes, 7,000 repeated shape fields of 64 dims (rank 448,000 once merged), a
                    150 MB model doc string, 199,000 opset imports, 99,000 value infos for one node,
-                   an opset of version 0; written byte by byte here, refused before onnx is
+                   an opset of version 0; fourth round: 3,900 small initializers of 2,000 empty
+                   external_data entries, a large one of 20M (and one of 20M empty strings), 10M
+                   repeated node names, opset domains, value-info names, elem_types, attribute ints,
+                   7,000 repeated sparse_tensor fields of 64 dims (merged); written byte by byte here, refused before onnx is
                    imported (the quantization annotation, configuration and doc string are left
                    out and the model read: this venv has no onnx, so they end at its absence,
                    exit 2; with onnx they cost a one-node model's time and memory)
@@ -115,6 +118,13 @@ def _merged_shapes() -> bytes:
     return _field(13, _field(1, b"y") + _field(2, _field(1, b"\x08\x01" + shape * 7_000)))
 
 
+def _sparse(dims: int) -> bytes:
+    """A SparseTensorProto of ``dims`` dimensions of size 1 and one float value."""
+    values = _int(2, 1) + _field(1, b"\x01") + _field(8, b"v")
+    indices = _int(2, 7) + _field(1, b"\x01") + _field(7, b"\x00")
+    return _field(1, values) + _field(2, indices) + _field(3, b"\x01" * dims)
+
+
 ONNX_FIELD_BOMBS: tuple[tuple[str, Callable[[], bytes]], ...] = (
     ("node_meta", lambda: _fields_model(node=_field(9, b"") * _M)),
     ("node_devcfg", lambda: _fields_model(node=_field(10, b"") * _M)),
@@ -129,6 +139,15 @@ ONNX_FIELD_BOMBS: tuple[tuple[str, Callable[[], bytes]], ...] = (
     ("opsets", lambda: _fields_model(model=_field(8, _field(1, b"x") + _int(2, 1)) * 199_000)),
     ("value_infos", lambda: _fields_model(graph=_field(13, _field(1, b"y")) * 99_000)),
     ("opset0", lambda: _fields_model(opset=0)),
+    ("ext_small", lambda: _fields_model(graph=_field(5, _int(1, 1) + _int(2, 1) + _field(8, b"e") + _field(13, b"") * 2_000) * 3_900)),
+    ("ext_stripped", lambda: _fields_model(graph=_field(5, _int(1, 1) + _int(2, 1) + _field(8, b"w") + _field(13, b"") * 20_000_000))),
+    ("values_stripped", lambda: _fields_model(graph=_field(5, _int(1, 1) + _int(2, 8) + _field(8, b"w") + _field(6, b"") * 20_000_000))),
+    ("node_names", lambda: _fields_model(node=_field(3, b"") * 10_000_000)),
+    ("opset_domains", lambda: _fields_model(model=_field(8, _field(1, b"") * 10_000_000 + _int(2, 1)))),
+    ("vi_names", lambda: _fields_model(graph=_field(13, _field(1, b"") * 10_000_000 + _field(1, b"q")))),
+    ("elem_types", lambda: _fields_model(graph=_field(13, _field(1, b"q") + _field(2, _field(1, _int(1, 1) * 10_000_000))))),
+    ("attr_i", lambda: _fields_model(node=_field(5, _field(1, b"a") + _int(20, 2) + _int(3, 1) * 10_000_000))),
+    ("sparse_merged", lambda: _fields_model(node=_field(5, _field(1, b"s") + _int(20, 11) + _field(22, _sparse(64)) * 7_000))),
 )
 """Label and bytes of the third round's ONNX cases (fields protobuf merges, fields convcost leaves out)."""
 

@@ -323,13 +323,13 @@ def test_node_of_many_fields_left_out_is_refused(tmp_path: Path, field: int) -> 
 
 
 def test_value_info_graph_and_tensor_fields_left_out_are_counted(tmp_path: Path) -> None:
-    """20,000 metadata_props in a value info, quantization annotations in a graph, or unpacked values in a
+    """20,000 metadata_props in a value info, quantization annotations in a graph, or unknown fields in a
     sparse tensor: refused as a node's are."""
     value_info = _len(13, _len(1, b"y") + _len(4) * 20_000)
     _refused_fast(_assemble(tmp_path, graph=value_info), _FIELDS)
     _refused_fast(_assemble(tmp_path, graph=_len(14, _len(2)) * 20_000), _FIELDS)
-    strings = _len(1, _len(8, b"s") + _int(2, TensorProto.STRING) + _len(6) * 20_000) + _len(3, b"\x01")
-    _refused_fast(_assemble(tmp_path, graph=_len(15, strings)), _FIELDS)
+    sparse = _len(1, _len(8, b"s") + _int(2, TensorProto.STRING)) + _len(3, b"\x01") + _len(9) * 20_000
+    _refused_fast(_assemble(tmp_path, graph=_len(15, sparse)), _FIELDS)
 
 
 def test_fields_convcost_does_not_read_are_left_out_unparsed(tmp_path: Path) -> None:
@@ -438,6 +438,55 @@ def test_graph_entries_are_bounded_by_its_nodes(tmp_path: Path) -> None:
     assert run("model", _assemble(tmp_path, graph=value_infos)).exit_code == 0
     too_many = _assemble(tmp_path, graph=value_infos + _len(13, _len(1, b"y")))
     _refused_fast(too_many, "more than 16 inputs, outputs, value infos and initializers per node beyond a first 10,000 (10,017 for 1 node)")
+
+
+def test_external_data_entries_of_small_tensors_count_as_entries(tmp_path: Path) -> None:
+    """260 small initializers (kept) of 2,000 empty external_data entries each: 520,000 entries, past 500,000."""
+    tensor = _len(5, _int(1, 1) + _int(2, TensorProto.FLOAT) + _len(8, b"e") + _len(13) * 2_000)
+    _refused_fast(_assemble(tmp_path, graph=tensor * 260), "the model has more than 500,000 entries in all")
+
+
+def test_fields_of_a_stripped_tensor_are_counted(tmp_path: Path) -> None:
+    """A large initializer of 20,000 empty external_data entries (dropped with its data): each is a step, counted."""
+    tensor = _int(1, 1) + _int(2, TensorProto.FLOAT) + _len(8, b"big") + _len(13) * 20_000
+    _refused_fast(_assemble(tmp_path, graph=_len(5, tensor)), _FIELDS)
+
+
+_REPEATED = {
+    "node name": {"node": _len(3) * 20_000},
+    "graph name": {"graph": _len(2) * 20_000},
+    "opset domain": {"model": _len(8, _len(1) * 20_000 + _len(1, b"x") + _int(2, 1))},
+    "value info name": {"graph": _len(13, _len(1) * 20_000 + _len(1, b"q"))},
+    "elem_type": {"graph": _len(13, _len(1, b"q") + _len(2, _len(1, _int(1, 1) * 20_000)))},
+    "empty shapes": {"graph": _len(13, _len(1, b"q") + _len(2, _len(1, _int(1, 1) + _len(2) * 20_000)))},
+    "attribute i": {"node": _len(5, _len(1, b"a") + _int(20, 2) + _int(3, 1) * 20_000)},
+    "attribute t": {"node": _len(5, _len(1, b"a") + _int(20, 4) + _len(5) * 20_000)},
+    "empty packed ints": {"node": _len(5, _len(1, b"a") + _int(20, 7) + _len(8) * 20_000)},
+    "tensor data_type": {"graph": _len(5, _len(8, b"w") + _int(2, 1) * 20_000)},
+    "function name": {"model": _len(25, _len(1) * 20_000 + _len(1, b"f") + _len(10, b"d"))},
+}
+
+
+@pytest.mark.parametrize("fields", list(_REPEATED.values()), ids=list(_REPEATED))
+def test_repeated_singular_and_empty_fields_are_counted(tmp_path: Path, fields: dict[str, bytes]) -> None:
+    """A singular field repeated 20,000 times (protobuf keeps the last), or 20,000 empty fields that hold no
+    entry: each repeat a step of the scan, counted as an other field and refused."""
+    _refused_fast(_assemble(tmp_path, **fields), _FIELDS)
+
+
+def test_repeated_sparse_tensor_attribute_counts_its_dimensions_together(tmp_path: Path) -> None:
+    """An attribute's sparse_tensor field twice, 40 dimensions each: protobuf merges them into 80, refused."""
+    sparse = _len(1, _len(8, b"v") + _int(2, TensorProto.FLOAT)) + _len(3, b"\x01" * 40)
+    attribute = _len(1, b"s") + _int(20, 11) + _len(22, sparse) * 2
+    _refused_fast(_assemble(tmp_path, node=_len(5, attribute)), "a tensor has more than 64 dimensions")
+
+
+def test_unused_vocabulary_initializer_is_read(tmp_path: Path) -> None:
+    """An unused STRING initializer of 30,000 labels (stripped, its values stored one by one): the model is
+    costed; the values count towards the total only, not the fields per node."""
+    labels = helper.make_tensor("labels", TensorProto.STRING, [30_000], [b"tok%d" % i for i in range(30_000)])
+    path = _assemble(tmp_path, graph=_len(5, labels.SerializeToString()))
+    assert run_json("model", path, "--all-ops")["layers"][0]["out"] == [4, 4, 3]
 
 
 @pytest.mark.parametrize("version", [0, -1])

@@ -159,6 +159,15 @@ class Counts:
                 f"({self.other_fields:,} for {nodes_text(self.known_nodes)})"
             )
 
+    def once(self, seen: set[int], field: int) -> None:
+        """A singular field of a message: its first occurrence is part of the message (counted as the message's
+        entry: at most a fixed few per message); each repeat, which protobuf reads again (keeping the last, or
+        merging), counts as an other field, so that no field is ever free."""
+        if field in seen:
+            self.other_field()
+        else:
+            seen.add(field)
+
     def text(self, start: int, end: int) -> None:
         """A string convcost keeps: at most MAX_TEXT_BYTES, and counted in MAX_KEPT_BYTES."""
         if end - start > MAX_TEXT_BYTES:

@@ -18,7 +18,9 @@ still counted (:data:`OTHER_FIELDS_PER_NODE`), so skipping them stays fast. Ever
 every entry protobuf would make an object of (nodes, their inputs, outputs and attributes, attribute
 values and types, tensor dimensions over repeated fields, which protobuf merges, graph entries;
 subgraphs, sparse tensors and model-local functions included), opset imports (whose versions must be
-1 or more) and the bytes of strings. A file past a limit (:data:`MAX_NODES`, :data:`MAX_ENTRIES`,
+1 or more) and the bytes of strings. No field is free: a singular field's repeats (protobuf keeps the last,
+or merges them) and empty fields that hold no entry count as other fields, a large tensor's values (stripped
+unread) towards the total only. A file past a limit (:data:`MAX_NODES`, :data:`MAX_ENTRIES`,
 :data:`GRAPH_ENTRIES_PER_NODE`, :data:`MAX_NODE_ENTRIES`, :data:`MAX_NODE_ATTRIBUTES`,
 :data:`ENTRIES_PER_NODE`, :data:`OTHER_FIELDS_PER_NODE`, :data:`MAX_LIST_ITEMS`, :data:`MAX_RANK`,
 :data:`MAX_OPSETS`, :data:`MAX_TEXT_BYTES`, :data:`MAX_KEPT_BYTES`, :data:`MAX_TOTAL_ENTRIES`) is
@@ -60,6 +62,7 @@ from convcost.frontends.onnx_wire import (  # the wire format: field numbers and
     _ATTRIBUTE_INTS,
     _ATTRIBUTE_LISTS,
     _ATTRIBUTE_SCALARS,
+    _ATTRIBUTE_SINGULAR,
     _ATTRIBUTE_SPARSE_TENSOR,
     _ATTRIBUTE_SPARSE_TENSORS,
     _ATTRIBUTE_TENSOR,
@@ -128,7 +131,8 @@ class _Scan(TensorScan):
                 out += _length_field(field, self.function(value, after) or buf[value:after])
             elif field == _MODEL_IR_VERSION and wire == _VARINT:
                 out += buf[begin:after]
-            # anything else (doc string, metadata, training info, configuration, producer) is left out
+            # anything else (doc string, metadata, training info, configuration, producer) is left out; every
+            # field of the model, kept or not, counts as one of its MAX_ENTRIES entries
         return bytes(out)
 
     def opset(self, start: int, end: int) -> bytes:
@@ -138,13 +142,18 @@ class _Scan(TensorScan):
             raise LimitError(f"the model has more than {MAX_OPSETS:,} opset imports")
         domain = b""
         version = 0
+        seen: set[int] = set()
         for field, wire, _, value, after in _fields(self.buf, start, end):
             if field == _OPSET_DOMAIN and wire == _LEN:
+                self.once(seen, field)
                 self.text(value, after)
                 domain = self.buf[value:after]
             elif field == _OPSET_VERSION and wire == _VARINT:
+                self.once(seen, field)
                 version = _varint(self.buf, value, after)[0] & (1 << 64) - 1
                 version -= (version >> 63) << 64  # an int64
+            else:  # unknown fields: left out
+                self.other_field()
         if version < 1:
             raise OpsetError(domain.decode("utf-8", "replace"), version)
         out = _length_field(_OPSET_DOMAIN, domain) if domain else b""
@@ -159,6 +168,7 @@ class _Scan(TensorScan):
         buf = self.buf
         out = bytearray()
         changed = False
+        seen: set[int] = set()
         for field, wire, begin, value, after in _fields(buf, start, end):
             replaced: bytes | None = None
             if wire != _LEN:
@@ -179,6 +189,7 @@ class _Scan(TensorScan):
                 self.count()
                 replaced = self.value_info(value, after)
             elif field == _GRAPH_NAME:
+                self.once(seen, field)
                 self.text(value, after)
             else:  # doc string, quantization annotations, metadata
                 self.other_field()
@@ -197,6 +208,7 @@ class _Scan(TensorScan):
         buf = self.buf
         out = bytearray()
         changed = False
+        seen: set[int] = set()
         for field, wire, begin, value, after in _fields(buf, start, end):
             replaced: bytes | None = None
             if wire != _LEN:
@@ -208,7 +220,10 @@ class _Scan(TensorScan):
                 self.nodes += 1
                 replaced = self.node(value, after, 0)
             elif field in _FUNCTION_TEXTS:
-                self.count(field in _FUNCTION_ENTRIES)
+                if field in _FUNCTION_ENTRIES:
+                    self.count()
+                else:  # name, domain, overload
+                    self.once(seen, field)
                 self.text(value, after)
             elif field == _FUNCTION_OPSET:
                 replaced = self.opset(value, after)
@@ -236,12 +251,15 @@ class _Scan(TensorScan):
         out = bytearray()
         changed = False
         entries = attributes = 0
+        seen: set[int] = set()
         for field, wire, begin, value, after in _fields(buf, start, end):
             replaced: bytes | None = None
             if wire != _LEN or not (field in _NODE_TEXTS or field == _NODE_ATTRIBUTE):
                 self.other_field()  # doc string, metadata, device configurations
                 changed = True
                 continue
+            if field not in _NODE_ENTRIES:  # name, op type, domain, overload
+                self.once(seen, field)
             if field in _NODE_ENTRIES:
                 entries += 1
                 self.count()
@@ -265,6 +283,19 @@ class _Scan(TensorScan):
                 out += buf[begin:after]
         return bytes(out) if changed else None
 
+    def list_values(self, field: int, wire: int, start: int, end: int, room: int) -> int:
+        """The values of one field of an attribute's list (more than ``room`` once that many are certain); an
+        empty packed field, no value but still a step, counts as an other field."""
+        if wire == _LEN and field == _ATTRIBUTE_INTS:
+            values = packed_varints(self.buf, start, end, room)
+        elif wire == _LEN and field == _ATTRIBUTE_FLOATS:
+            values = (end - start) // 4
+        else:
+            values = 1
+        if not values:
+            self.other_field()
+        return values
+
     def attribute(self, start: int, end: int, depth: int) -> bytes | None:
         """An AttributeProto: its values counted, its large tensors stripped, its subgraphs and types walked,
         its doc string left out (None: unchanged)."""
@@ -273,18 +304,18 @@ class _Scan(TensorScan):
         changed = False
         items = 0
         ranks: dict[int, int] = {}
-        """Dimensions of the singular t, sparse_tensor and tp fields, which protobuf merges when repeated."""
+        """Dimensions of the singular t and tp fields, which protobuf merges when repeated."""
+        sparse_ranks: dict[int, int] = {}
+        """Dimensions of the singular sparse_tensor field's dims, values and indices, merged when repeated."""
+        seen: set[int] = set()
         for field, wire, begin, value, after in _fields(buf, start, end):
             replaced: bytes | None = None
             if field in _ATTRIBUTE_LISTS:
-                if wire == _LEN and field == _ATTRIBUTE_INTS:
-                    items += packed_varints(buf, value, after, MAX_LIST_ITEMS - items)
-                elif wire == _LEN and field == _ATTRIBUTE_FLOATS:
-                    items += (after - value) // 4
-                else:
-                    items += 1
+                items += self.list_values(field, wire, value, after, MAX_LIST_ITEMS - items)
                 if items > MAX_LIST_ITEMS:
                     raise LimitError(f"an attribute has more than {MAX_LIST_ITEMS:,} values")
+            elif field in _ATTRIBUTE_SINGULAR:
+                self.once(seen, field)
             if (field, wire) in _ATTRIBUTE_SCALARS or (wire != _LEN and field in (_ATTRIBUTE_FLOATS, _ATTRIBUTE_INTS)):
                 pass
             elif wire != _LEN:
@@ -299,8 +330,8 @@ class _Scan(TensorScan):
                 rank, replaced = self.tensor(value, after)
                 if field == _ATTRIBUTE_TENSOR:
                     self.merged(ranks, field, rank)
-            elif field in (_ATTRIBUTE_SPARSE_TENSOR, _ATTRIBUTE_SPARSE_TENSORS):
-                replaced = self.sparse_tensor(value, after)
+            elif field in (_ATTRIBUTE_SPARSE_TENSOR, _ATTRIBUTE_SPARSE_TENSORS):  # the singular one's repeats merged
+                replaced = self.sparse_tensor(value, after, sparse_ranks if field == _ATTRIBUTE_SPARSE_TENSOR else None)
             elif field in (_ATTRIBUTE_GRAPH, _ATTRIBUTE_GRAPHS):
                 replaced = self.graph(value, after, depth + 1)
             elif field in (_ATTRIBUTE_TYPE, _ATTRIBUTE_TYPES):

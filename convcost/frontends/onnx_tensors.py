@@ -54,26 +54,45 @@ class TensorScan(Counts):
 
         A tensor of more than KEEP_BYTES keeps its dimensions, type and name, its data marked external
         and absent; a smaller one keeps its data too. Either way its doc string, segment and metadata
-        are left out."""
+        are left out.
+
+        Every field counts: a dimension as an entry (an empty packed dims field as an other field), a
+        repeated name, type or location as an other field, a small tensor's values stored one by one as
+        other fields, its external-data entries as entries; a large tensor's values (a vocabulary of
+        strings, stored one by one) count only towards the total, and its external-data entries, dropped, as
+        other fields."""
         buf = self.buf
         large = end - start > KEEP_BYTES
         out = bytearray()
         changed = large
         rank = 0
+        seen: set[int] = set()
         for field, wire, begin, value, after in _fields(buf, start, end):
             if field == _TENSOR_DIMS and wire in (_VARINT, _LEN):
-                rank += packed_varints(buf, value, after, MAX_RANK - rank) if wire == _LEN else 1
+                dims = packed_varints(buf, value, after, MAX_RANK - rank) if wire == _LEN else 1
+                if not dims:
+                    self.other_field()
+                rank += dims
                 if rank > MAX_RANK:
                     raise too_many_dims()
             elif field == _TENSOR_NAME and wire == _LEN:
+                self.once(seen, field)
                 self.text(value, after)
             elif field in _TENSOR_DATA:
-                self.other_field()
                 if large:
+                    self.count()  # stripped unread: towards the total only, so a label tensor of a real model loads
                     continue
+                self.other_field()
             elif (field, wire) in _TENSOR_KEEP:
-                if large and field != 2:
-                    continue
+                if field == _TENSOR_EXTERNAL_DATA:
+                    if large:
+                        self.other_field()
+                        continue
+                    self.count()  # an entry: protobuf makes an object of it
+                else:
+                    self.once(seen, field)
+                    if large and field == _TENSOR_DATA_LOCATION:
+                        continue
             else:  # doc string, segment, metadata, unknown fields
                 self.other_field()
                 changed = True
@@ -88,20 +107,25 @@ class TensorScan(Counts):
             self.keep(len(out))
         return rank, bytes(out) if changed else None
 
-    def sparse_tensor(self, start: int, end: int) -> bytes | None:
+    def sparse_tensor(self, start: int, end: int, ranks: dict[int, int] | None = None) -> bytes | None:
         """A SparseTensorProto: its dimensions at most MAX_RANK, its values and indices tensors stripped as
-        tensors are (None: unchanged)."""
+        tensors are (None: unchanged). ``ranks``: the dimensions of its fields so far, for a singular sparse
+        tensor field repeated (protobuf merges the repeats into one tensor)."""
         buf = self.buf
         out = bytearray()
         changed = False
-        ranks: dict[int, int] = {}
+        ranks = {} if ranks is None else ranks
+        seen: set[int] = set()
         for field, wire, begin, value, after in _fields(buf, start, end):
             replaced: bytes | None = None
             if field == _SPARSE_DIMS and wire in (_VARINT, _LEN):
                 rank = packed_varints(buf, value, after, MAX_RANK) if wire == _LEN else 1
+                if not rank:
+                    self.other_field()
                 self.merged(ranks, field, rank)
                 self.count(rank)
             elif field in (_SPARSE_VALUES, _SPARSE_INDICES) and wire == _LEN:
+                self.once(seen, field)
                 rank, replaced = self.tensor(value, after)
                 self.merged(ranks, field, rank)
             else:
@@ -122,11 +146,14 @@ class TensorScan(Counts):
         out = bytearray()
         changed = False
         ranks: dict[int, int] = {}
+        seen: set[int] = set()
         for field, wire, begin, value, after in _fields(buf, start, end):
             replaced: bytes | None = None
             if field == _VALUE_INFO_NAME and wire == _LEN:
+                self.once(seen, field)
                 self.text(value, after)
             elif field == _VALUE_INFO_TYPE and wire == _LEN:
+                self.once(seen, field)
                 rank, replaced = self.type_proto(value, after, 0)
                 self.merged(ranks, field, rank)
             else:
@@ -150,6 +177,7 @@ class TensorScan(Counts):
         out = bytearray()
         changed = False
         rank = 0
+        seen: set[int] = set()
         for field, wire, begin, value, after in _fields(buf, start, end):
             replaced: bytes | None = None
             inner_rank = 0
@@ -157,6 +185,8 @@ class TensorScan(Counts):
                 self.other_field()
                 changed = True
                 continue
+            if field in _TYPE_TENSORS or field in _TYPE_NESTED or field == _TYPE_MAP:
+                self.once(seen, field)
             if field in _TYPE_TENSORS:
                 inner_rank, replaced = self.tensor_type(value, after)
             elif field in _TYPE_NESTED or field == _TYPE_MAP:
@@ -182,10 +212,13 @@ class TensorScan(Counts):
         out = bytearray()
         changed = False
         rank = 0
+        seen: set[int] = set()
         for field, wire, begin, value, after in _fields(buf, start, end):
             if field == _TENSOR_TYPE_ELEM and wire == _VARINT:
+                self.once(seen, field)
                 out += buf[begin:after]
             elif field == _TENSOR_TYPE_SHAPE and wire == _LEN:
+                self.once(seen, field)
                 shape = bytearray()
                 for dim, dim_wire, dim_begin, dim_value, dim_after in _fields(buf, value, after):
                     if dim != _SHAPE_DIM or dim_wire != _LEN:
@@ -210,8 +243,11 @@ class TensorScan(Counts):
         out = bytearray()
         changed = False
         rank = 0
+        seen: set[int] = set()
         for field, wire, begin, value, after in _fields(buf, start, end):
             replaced: bytes | None = None
+            if (field == elem and wire == _LEN) or (elem == 2 and field == 1 and wire == _VARINT):
+                self.once(seen, field)
             if field == elem and wire == _LEN:
                 inner_rank, replaced = self.type_proto(value, after, depth + 1)
                 rank += inner_rank

@@ -37,6 +37,9 @@ _ATTRIBUTE_TEXTS = frozenset({1, 4, 9, 21})
 """AttributeProto fields name, s, strings, ref_attr_name."""
 _ATTRIBUTE_SCALARS = frozenset({(2, 5), (3, _VARINT), (20, _VARINT)})
 """AttributeProto fields f, i, type."""
+_ATTRIBUTE_SINGULAR = frozenset({1, 2, 3, 4, 5, 6, 14, 20, 21, 22})
+"""AttributeProto fields name, f, i, s, t, g, tp, type, ref_attr_name, sparse_tensor: protobuf keeps the last, or
+merges the repeats."""
 _ATTRIBUTE_TENSOR = 5
 _ATTRIBUTE_GRAPH = 6
 _ATTRIBUTE_FLOATS = 7
