@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import click
 
@@ -109,3 +109,42 @@ def _finish(
             click.echo(line, err=True)
     if lines:
         raise click.exceptions.Exit(1)
+
+
+# --- the device flags' records (cli/roofline declares the flags, cli/devices does their work) ---
+
+
+class DeviceFlags(NamedTuple):
+    """The device flags as given, before any is parsed."""
+
+    device: str | None = None
+    devices_file: str | None = None
+    batch: str | None = None
+    dtype: str | None = None
+    weight_dtype: str | None = None
+    max_time: str | None = None
+    max_bytes: str | None = None
+    plot: str | None = None
+
+    @classmethod
+    def pop(cls, flags: dict[str, Any]) -> DeviceFlags:
+        """Take the device flags out of a command's keyword arguments."""
+        return cls(*(flags.pop(name) for name in cls._fields))
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The files the flags read (``--devices``): inputs no ``--export`` or ``--plot`` may overwrite."""
+        return () if self.devices_file is None else (self.devices_file,)
+
+
+class Hooks:
+    """What a command needs of its device flags beyond the run: the picture an HTML export embeds
+    (a plain class: defining it costs next to nothing)."""
+
+    __slots__ = ("figure",)
+
+    def __init__(self, figure: Callable[[], str] | None = None) -> None:
+        self.figure = figure
+
+
+NO_HOOKS = Hooks()

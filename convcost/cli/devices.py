@@ -15,7 +15,7 @@ from urllib.parse import quote
 import click
 
 from convcost.analysis.devices import PEAK_DTYPES, builtin_devices, find_device, load_devices, parse_duration, rate_text
-from convcost.cli.hooks import NO_HOOKS, DeviceFlags, Hooks
+from convcost.cli.common import NO_HOOKS, DeviceFlags, Hooks
 from convcost.core.io import check_target, same_target
 from convcost.core.units import parse_si, precision
 from convcost.errors import ConvcostError

@@ -7,8 +7,7 @@ from typing import Any
 import click
 
 from convcost import render
-from convcost.cli.common import LazyChoice, _finish, _format_option, _limits, _review_options
-from convcost.cli.hooks import DeviceFlags
+from convcost.cli.common import DeviceFlags, LazyChoice, _finish, _format_option, _limits, _review_options
 from convcost.cli.roofline import device_options, model_hooks, roofline_settings
 
 

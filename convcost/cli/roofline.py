@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from convcost.cli.hooks import NO_HOOKS, DeviceFlags, Hooks
+from convcost.cli.common import NO_HOOKS, DeviceFlags, Hooks
 
 if TYPE_CHECKING:
     from convcost.cli.devices import Roofline
