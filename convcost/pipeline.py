@@ -17,6 +17,7 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
+from convcost.core.shapes import shown
 from convcost.core.units import FP32, Precision
 from convcost.errors import ConvcostError
 
@@ -188,8 +189,21 @@ def model_run(graph: Graph, settings: Settings = DEFAULT) -> Run:
     checks = _checks(limits, report.mults, report.params)
     setup = _setup(settings)
     figures: _Once[ModelFigures] = _Once(lambda: _model_figures(report, setup))
+    if device is not None and (device.max_bytes is not None or device.max_time is not None):
+        _known_shapes(graph)
     checks = (*checks, *_roofline_checks(device, lambda: figures().total, lambda: ""))
     return Run(report, checks, figures, settings)
+
+
+def _known_shapes(graph: Graph) -> None:
+    """A bytes or time budget is checked only on known shapes: an unknown one would count 0 bytes, a figure
+    no tensor has (an ONNX node whose output shape inference could not resolve)."""
+    for node, shape in zip(graph.nodes, graph.shapes, strict=True):
+        if any(d < 0 for d in getattr(shape, "dims", ())):
+            raise ConvcostError(
+                f"the budget cannot be checked: the output of {shown(node.name)} has the unknown shape {shape}, "
+                "so its bytes and time are unknown"
+            )
 
 
 def _model_figures(report: ModelReport, setup: Setup) -> ModelFigures:

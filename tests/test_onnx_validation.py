@@ -691,3 +691,35 @@ def test_a_huge_node_name_is_quoted_bounded(tmp_path: Path) -> None:
     result = run("model", path)
     assert_user_error(result, "(Conv): attribute group 0; expected a whole number >= 1")
     assert len(result.stderr) < 400
+
+
+# --- budgets on unknown shapes, and the verdict over a failed export ---------------------------
+
+
+def test_a_bytes_budget_on_an_unknown_shape_is_refused(tmp_path: Path) -> None:
+    """A tensor whose shape ONNX cannot resolve would count 0 bytes: a bytes or time budget over it is refused, never passed."""
+    custom = helper.make_node("Foo", ["x"], ["u"], name="foo", domain="cust")
+    relu = helper.make_node("Relu", ["u"], ["y"], name="relu")
+    model = helper.make_model(
+        helper.make_graph([custom, relu], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)]),
+        opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("cust", 1)],
+    )  # fmt: skip
+    path = tmp_path / "unknown.onnx"
+    path.write_bytes(model.SerializeToString())
+    for flags in (["--max-bytes", "1K"], ["--device", "a100", "--max-time", "1s"]):
+        assert_user_error(run("model", str(path), "--all-ops", *flags), "the budget cannot be checked", "unknown shape")
+    assert run("model", str(path), "--all-ops").exit_code == 0  # the costs themselves stand
+
+
+def test_over_budget_the_verdict_wins_over_an_export_that_cannot_be_written(tmp_path: Path) -> None:
+    """Over budget with an --export that cannot be written: exit 1, the export's error and the budget line on stderr."""
+    spec = tmp_path / "net.yaml"
+    spec.write_text("input: 8x8x3\nlayers:\n  - {k: 3, out: 8}\n", encoding="utf-8")
+    result = run("model", str(spec), "--max-mults", "1", "--export", str(tmp_path / "missing" / "x.md"))
+    assert result.exit_code == 1
+    error, verdict = result.stderr.splitlines()
+    assert error.startswith("Error: ")
+    assert "x.md" in error
+    assert verdict.startswith(f"mults {6 * 6 * 3 * 3 * 3 * 8:,} > 1 by ")
+    assert run("model", str(spec), "--export", str(tmp_path / "missing" / "x.md")).exit_code == 2  # within budget: an error

@@ -12,6 +12,7 @@ import click
 from convcost import render
 from convcost._early import to_devnull
 from convcost.core.units import parse_si
+from convcost.errors import ConvcostError
 
 FORMATS = ("table", "json", "csv", "markdown")
 
@@ -89,11 +90,17 @@ def _finish(
     export embeds under the tables (the roofline, with ``--device``).
     """
     output = views[fmt]()
+    lines = render.budget_lines(checks)
+    unwritten: ConvcostError | None = None
     if export is not None:
         markdown = views["markdown"]() if fmt == "table" else None
         origin = render.provenance(click.get_current_context().meta.get("convcost.argv", ()), inputs)
-        render.write_export(export, render.export_text(export, output, fmt, title, markdown, origin, figure), inputs)
-    lines = render.budget_lines(checks)
+        try:
+            render.write_export(export, render.export_text(export, output, fmt, title, markdown, origin, figure), inputs)
+        except ConvcostError as exc:
+            if not lines:
+                raise
+            unwritten = exc  # over budget: the verdict wins over an export that could not be written (exit 1)
     try:
         render.emit(output)
         sys.stdout.flush()  # the report before any budget line (2>&1), and a closed pipe seen here (exit 141)
@@ -104,7 +111,7 @@ def _finish(
 
         with contextlib.suppress(OSError, ValueError):
             to_devnull(sys.stdout.fileno())
-    for line in lines:
+    for line in [*([] if unwritten is None else [f"Error: {unwritten}"]), *lines]:
         with contextlib.suppress(OSError):  # stderr unwritable (2>/dev/full): the verdict still stands, exit 1
             click.echo(line, err=True)
     if lines:
