@@ -863,3 +863,36 @@ def test_convolutions_of_other_ranks_stay_onnx_nodes(tmp_path: Path, dims: list[
     out = [dims[0], weight[0], *(d - k + 1 for d, k in zip(dims[2:], weight[2:], strict=True))]
     assert (node.op, evaluated.kernel) == ("onnx", "x".join(map(str, weight[2:])))
     assert evaluated.cost.mults == int(np.prod(out)) * int(np.prod(weight[1:]))
+
+
+def test_a_second_graph_input_has_its_own_shape_and_memory(tmp_path: Path) -> None:
+    """Inputs x 1x3x8x8 and m 1x2x32x32, a Conv 4x2x3x3 and a Relu on m: rows read 32x32x2, peak (192 + 2,048 + 3,600) x 4 bytes."""
+    nodes = [
+        helper.make_node("Relu", ["x"], ["r"], name="relu_x"),
+        helper.make_node("Conv", ["m", "w"], ["c"], name="conv_m"),
+        helper.make_node("Relu", ["m"], ["rm"], name="relu_m"),
+    ]
+    path = save(tmp_path / "in2.onnx", nodes, [("x", [1, 3, 8, 8]), ("m", [1, 2, 32, 32])], ["r", "c", "rm"], [init("w", [4, 2, 3, 3])])
+    data = run_json("model", path, "--all-ops")
+    rows = [(row["name"], row["type"], row["in"], row["out"], row["mults"]) for row in data["layers"]]
+    assert rows == [
+        ("relu_x", "relu", [8, 8, 3], [8, 8, 3], 0),
+        ("conv_m", "conv", [32, 32, 2], [30, 30, 4], 30 * 30 * 4 * 2 * 9),
+        ("relu_m", "relu", [32, 32, 2], [32, 32, 2], 0),
+    ]
+    assert data["memory"]["peak_bytes"] == 4 * (8 * 8 * 3 + 32 * 32 * 2 + 30 * 30 * 4)  # x, m and the conv's output at conv_m
+    assert_user_error(run("import", path), 'the graph reads 2 inputs ("x", "m"); a model file has one input')
+
+
+def test_a_constant_node_weight_is_a_conv_weight(tmp_path: Path) -> None:
+    """A Conv whose 4x3x3x3 weight is a Constant node is a conv layer: 108 params, its weight bytes read by the Conv, imported."""
+    nodes = [
+        helper.make_node("Constant", [], ["w"], name="wconst", value=init("wv", [4, 3, 3, 3])),
+        helper.make_node("Conv", ["x", "w"], ["y"], name="conv", pads=[1, 1, 1, 1]),
+    ]
+    path = save(tmp_path / "constw.onnx", nodes, [("x", [1, 3, 8, 8])], ["y"])
+    data = run_json("model", path, "--all-ops")
+    rows = [(row["name"], row["type"], row["mults"], row["params"], row["bytes"]) for row in data["layers"]]
+    assert rows == [("wconst", "Constant", 0, 0, 0), ("conv", "conv", 8 * 8 * 4 * 27, 108, 4 * (192 + 256 + 108))]
+    assert data["totals"] == {"mults": 6912, "params": 108}
+    assert "    type: conv\n" in run("import", path).output

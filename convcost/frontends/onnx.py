@@ -157,7 +157,7 @@ def load_onnx(path: str, input_dims: InputSpecs = None, all_ops: bool = False) -
             lowering.add(node, params.get(node.at, 0))
     output = _output(model, lowering, path)
     nodes = lowering.nodes
-    hidden = sum(1 for node in nodes if node.hidden)
+    hidden = sum(1 for node in nodes if node.hidden) - len(analysis.other_inputs)
     notes = [analysis.batch_note] if analysis.batch_note else []
     if hidden:
         notes.append(f"{hidden:,} other node{'s' if hidden != 1 else ''}: 0 mults (--all-ops lists them)")

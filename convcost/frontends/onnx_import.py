@@ -23,7 +23,7 @@ from convcost.core.graph import INPUT, Graph, Node
 from convcost.errors import ConvcostError
 from convcost.frontends.model_file import MAX_NAME, RESERVED
 from convcost.ops import OPS
-from convcost.ops.onnx_generic import ONNX_OP, TensorShape
+from convcost.ops.onnx_generic import GRAPH_INPUT, ONNX_OP, TensorShape
 from convcost.ops.onnx_node import op_label
 from convcost.ops.registry import INTERNAL_OPS
 
@@ -87,6 +87,8 @@ class _Writer:
         self.renamed: dict[int, str] = {}
         """Node index -> why its layer name is not the node's own (said in a comment)."""
         self.names = self.layer_names()
+        self.same: set[int] = set()
+        """Graph inputs after the first, of its shape, written as the model input."""
 
     def kept(self) -> list[int]:
         """The nodes to write: the output's and every costed node's ancestors, themselves included."""
@@ -150,6 +152,18 @@ class _Writer:
 
     def write(self, source: str) -> str:
         graph = self.graph
+        others = [str(graph.nodes[i].attrs[GRAPH_INPUT]) for i in self.keep if GRAPH_INPUT in graph.nodes[i].attrs]
+        if others and all(graph.shapes[i] == graph.input for i in self.keep if GRAPH_INPUT in graph.nodes[i].attrs):
+            # inputs of the first input's shape: reading the model input instead costs exactly the same
+            self.same = {i for i in self.keep if GRAPH_INPUT in graph.nodes[i].attrs}
+            self.keep = [i for i in self.keep if i not in self.same]
+            others = []
+        if others:
+            raise ConvcostError(
+                f"{source}: the graph reads {len(others) + 1:,} inputs ({_comment(_text(graph.input_name))}, "
+                f"{', '.join(_comment(_text(n)) for n in others[:10])}{', ...' if len(others) > 10 else ''}); "
+                "a model file has one input"
+            )
         unknown = self.unknown()
         if unknown and not self.skip_unknown:
             ranked = sorted(unknown.items(), key=lambda item: (-item[1], item[0]))
@@ -187,7 +201,7 @@ class _Writer:
         return "\n".join(lines) + "\n"
 
     def ref(self, tensor: int) -> str:
-        return "input" if tensor == INPUT else _text(self.names[tensor])
+        return "input" if tensor == INPUT or tensor in self.same else _text(self.names[tensor])
 
     def layer(self, i: int, previous: int, defaults: Mapping[str, Any]) -> list[str]:
         node = self.graph.nodes[i]
@@ -199,6 +213,7 @@ class _Writer:
             op, attrs, inputs = "identity", {}, tuple(same or node.inputs)[:1]
         else:
             op, attrs, inputs = node.op, dict(node.attrs), node.inputs
+        inputs = tuple(INPUT if t in self.same else t for t in inputs)
         if i in self.renamed:
             original = node.name if len(node.name) <= 60 else node.name[:57] + "..."
             lines.append(f"  # renamed from the ONNX node {_comment(_text(original))}: {self.renamed[i]}")

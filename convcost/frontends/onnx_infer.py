@@ -123,6 +123,8 @@ class Analysis:
             set_dims(other, input_dims(other, other_given, other_text, first=False))
         self.input_name = first.name
         self.input_names = {vi.name for vi in inputs}
+        self.other_inputs = tuple(names[1:])
+        """The graph inputs after the first, in the file's order."""
         self.nodes = self.order(graph)
         if [n.at for n in self.nodes] != list(range(len(self.nodes))):  # shape inference needs execution order
             protos = [onnx.NodeProto.FromString(n.proto.SerializeToString()) for n in self.nodes]
@@ -140,6 +142,9 @@ class Analysis:
             if node.op_type == "Constant" and node.outputs and "value" in node.attrs
         }
         """Output tensor -> value of each Constant node."""
+        self.weights: dict[str, Any] = {**self.initializers, **self.weight_constants()}
+        """Tensor -> its TensorProto for every weight: the initializers, and each float Constant node's tensor
+        that is read only as an op's weight (a Conv's, from tf2onnx or an unfolded torch export), counted exactly alike."""
         self.check_tensors()
         self.node_mults = {node.at: self.mults(node) for node in self.nodes}
         """Original node index -> its mults at the file's batch, by the counting rule."""
@@ -286,6 +291,20 @@ class Analysis:
             if all(not name or name in const for name in node.inputs) and node.op_type not in ("RandomNormal", "RandomUniform"):
                 const.update(o for o in node.outputs if o)
         return const
+
+    def weight_constants(self) -> dict[str, Any]:
+        """The float Constant nodes' tensors read only at the slots an op's handler declares its weights."""
+        uses: dict[str, list[bool]] = {}
+        for node in self.nodes:
+            handler = ONNX_HANDLERS.get(node.op_type) if node.domain in DEFAULT_DOMAINS else None
+            for slot, name in enumerate(node.inputs):
+                if name in self.constant_values:
+                    uses.setdefault(name, []).append(handler is not None and slot in handler.weights)
+        return {
+            name: value
+            for name, value in self.constant_values.items()
+            if _is_float(self.onnx, value.data_type) and uses.get(name) and all(uses[name])
+        }
 
     def check_node(self, node: FileNode) -> None:
         """Before shape inference: the node's inputs are as many as its op takes, and every attribute
@@ -452,7 +471,8 @@ class Analysis:
         return handler.mults(self.record(node, 1))
 
     def params(self) -> dict[int, int]:
-        """Params per node index: each float initializer on the first node that uses it, through constant-only nodes."""
+        """Params per node index: each float weight (initializer or weight Constant) on the first node that uses it,
+        through constant-only nodes."""
         position = {node.at: i for i, node in enumerate(self.nodes)}
         consumers: dict[str, list[tuple[FileNode, int]]] = {}
         for node in self.nodes:
@@ -460,7 +480,7 @@ class Analysis:
                 if name:
                     consumers.setdefault(name, []).append((node, slot))
         found: dict[int, int] = {}
-        for name, init in self.initializers.items():
+        for name, init in self.weights.items():
             if not _is_float(self.onnx, init.data_type) or name not in consumers or self.running_stat(name, consumers):
                 continue
             owner = self.owner(name, consumers, position)

@@ -17,9 +17,12 @@ from convcost.core.shapes import Shape
 from convcost.errors import ConvcostError
 from convcost.frontends.onnx_infer import DEFAULT_DOMAINS, Analysis, FileNode, label
 from convcost.ops import ONNX_HANDLERS, OPS
-from convcost.ops.onnx_generic import ONNX_OP, UNKNOWN, TensorShape
+from convcost.ops.onnx_generic import GRAPH_INPUT, ONNX_OP, UNKNOWN, TensorShape
 from convcost.ops.onnx_node import OnnxNode, graph_shape
 from convcost.ops.registry import Evaluated
+
+INPUT_TYPE = "Input"
+"""The type of the node that stands for a graph input after the first."""
 
 
 class Lowering:
@@ -36,6 +39,21 @@ class Lowering:
         """Tensor name -> index of the graph node whose output it is (or stands for)."""
         self.input_shape = self.shape(analysis.input_name)
         self.names: set[str] = set()
+        for tensor in analysis.other_inputs:
+            self.add_input(tensor)
+
+    def add_input(self, tensor: str) -> None:
+        """A graph input after the first as a node at the start: read like any node's output (its own shape), alive
+        from the start until its last reader; no row of the tables, no cost (the readers count reading it)."""
+        out = self.shape(tensor)
+        name = tensor if tensor and tensor not in self.names else f"{INPUT_TYPE}_{len(self.nodes)}"
+        self.names.add(name)
+        evaluated = Evaluated(out, Cost())
+        attrs = {"type": INPUT_TYPE, "evaluated": evaluated, GRAPH_INPUT: tensor}
+        self.tensor_node[tensor] = len(self.nodes)
+        self.nodes.append(Node(name, ONNX_OP, attrs, (), name, True, None, hidden=True))
+        self.shapes.append(out)
+        self.evaluated.append(evaluated)
 
     # --- tensors ----------------------------------------------------------------------
 
@@ -44,7 +62,7 @@ class Lowering:
         return graph_shape(self.a.shapes.get(tensor), self.batch)
 
     def producer(self, tensor: str) -> int:
-        return INPUT if tensor in self.a.input_names else self.tensor_node[tensor]
+        return INPUT if tensor == self.a.input_name else self.tensor_node[tensor]
 
     def seen_as(self, tensor: str) -> Shape:
         """The shape the walk gives a node reading ``tensor``: its producer's first output."""
@@ -72,11 +90,13 @@ class Lowering:
         a = self.a
         mults = a.node_mults[node.at] // self.batch  # find_batch made sure it divides
         acts = self.activations(node)
-        weights = sum(prod(a.initializers[i].dims) for i in set(node.inputs) if i in a.initializers)
+        weights = sum(prod(a.weights[i].dims) for i in set(node.inputs) if i in a.weights)
         outputs = [o for o in node.outputs if o]
         if outputs and all(o in a.const for o in outputs):
             # computed from constants only: once per batch, read like a weight (never scaled by the batch)
-            weights += sum(prod(d) for d in map(a.shapes.get, outputs) if d is not None and UNKNOWN not in d)
+            # (a Constant's weight is read by the nodes it feeds, as an initializer is)
+            dims = [a.shapes.get(o) for o in outputs if o not in a.weights]
+            weights += sum(prod(d) for d in dims if d is not None and UNKNOWN not in d)
             written = 0
         else:
             written = self.elements(outputs)

@@ -320,7 +320,9 @@ register(
         auto_names={"conv": "conv", "depthwise": "dw", "pointwise": "pw"},
         factorizable=True,
         summary="convolution: Ho*Wo*N*(C/G)*KH*KW mults; KH*KW*(C/G)*N params (+N bias, +2N bn)",
-        onnx={"Conv": OnnxHandler(lower_onnx_conv, _CONV_ATTRIBUTES, onnx_conv_mults, check_onnx_window, onnx_weight_kernel)},
+        onnx={
+            "Conv": OnnxHandler(lower_onnx_conv, _CONV_ATTRIBUTES, onnx_conv_mults, check_onnx_window, onnx_weight_kernel, weights=(1, 2))
+        },
     )
 )
 
@@ -393,6 +395,7 @@ register(
                 onnx_conv_mults,
                 check_onnx_window,
                 onnx_weight_kernel,
+                weights=(1, 2),
             )
         },
     )

@@ -222,6 +222,9 @@ class OnnxHandler(NamedTuple):
     """Input slots whose float initializers are not params (batch norm's running mean and variance)."""
     passes_through: bool = False
     """True for an op whose output is its input (``Identity``): the params rule looks through it."""
+    weights: tuple[int, ...] = ()
+    """Input slots that hold the op's weights: a float Constant node's tensor read only at such slots is a weight
+    exactly like an initializer (params, weight bytes, lowering), as tf2onnx and unfolded torch exports write a Conv's."""
 
 
 def op_label(op_type: str) -> str:
