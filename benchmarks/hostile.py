@@ -20,7 +20,10 @@ slow or greedy:
                    an opset of version 0; fourth round: 3,900 small initializers of 2,000 empty
                    external_data entries, a large one of 20M (and one of 20M empty strings), 10M
                    repeated node names, opset domains, value-info names, elem_types, attribute ints,
-                   7,000 repeated sparse_tensor fields of 64 dims (merged); written byte by byte here, refused before onnx is
+                   7,000 repeated sparse_tensor fields of 64 dims (merged); fifth round: 4 attributes of
+                   100,000 type_protos 8 sequences deep, 169,000 value infos 8 deep for 10,000 nodes,
+                   199,990 model-local functions, 4 attributes of 100,000 empty graphs (tensors); written
+                   byte by byte here, refused before onnx is
                    imported (the quantization annotation, configuration and doc string are left
                    out and the model read: this venv has no onnx, so they end at its absence,
                    exit 2; with onnx they cost a one-node model's time and memory)
@@ -125,6 +128,25 @@ def _sparse(dims: int) -> bytes:
     return _field(1, values) + _field(2, indices) + _field(3, b"\x01" * dims)
 
 
+def _nested_type(depth: int) -> bytes:
+    """A TypeProto: a float tensor inside ``depth`` sequences."""
+    inner = _field(1, _int(1, 1))
+    for _ in range(depth):
+        inner = _field(4, _field(1, inner))
+    return inner
+
+
+def _list_attributes(attribute_type: int, value: bytes) -> bytes:
+    """Four attributes of 100,000 list values each (within an attribute's limit)."""
+    return b"".join(_field(5, _field(1, b"a%d" % k) + _int(20, attribute_type) + value * 100_000) for k in range(4))
+
+
+def _nested_value_infos() -> bytes:
+    """10,000 Identity nodes (room for 170,000 graph entries) and 169,000 value infos 8 sequences deep."""
+    nodes = _field(1, _field(1, b"x") + _field(2, b"i") + _field(4, b"Identity")) * 10_000
+    return nodes + _field(13, _field(1, b"v") + _field(2, _nested_type(8))) * 169_000
+
+
 ONNX_FIELD_BOMBS: tuple[tuple[str, Callable[[], bytes]], ...] = (
     ("node_meta", lambda: _fields_model(node=_field(9, b"") * _M)),
     ("node_devcfg", lambda: _fields_model(node=_field(10, b"") * _M)),
@@ -148,6 +170,14 @@ ONNX_FIELD_BOMBS: tuple[tuple[str, Callable[[], bytes]], ...] = (
     ("elem_types", lambda: _fields_model(graph=_field(13, _field(1, b"q") + _field(2, _field(1, _int(1, 1) * 10_000_000))))),
     ("attr_i", lambda: _fields_model(node=_field(5, _field(1, b"a") + _int(20, 2) + _int(3, 1) * 10_000_000))),
     ("sparse_merged", lambda: _fields_model(node=_field(5, _field(1, b"s") + _int(20, 11) + _field(22, _sparse(64)) * 7_000))),
+    ("nested_types", lambda: _fields_model(node=_list_attributes(14, _field(15, _nested_type(8))))),
+    ("nested_vis", lambda: _fields_model(graph=_nested_value_infos())),
+    (
+        "functions",
+        lambda: _fields_model(model=b"".join(_field(25, _field(1, b"f%038d" % i) + _field(10, b"d" * 38)) for i in range(199_990))),
+    ),
+    ("empty_graphs", lambda: _fields_model(node=_list_attributes(10, _field(11, _field(2, b"n"))))),
+    ("empty_tensors", lambda: _fields_model(node=_list_attributes(9, _field(10, _int(2, 1))))),
 )
 """Label and bytes of the third round's ONNX cases (fields protobuf merges, fields convcost leaves out)."""
 

@@ -346,8 +346,10 @@ def test_fields_convcost_does_not_read_are_left_out_unparsed(tmp_path: Path) -> 
 
 
 def test_attribute_of_too_many_type_protos_is_refused(tmp_path: Path) -> None:
-    """An attribute of 100,001 type_protos: past the values an attribute holds."""
-    attribute = _len(1, b"t") + _int(20, 14) + _len(15) * 100_001
+    """An attribute of 100,001 type_protos (of one dimension each: empty ones are refused sooner, as other fields):
+    past the values an attribute holds."""
+    one_dim = _len(1, _int(1, 1) + _len(2, _len(1, _int(1, 1))))
+    attribute = _len(1, b"t") + _int(20, 14) + _len(15, one_dim) * 100_001
     _refused_fast(_assemble(tmp_path, node=_len(5, attribute)), "an attribute has more than 100,000 values")
 
 
@@ -479,6 +481,48 @@ def test_repeated_sparse_tensor_attribute_counts_its_dimensions_together(tmp_pat
     sparse = _len(1, _len(8, b"v") + _int(2, TensorProto.FLOAT)) + _len(3, b"\x01" * 40)
     attribute = _len(1, b"s") + _int(20, 11) + _len(22, sparse) * 2
     _refused_fast(_assemble(tmp_path, node=_len(5, attribute)), "a tensor has more than 64 dimensions")
+
+
+def _nested_type(depth: int) -> bytes:
+    """A TypeProto: a float tensor inside ``depth`` sequences."""
+    inner = _len(1, _int(1, 1))
+    for _ in range(depth):
+        inner = _len(4, _len(1, inner))
+    return inner
+
+
+def test_nested_types_of_an_attribute_count_as_values(tmp_path: Path) -> None:
+    """12,000 type_protos of 8 nested sequences: 108,000 types, past an attribute's 100,000 values (each type
+    was one value however deep it nested)."""
+    attribute = _len(1, b"a") + _int(20, 14) + _len(15, _nested_type(8)) * 12_000
+    _refused_fast(_assemble(tmp_path, node=_len(5, attribute)), "an attribute has more than 100,000 values (nested types counted)")
+
+
+def test_nested_types_of_value_infos_count_as_graph_entries(tmp_path: Path) -> None:
+    """2,000 value infos naming no tensor, each 8 sequences deep, for one node: 18,000 graph entries, past 10,016."""
+    value_info = _len(13, _len(1, b"v") + _len(2, _nested_type(8)))
+    _refused_fast(_assemble(tmp_path, graph=value_info * 2_000), "value infos and initializers per node", "(10,018 for 1 node)")
+
+
+def test_more_than_10000_functions_are_refused_by_the_scan(tmp_path: Path) -> None:
+    """10,001 model-local functions: refused by the scan (onnx refuses them only once all is parsed)."""
+    functions = b"".join(_len(25, _len(1, b"f%d" % i) + _len(10, b"d")) for i in range(10_001))
+    _refused_fast(_assemble(tmp_path, model=functions), "the model has more than 10,000 model-local functions")
+
+
+_EMPTY_VALUES = {"graphs": (10, _len(11, _len(2, b"n"))), "tensors": (9, _len(10, _int(2, 1))), "strings": (8, _len(9))}
+
+
+@pytest.mark.parametrize("kind", list(_EMPTY_VALUES.values()), ids=list(_EMPTY_VALUES))
+def test_empty_list_values_are_counted(tmp_path: Path, kind: tuple[int, bytes]) -> None:
+    """An attribute of 20,000 empty graphs (tensors, strings) holds no entry but costs protobuf 20,000 objects:
+    each counts as an entry and an other field, refused; 100,001 are past the attribute's values."""
+    attribute_type, value = kind
+    attribute = _len(1, b"a") + _int(20, attribute_type) + value * 20_000
+    _refused_fast(_assemble(tmp_path, node=_len(5, attribute)), _FIELDS)
+    many = _len(1, b"a") + _int(20, attribute_type) + value * 100_001
+    big = _assemble(tmp_path, node=_len(5, many), graph=_len(1, helper.make_node("Relu", ["x"], ["z"]).SerializeToString()) * 10_000)
+    _refused_fast(big, "an attribute has more than 100,000 values")
 
 
 def test_unused_vocabulary_initializer_is_read(tmp_path: Path) -> None:

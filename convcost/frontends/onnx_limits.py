@@ -64,6 +64,9 @@ MAX_SUBGRAPH_DEPTH = 8
 MAX_OPSETS = 1_000
 """A model (or a function) imports at most this many opsets, in all."""
 
+MAX_FUNCTIONS = 10_000
+"""A model holds at most this many model-local functions (onnx's own limit, which it checks only once all is parsed)."""
+
 MAX_TEXT_BYTES = 1_000_000
 """A string convcost keeps (a name, an op type, a domain, an attribute's text) has at most this many bytes."""
 
@@ -127,6 +130,9 @@ class Counts:
         self.other_fields = 0
         """Fields read that are no entry: left out, or tensor values stored one by one."""
         self.opsets = 0
+        self.functions = 0
+        self.nested_types = 0
+        """Types nested in others (a sequence's, an optional's, a map's) walked so far: each an entry."""
         self.kept = 0
         """Bytes of strings, small tensors and dimensions kept so far."""
 
@@ -158,6 +164,12 @@ class Counts:
                 f"metadata, annotations, tensor values stored one by one) beyond a first {SPARE_OTHER_FIELDS:,} "
                 f"({self.other_fields:,} for {nodes_text(self.known_nodes)})"
             )
+
+    def empty_value(self) -> None:
+        """An attribute's list value that holds no entry (an empty string, graph, tensor or type): protobuf still makes
+        an object of it, so it counts as an entry and, holding nothing, as an other field too."""
+        self.count()
+        self.other_field()
 
     def once(self, seen: set[int], field: int) -> None:
         """A singular field of a message: its first occurrence is part of the message (counted as the message's
@@ -199,7 +211,12 @@ class Counts:
                 if others > MAX_ENTRIES:
                     raise TooManyEntriesError
         self.known_nodes += nodes
-        self.graph_entries += count
+        self.graph_entry(count)
+
+    def graph_entry(self, n: int = 1) -> None:
+        """``n`` more inputs, outputs, value infos or initializers of a graph (or levels of their nested types): within
+        the average per node."""
+        self.graph_entries += n
         if self.graph_entries > GRAPH_ENTRIES_PER_NODE * self.known_nodes + SPARE_GRAPH_ENTRIES:
             raise LimitError(
                 f"the model's graphs have more than {GRAPH_ENTRIES_PER_NODE} inputs, outputs, value infos and "

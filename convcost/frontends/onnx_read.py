@@ -17,7 +17,9 @@ and denotations are left out of the rebuilt bytes without being parsed, and each
 still counted (:data:`OTHER_FIELDS_PER_NODE`), so skipping them stays fast. Everything kept is counted:
 every entry protobuf would make an object of (nodes, their inputs, outputs and attributes, attribute
 values and types, tensor dimensions over repeated fields, which protobuf merges, graph entries;
-subgraphs, sparse tensors and model-local functions included), opset imports (whose versions must be
+subgraphs, sparse tensors and model-local functions included; every level of a nested type, towards an
+attribute's values or a graph's entries too; an empty list value, an object all the same, as an other field
+too), model-local functions (at most onnx's own :data:`MAX_FUNCTIONS`), opset imports (whose versions must be
 1 or more) and the bytes of strings. No field is free: a singular field's repeats (protobuf keeps the last,
 or merges them) and empty fields that hold no entry count as other fields, a large tensor's values (stripped
 unread) towards the total only. A file past a limit (:data:`MAX_NODES`, :data:`MAX_ENTRIES`,
@@ -42,6 +44,7 @@ from convcost.core.shapes import shown
 from convcost.errors import ConvcostError
 from convcost.frontends.onnx_limits import (  # the limits and their counters
     MAX_ENTRIES,
+    MAX_FUNCTIONS,
     MAX_LIST_ITEMS,
     MAX_NODE_ATTRIBUTES,
     MAX_NODE_ENTRIES,
@@ -65,6 +68,7 @@ from convcost.frontends.onnx_wire import (  # the wire format: field numbers and
     _ATTRIBUTE_SINGULAR,
     _ATTRIBUTE_SPARSE_TENSOR,
     _ATTRIBUTE_SPARSE_TENSORS,
+    _ATTRIBUTE_STRINGS,
     _ATTRIBUTE_TENSOR,
     _ATTRIBUTE_TENSORS,
     _ATTRIBUTE_TEXTS,
@@ -128,6 +132,9 @@ class _Scan(TensorScan):
             elif field == _MODEL_OPSET and wire == _LEN:
                 out += _length_field(field, self.opset(value, after))
             elif field == _MODEL_FUNCTIONS and wire == _LEN:
+                self.functions += 1
+                if self.functions > MAX_FUNCTIONS:
+                    raise LimitError(f"the model has more than {MAX_FUNCTIONS:,} model-local functions")
                 out += _length_field(field, self.function(value, after) or buf[value:after])
             elif field == _MODEL_IR_VERSION and wire == _VARINT:
                 out += buf[begin:after]
@@ -283,9 +290,10 @@ class _Scan(TensorScan):
                 out += buf[begin:after]
         return bytes(out) if changed else None
 
-    def list_values(self, field: int, wire: int, start: int, end: int, room: int) -> int:
-        """The values of one field of an attribute's list (more than ``room`` once that many are certain); an
+    def list_values(self, field: int, wire: int, start: int, end: int, items: int) -> int:
+        """The attribute's values after one field of its list, ``items`` before it (at most MAX_LIST_ITEMS); an
         empty packed field, no value but still a step, counts as an other field."""
+        room = MAX_LIST_ITEMS - items
         if wire == _LEN and field == _ATTRIBUTE_INTS:
             values = packed_varints(self.buf, start, end, room)
         elif wire == _LEN and field == _ATTRIBUTE_FLOATS:
@@ -294,7 +302,21 @@ class _Scan(TensorScan):
             values = 1
         if not values:
             self.other_field()
-        return values
+        if values > room:
+            raise LimitError(f"an attribute has more than {MAX_LIST_ITEMS:,} values")
+        return items + values
+
+    def listed(self, items: int, total: int, nested: int, text: bool) -> int:
+        """After a string, tensor, graph, type or sparse tensor of an attribute's list (``text``: a string of at
+        least a byte), ``items`` its values so far, with the total and nested types before it: a value that holds
+        no entry (an empty string, graph, tensor, sparse tensor or type) is an object all the same, and a type's
+        nested levels are values of the attribute. The attribute's values now."""
+        if self.total == total and not text:
+            self.empty_value()
+        items += self.nested_types - nested
+        if items > MAX_LIST_ITEMS:
+            raise LimitError(f"an attribute has more than {MAX_LIST_ITEMS:,} values (nested types counted)")
+        return items
 
     def attribute(self, start: int, end: int, depth: int) -> bytes | None:
         """An AttributeProto: its values counted, its large tensors stripped, its subgraphs and types walked,
@@ -310,10 +332,9 @@ class _Scan(TensorScan):
         seen: set[int] = set()
         for field, wire, begin, value, after in _fields(buf, start, end):
             replaced: bytes | None = None
+            total, nested = self.total, self.nested_types
             if field in _ATTRIBUTE_LISTS:
-                items += self.list_values(field, wire, value, after, MAX_LIST_ITEMS - items)
-                if items > MAX_LIST_ITEMS:
-                    raise LimitError(f"an attribute has more than {MAX_LIST_ITEMS:,} values")
+                items = self.list_values(field, wire, value, after, items)
             elif field in _ATTRIBUTE_SINGULAR:
                 self.once(seen, field)
             if (field, wire) in _ATTRIBUTE_SCALARS or (wire != _LEN and field in (_ATTRIBUTE_FLOATS, _ATTRIBUTE_INTS)):
@@ -342,6 +363,8 @@ class _Scan(TensorScan):
                 self.other_field()
                 changed = True
                 continue
+            if field in _ATTRIBUTE_LISTS and wire == _LEN and field not in (_ATTRIBUTE_FLOATS, _ATTRIBUTE_INTS):
+                items = self.listed(items, total, nested, field == _ATTRIBUTE_STRINGS and value < after)
             if replaced is not None:
                 out += _length_field(field, replaced)
                 changed = True

@@ -154,8 +154,10 @@ class TensorScan(Counts):
                 self.text(value, after)
             elif field == _VALUE_INFO_TYPE and wire == _LEN:
                 self.once(seen, field)
+                nested = self.nested_types
                 rank, replaced = self.type_proto(value, after, 0)
                 self.merged(ranks, field, rank)
+                self.graph_entry(self.nested_types - nested)  # nested types: entries of the graph, as the value info is
             else:
                 self.other_field()
                 changed = True
@@ -173,6 +175,9 @@ class TensorScan(Counts):
         denotations or unknown fields (None: unchanged)."""
         if depth > MAX_SUBGRAPH_DEPTH:
             raise too_deep("a type is")
+        if depth:  # a nested type: an object of its own, however few fields it holds
+            self.nested_types += 1
+            self.count()
         buf = self.buf
         out = bytearray()
         changed = False
