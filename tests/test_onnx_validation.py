@@ -767,3 +767,14 @@ def test_over_budget_the_verdict_wins_over_an_export_that_cannot_be_written(tmp_
     assert "x.md" in error
     assert verdict.startswith(f"mults {6 * 6 * 3 * 3 * 3 * 8:,} > 1 by ")
     assert run("model", str(spec), "--export", str(tmp_path / "missing" / "x.md")).exit_code == 2  # within budget: an error
+
+
+@pytest.mark.parametrize("target", [[1, 7], [1, 100_000]])
+def test_a_reshape_that_changes_the_element_count_is_refused(tmp_path: Path, target: list[int]) -> None:
+    """A Reshape of 192 elements to 1x7 would feed a Gemm figures of a network that does not exist: refused, both counts named."""
+    shape = helper.make_tensor("s", TensorProto.INT64, [2], target)
+    weight = init("w", [target[1], 10])
+    nodes = [helper.make_node("Reshape", ["x", "s"], ["r"]), helper.make_node("Gemm", ["r", "w"], ["y"])]
+    path = save(tmp_path / "reshape.onnx", nodes, [("x", [1, 3, 8, 8])], ["y"], [shape, weight])
+    count = target[0] * target[1]
+    assert_user_error(run("model", path), f"would be {target[0]}x{target[1]} ({count:,} elements)", "(192 elements)")

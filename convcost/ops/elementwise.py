@@ -114,7 +114,22 @@ def lower_onnx_reshape(node: OnnxNode) -> Lowered | None:
     return None
 
 
-_RESHAPE = OnnxHandler(lower_onnx_reshape)
+def check_onnx_reshape(node: OnnxNode) -> None:
+    """A reshaping node keeps its elements: an input of 192 elements cannot become 1x7 (shape inference
+    lets a constant target through; the figures downstream would be a network's that does not exist)."""
+    dims = node.known(0)
+    out = node.out_dims[0] if node.out_dims else None
+    if dims is None or out is None or any(d < 0 for d in out):
+        return
+    before, after = math.prod(dims), math.prod(out)
+    if before != after:
+        raise ConvcostError(
+            f"{node.where}: its output {shown(node.outputs[0])} would be {'x'.join(map(str, out))} ({after:,} elements) "
+            f"from an input of {'x'.join(map(str, dims))} ({before:,} elements); expected the same number of elements"
+        )
+
+
+_RESHAPE = OnnxHandler(lower_onnx_reshape, check=check_onnx_reshape)
 register(OpDef(("flatten",), evaluate_flatten, summary="flatten: 1x1x(H*W*C), 0 mults, 0 params",
                onnx={"Flatten": _RESHAPE, "Reshape": _RESHAPE, "Squeeze": _RESHAPE, "Unsqueeze": _RESHAPE}))  # fmt: skip
 
