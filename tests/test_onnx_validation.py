@@ -778,3 +778,14 @@ def test_a_reshape_that_changes_the_element_count_is_refused(tmp_path: Path, tar
     path = save(tmp_path / "reshape.onnx", nodes, [("x", [1, 3, 8, 8])], ["y"], [shape, weight])
     count = target[0] * target[1]
     assert_user_error(run("model", path), f"would be {target[0]}x{target[1]} ({count:,} elements)", "(192 elements)")
+
+
+@pytest.mark.parametrize("index", [7, 3, -4])
+def test_a_gather_index_outside_its_axis_is_refused(tmp_path: Path, index: int) -> None:
+    """A Gather's constant index outside its axis (size 3: -3 to 2) is refused, naming the index and the range."""
+    indices = helper.make_tensor("i", TensorProto.INT64, [1], [index])
+    node = helper.make_node("Gather", ["x", "i"], ["y"], axis=1)
+    path = save(tmp_path / "gather.onnx", [node], [("x", [1, 3, 8, 8])], ["y"], [indices])
+    assert_user_error(run("model", path), f"index {index} of 'i' is outside axis 1 of size 3; expected -3 to 2")
+    ok = save(tmp_path / "ok.onnx", [node], [("x", [1, 3, 8, 8])], ["y"], [helper.make_tensor("i", TensorProto.INT64, [1], [-3])])
+    assert run("model", ok).exit_code == 0

@@ -14,7 +14,7 @@ from typing import Any
 from convcost.core.cost import Cost
 from convcost.core.shapes import Shape, parse_int, parse_pair, shown
 from convcost.errors import ConvcostError
-from convcost.ops.onnx_node import Lowered, OnnxHandler, OnnxNode, TensorShape, one_of
+from convcost.ops.onnx_node import Lowered, OnnxHandler, OnnxNode, TensorShape, not_lowered, one_of
 from convcost.ops.parsers import COUNT_SCHEMA, EXPLICIT_PADDING_SCHEMA, PAIR_SCHEMA, choice, parse_explicit_padding
 from convcost.ops.registry import Evaluated, Key, OpDef, register
 
@@ -129,9 +129,27 @@ def check_onnx_reshape(node: OnnxNode) -> None:
         )
 
 
+def check_onnx_gather(node: OnnxNode) -> None:
+    """A Gather's constant indices lie in its axis: -size to size - 1 (shape inference does not check them)."""
+    dims = node.known(0)
+    if dims is None or len(node.inputs) < 2 or not node.inputs[1] or not node.constant[1]:
+        return
+    axis = node.attrs.get("axis", 0)
+    if not isinstance(axis, int) or not -len(dims) <= axis < len(dims):
+        return  # shape inference refuses an axis out of range
+    size = dims[axis]
+    for index in node.value(1, "indices") or ():
+        if not -size <= index < size:
+            raise ConvcostError(
+                f"{node.where}: index {index:g} of {shown(node.inputs[1])} is outside axis {axis} of size {size}; "
+                f"expected {-size} to {size - 1}"
+            )
+
+
 _RESHAPE = OnnxHandler(lower_onnx_reshape, check=check_onnx_reshape)
 register(OpDef(("flatten",), evaluate_flatten, summary="flatten: 1x1x(H*W*C), 0 mults, 0 params",
-               onnx={"Flatten": _RESHAPE, "Reshape": _RESHAPE, "Squeeze": _RESHAPE, "Unsqueeze": _RESHAPE}))  # fmt: skip
+               onnx={"Flatten": _RESHAPE, "Reshape": _RESHAPE, "Squeeze": _RESHAPE, "Unsqueeze": _RESHAPE,
+                     "Gather": OnnxHandler(not_lowered, check=check_onnx_gather)}))  # fmt: skip
 
 
 def evaluate_shuffle(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) -> Evaluated:
