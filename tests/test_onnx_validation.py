@@ -789,3 +789,25 @@ def test_a_gather_index_outside_its_axis_is_refused(tmp_path: Path, index: int) 
     assert_user_error(run("model", path), f"index {index} of 'i' is outside axis 1 of size 3; expected -3 to 2")
     ok = save(tmp_path / "ok.onnx", [node], [("x", [1, 3, 8, 8])], ["y"], [helper.make_tensor("i", TensorProto.INT64, [1], [-3])])
     assert run("model", ok).exit_code == 0
+
+
+@pytest.mark.parametrize(("bias", "ok"), [([10, 10], False), ([1, 2, 10], False), ([3, 10], False), ([2, 1], True), ([10], True)])
+def test_a_gemm_bias_must_broadcast_onto_its_output(tmp_path: Path, bias: list[int], ok: bool) -> None:
+    """Gemm's C broadcasts one way onto its 2x10 output, in at most 2 dimensions; else it is refused, never counted in params."""
+    nodes = [helper.make_node("Gemm", ["x", "w", "c"], ["y"])]
+    path = save(tmp_path / "gemm.onnx", nodes, [("x", [2, 16])], ["y"], [init("w", [16, 10]), init("c", bias)])
+    if ok:
+        assert run("model", path).exit_code == 0
+    else:
+        assert_user_error(
+            run("model", path), f"its C 'c' is {'x'.join(map(str, bias))}; expected a shape that broadcasts onto the 2x10 output"
+        )
+
+
+def test_a_prelu_slope_must_broadcast_onto_its_input(tmp_path: Path) -> None:
+    """PRelu's slope of 5 values does not broadcast onto 1x3x8x8: refused (one per channel, 3x1x1, is read)."""
+    nodes = [helper.make_node("PRelu", ["x", "s"], ["y"])]
+    bad = save(tmp_path / "bad.onnx", nodes, [("x", [1, 3, 8, 8])], ["y"], [init("s", [5])])
+    assert_user_error(run("model", bad), "its slope 's' is 5; expected a shape that broadcasts onto the 1x3x8x8 input")
+    good = save(tmp_path / "good.onnx", nodes, [("x", [1, 3, 8, 8])], ["y"], [init("s", [3, 1, 1])])
+    assert run("model", good).exit_code == 0

@@ -87,8 +87,23 @@ register(
         onnx={"Identity": same_type("identity")._replace(passes_through=True), "Dropout": same_type("dropout")},
     )
 )
+
+
+def check_onnx_prelu(node: OnnxNode) -> None:
+    """PRelu's slope broadcasts one way onto its input (shape inference does not check it)."""
+    dims, slope = node.known(0), node.known(1) if len(node.inputs) > 1 else None
+    if dims is None or slope is None:
+        return
+    fits = len(slope) <= len(dims) and all(s in (1, d) for s, d in zip(reversed(slope), reversed(dims), strict=False))
+    if not fits:
+        raise ConvcostError(
+            f"{node.where}: its slope {shown(node.inputs[1])} is {'x'.join(map(str, slope))}; expected a shape that "
+            f"broadcasts onto the {'x'.join(map(str, dims))} input"
+        )
+
+
 register(OpDef(("prelu",), evaluate_pointwise_free, summary="PReLU: same shape, 0 mults, C params (one slope per channel)",
-               onnx={"PRelu": same_type("prelu")}))  # fmt: skip
+               onnx={"PRelu": same_type("prelu")._replace(check=check_onnx_prelu)}))  # fmt: skip
 register(OpDef(("batchnorm", "layernorm"), evaluate_pointwise_free, auto_name="bn", auto_names={"layernorm": "ln"},
                summary="normalization: same shape, 0 mults, 2C params (scale and shift)",
                onnx={"BatchNormalization": same_type("batchnorm")._replace(not_params=(3, 4))}))  # fmt: skip

@@ -7,7 +7,7 @@ from math import prod
 from typing import Any
 
 from convcost.core.cost import Cost
-from convcost.core.shapes import Shape
+from convcost.core.shapes import Shape, shown
 from convcost.errors import ConvcostError
 from convcost.ops.conv import KEYS
 from convcost.ops.onnx_node import FLAG, UNKNOWN, Lowered, OnnxHandler, OnnxNode
@@ -53,6 +53,27 @@ def onnx_matmul_mults(node: OnnxNode) -> int:
     return matmul_mults(node.need(0), node.need(1))
 
 
+def _broadcasts(shape: Sequence[int], target: Sequence[int]) -> bool:
+    """True when ``shape`` broadcasts one way onto ``target`` (numpy's rule, aligned on the right)."""
+    if len(shape) > len(target):
+        return False
+    return all(s in (1, t) for s, t in zip(reversed(shape), reversed(target), strict=False))
+
+
+def check_onnx_gemm(node: OnnxNode) -> None:
+    """Gemm's C broadcasts one way onto its (M, N) output: at most 2 dimensions, each 1 or the output's."""
+    if len(node.inputs) < 3 or not node.inputs[2]:
+        return
+    bias, out = node.known(2), node.out_dims[0] if node.out_dims else None
+    if bias is None or out is None or any(d < 0 for d in out):
+        return
+    if len(bias) > 2 or not _broadcasts(bias, out):
+        raise ConvcostError(
+            f"{node.where}: its C {shown(node.inputs[2])} is {'x'.join(map(str, bias)) or 'a scalar'}; expected a shape that "
+            f"broadcasts onto the {'x'.join(map(str, out))} output (at most 2 dimensions, each 1 or the output's)"
+        )
+
+
 def lower_onnx_linear(node: OnnxNode) -> Lowered | None:
     """Gemm or MatMul of a batch of vectors by a 2-D weight as ``linear`` (Gemm's C as its bias when it is one per output)."""
     attrs, ins = node.attrs, node.inputs
@@ -85,7 +106,7 @@ register(
         auto_name="fc",
         summary="fully connected on the flattened input: features*out mults and params (+out bias)",
         onnx={
-            "Gemm": OnnxHandler(lower_onnx_linear, {"transA": FLAG, "transB": FLAG}, onnx_gemm_mults),
+            "Gemm": OnnxHandler(lower_onnx_linear, {"transA": FLAG, "transB": FLAG}, onnx_gemm_mults, check=check_onnx_gemm),
             "MatMul": OnnxHandler(lower_onnx_linear, mults=onnx_matmul_mults),
         },
     )
