@@ -811,3 +811,18 @@ def test_a_prelu_slope_must_broadcast_onto_its_input(tmp_path: Path) -> None:
     assert_user_error(run("model", bad), "its slope 's' is 5; expected a shape that broadcasts onto the 1x3x8x8 input")
     good = save(tmp_path / "good.onnx", nodes, [("x", [1, 3, 8, 8])], ["y"], [init("s", [3, 1, 1])])
     assert run("model", good).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("start", "limit", "delta", "fragment"),
+    [(5, 1, 1, "would have 0 values (from 5 to 1 by 1)"), (1, 5, 0, "delta 0; expected a finite delta other than 0")],
+)
+def test_a_range_of_no_values_or_no_step_is_refused(tmp_path: Path, start: int, limit: int, delta: int, fragment: str) -> None:
+    """Range(5, 1, 1) has no values and Range(1, 5, 0) no step: refused, never an output of size 0; Range(0, 4, 1) is read."""
+    nodes = [helper.make_node("Range", ["a", "b", "d"], ["r"]), helper.make_node("Add", ["r", "r"], ["y"])]
+
+    def scalars(*values: int) -> list[onnx.TensorProto]:
+        return [helper.make_tensor(name, TensorProto.FLOAT, [], [float(v)]) for name, v in zip("abd", values, strict=True)]
+
+    assert_user_error(run("model", save(tmp_path / "bad.onnx", nodes, [("x", [1, 3])], ["y"], scalars(start, limit, delta))), fragment)
+    assert run("model", save(tmp_path / "ok.onnx", nodes, [("x", [1, 3])], ["y"], scalars(0, 4, 1))).exit_code == 0

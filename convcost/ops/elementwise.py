@@ -161,10 +161,38 @@ def check_onnx_gather(node: OnnxNode) -> None:
             )
 
 
+def check_onnx_range(node: OnnxNode) -> None:
+    """Range's constant start, limit and delta: a delta of 0 is undefined, and the count the values give,
+    ceil((limit - start) / delta), is the output's and at least 1 (shape inference may say 0 where the
+    values give 10^60)."""
+    if len(node.inputs) < 3 or not all(node.constant[:3]):
+        return
+    values = [node.value(slot, what, scalar=True) for slot, what in ((0, "start"), (1, "limit"), (2, "delta"))]
+    if any(not v for v in values):
+        return
+    start, limit, delta = (v[0] for v in values if v)
+    if delta == 0 or not all(math.isfinite(x) for x in (start, limit, delta)):
+        raise ConvcostError(f"{node.where}: delta {delta:g}; expected a finite delta other than 0")
+    count = max(math.ceil((limit - start) / delta), 0)
+    out = node.out_dims[0] if node.out_dims else None
+    known = out[0] if out and len(out) == 1 and out[0] >= 0 else None
+    if count < 1:
+        raise ConvcostError(
+            f"{node.where}: its output {shown(node.outputs[0])} would have 0 values (from {start:g} to {limit:g} by {delta:g}); "
+            "expected 1 or more"
+        )
+    if known is not None and known != count:
+        raise ConvcostError(
+            f"{node.where}: its output {shown(node.outputs[0])} has {known:,} values by ONNX shape inference, but its start, "
+            f"limit and delta give {count:.3g} (from {start:g} to {limit:g} by {delta:g}); expected the two to agree"
+        )
+
+
 _RESHAPE = OnnxHandler(lower_onnx_reshape, check=check_onnx_reshape)
 register(OpDef(("flatten",), evaluate_flatten, summary="flatten: 1x1x(H*W*C), 0 mults, 0 params",
                onnx={"Flatten": _RESHAPE, "Reshape": _RESHAPE, "Squeeze": _RESHAPE, "Unsqueeze": _RESHAPE,
-                     "Gather": OnnxHandler(not_lowered, check=check_onnx_gather)}))  # fmt: skip
+                     "Gather": OnnxHandler(not_lowered, check=check_onnx_gather),
+                     "Range": OnnxHandler(not_lowered, check=check_onnx_range)}))  # fmt: skip
 
 
 def evaluate_shuffle(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) -> Evaluated:
