@@ -58,7 +58,7 @@ from convcost.frontends.onnx_limits import (  # the limits and their counters
     too_many_nodes,
 )
 from convcost.frontends.onnx_tensors import TensorScan
-from convcost.frontends.onnx_wire import (  # the wire format: field numbers and readers
+from convcost.frontends.onnx_wire import (
     _ATTRIBUTE_FLOATS,
     _ATTRIBUTE_GRAPH,
     _ATTRIBUTE_GRAPHS,
@@ -103,6 +103,7 @@ from convcost.frontends.onnx_wire import (  # the wire format: field numbers and
     _length_field,
     _varint,
     packed_varints,
+    put_field,  # the wire format: field numbers and readers
 )
 
 
@@ -202,11 +203,7 @@ class _Scan(TensorScan):
                 self.other_field()
                 changed = True
                 continue
-            if replaced is not None:
-                out += _length_field(field, replaced)
-                changed = True
-            else:
-                out += buf[begin:after]
+            changed |= put_field(out, buf, field, begin, after, replaced)
         return bytes(out) if changed else None
 
     def function(self, start: int, end: int) -> bytes | None:
@@ -244,11 +241,7 @@ class _Scan(TensorScan):
                 self.other_field()
                 changed = True
                 continue
-            if replaced is not None:
-                out += _length_field(field, replaced)
-                changed = True
-            else:
-                out += buf[begin:after]
+            changed |= put_field(out, buf, field, begin, after, replaced)
         return bytes(out) if changed else None
 
     def node(self, start: int, end: int, depth: int) -> bytes | None:
@@ -283,11 +276,7 @@ class _Scan(TensorScan):
                     self.keep(after - value)
             else:
                 self.text(value, after)
-            if replaced is not None:
-                out += _length_field(field, replaced)
-                changed = True
-            else:
-                out += buf[begin:after]
+            changed |= put_field(out, buf, field, begin, after, replaced)
         return bytes(out) if changed else None
 
     def list_values(self, field: int, wire: int, start: int, end: int, items: int) -> int:
@@ -365,11 +354,7 @@ class _Scan(TensorScan):
                 continue
             if field in _ATTRIBUTE_LISTS and wire == _LEN and field not in (_ATTRIBUTE_FLOATS, _ATTRIBUTE_INTS):
                 items = self.listed(items, total, nested, field == _ATTRIBUTE_STRINGS and value < after)
-            if replaced is not None:
-                out += _length_field(field, replaced)
-                changed = True
-            else:
-                out += buf[begin:after]
+            changed |= put_field(out, buf, field, begin, after, replaced)
         self.count(items)
         return bytes(out) if changed else None
 

@@ -36,6 +36,7 @@ from convcost.frontends.onnx_wire import (
     _fields,
     _length_field,
     packed_varints,  # the wire format: field numbers and readers
+    put_field,
 )
 
 
@@ -132,11 +133,7 @@ class TensorScan(Counts):
                 self.other_field()
                 changed = True
                 continue
-            if replaced is not None:
-                out += _length_field(field, replaced)
-                changed = True
-            else:
-                out += buf[begin:after]
+            changed |= put_field(out, buf, field, begin, after, replaced)
         return bytes(out) if changed else None
 
     def value_info(self, start: int, end: int) -> bytes | None:
@@ -162,11 +159,7 @@ class TensorScan(Counts):
                 self.other_field()
                 changed = True
                 continue
-            if replaced is not None:
-                out += _length_field(field, replaced)
-                changed = True
-            else:
-                out += buf[begin:after]
+            changed |= put_field(out, buf, field, begin, after, replaced)
         return bytes(out) if changed else None
 
     def type_proto(self, start: int, end: int, depth: int) -> tuple[int, bytes | None]:
@@ -203,11 +196,7 @@ class TensorScan(Counts):
             rank += inner_rank
             if rank > MAX_RANK:
                 raise too_many_dims()
-            if replaced is not None:
-                out += _length_field(field, replaced)
-                changed = True
-            else:
-                out += buf[begin:after]
+            changed |= put_field(out, buf, field, begin, after, replaced)
         return rank, bytes(out) if changed else None
 
     def tensor_type(self, start: int, end: int) -> tuple[int, bytes | None]:
@@ -262,9 +251,5 @@ class TensorScan(Counts):
                 self.other_field()
                 changed = True
                 continue
-            if replaced is not None:
-                out += _length_field(field, replaced)
-                changed = True
-            else:
-                out += buf[begin:after]
+            changed |= put_field(out, buf, field, begin, after, replaced)
         return rank, bytes(out) if changed else None

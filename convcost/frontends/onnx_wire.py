@@ -149,3 +149,13 @@ def packed_varints(buf: mmap.mmap, start: int, end: int, room: int) -> int:
     if (end - start) // 10 > room:  # a varint is at most 10 bytes: more than room for sure
         return room + 1
     return len(buf[start:end].translate(None, _HIGH_BYTES))
+
+
+def put_field(out: bytearray, buf: mmap.mmap | bytes, field: int, begin: int, after: int, replaced: bytes | None) -> bool:
+    """Append one field to a message being rebuilt: its new payload when ``replaced``, else its bytes
+    (``buf[begin:after]``) as they are. True when the field was rewritten."""
+    if replaced is not None:
+        out += _length_field(field, replaced)
+        return True
+    out += buf[begin:after]
+    return False
