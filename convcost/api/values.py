@@ -128,8 +128,6 @@ def _yaml_ready(data: object) -> object:
             memo[id(value)] = items
             items.extend(convert(item) for item in value)
             return items
-        if type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_"):  # numpy's bool, for bias: or global:
-            return bool(value)
         value = _scalar(value)
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**MAX_DIGITS:
             # refused as the file would refuse it, before yaml's str() of it fails past 4,300 digits

@@ -14,7 +14,7 @@ from typing import Any
 from convcost.core.cost import Cost
 from convcost.core.shapes import Shape, parse_int, parse_pair, shown
 from convcost.errors import ConvcostError
-from convcost.ops.onnx_node import Lowered, OnnxHandler, OnnxNode, TensorShape, not_lowered, one_of
+from convcost.ops.onnx_node import Lowered, OnnxHandler, OnnxNode, TensorShape, broadcasts, not_lowered, one_of
 from convcost.ops.parsers import COUNT_SCHEMA, EXPLICIT_PADDING_SCHEMA, PAIR_SCHEMA, choice, parse_explicit_padding
 from convcost.ops.registry import Evaluated, Key, OpDef, register
 
@@ -94,8 +94,7 @@ def check_onnx_prelu(node: OnnxNode) -> None:
     dims, slope = node.known(0), node.known(1) if len(node.inputs) > 1 else None
     if dims is None or slope is None:
         return
-    fits = len(slope) <= len(dims) and all(s in (1, d) for s, d in zip(reversed(slope), reversed(dims), strict=False))
-    if not fits:
+    if not broadcasts(slope, dims):
         raise ConvcostError(
             f"{node.where}: its slope {shown(node.inputs[1])} is {'x'.join(map(str, slope))}; expected a shape that "
             f"broadcasts onto the {'x'.join(map(str, dims))} input"

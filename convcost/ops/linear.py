@@ -10,7 +10,7 @@ from convcost.core.cost import Cost
 from convcost.core.shapes import Shape, shown
 from convcost.errors import ConvcostError
 from convcost.ops.conv import KEYS
-from convcost.ops.onnx_node import FLAG, UNKNOWN, Lowered, OnnxHandler, OnnxNode
+from convcost.ops.onnx_node import FLAG, UNKNOWN, Lowered, OnnxHandler, OnnxNode, broadcasts
 from convcost.ops.registry import Evaluated, OpDef, register
 
 
@@ -53,13 +53,6 @@ def onnx_matmul_mults(node: OnnxNode) -> int:
     return matmul_mults(node.need(0), node.need(1))
 
 
-def _broadcasts(shape: Sequence[int], target: Sequence[int]) -> bool:
-    """True when ``shape`` broadcasts one way onto ``target`` (numpy's rule, aligned on the right)."""
-    if len(shape) > len(target):
-        return False
-    return all(s in (1, t) for s, t in zip(reversed(shape), reversed(target), strict=False))
-
-
 def check_onnx_gemm(node: OnnxNode) -> None:
     """Gemm's C broadcasts one way onto its (M, N) output: at most 2 dimensions, each 1 or the output's."""
     if len(node.inputs) < 3 or not node.inputs[2]:
@@ -67,7 +60,7 @@ def check_onnx_gemm(node: OnnxNode) -> None:
     bias, out = node.known(2), node.out_dims[0] if node.out_dims else None
     if bias is None or out is None or any(d < 0 for d in out):
         return
-    if len(bias) > 2 or not _broadcasts(bias, out):
+    if len(bias) > 2 or not broadcasts(bias, out):
         raise ConvcostError(
             f"{node.where}: its C {shown(node.inputs[2])} is {'x'.join(map(str, bias)) or 'a scalar'}; expected a shape that "
             f"broadcasts onto the {'x'.join(map(str, out))} output (at most 2 dimensions, each 1 or the output's)"

@@ -14,7 +14,7 @@ shows (``HxWxC`` for a 4-D feature map, else a :class:`TensorShape`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from math import prod
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -162,6 +162,13 @@ Lowered = tuple[str, dict[str, Any], tuple[str, ...]]
 OnnxLower = Callable[[OnnxNode], "Lowered | None"]
 """The handler signature: an ONNX node in, the model-file op that costs it the same out (None: none does;
 the node is then shown as itself). The front end checks the answer by evaluating that op."""
+
+
+def broadcasts(shape: Sequence[int], target: Sequence[int]) -> bool:
+    """True when ``shape`` broadcasts one way onto ``target`` (ONNX's unidirectional rule, aligned on the right)."""
+    if len(shape) > len(target):
+        return False
+    return all(s in (1, t) for s, t in zip(reversed(shape), reversed(target), strict=False))
 
 
 def not_lowered(node: OnnxNode) -> Lowered | None:
