@@ -90,8 +90,8 @@ def test_csv_and_markdown() -> None:
     """CSV has a total row per method then its stages; Markdown is a pipe table."""
     csv_out = run("layer", "--in", "28x28x8", "--k", "3", "--out", "16", "--format", "csv").stdout.splitlines()
     assert csv_out[0].startswith("method,row,name,in,out,mults,params")
-    assert csv_out[1].startswith("standard,total,,28x28x8,26x26x16,778752,1152,0.0,0.0,True")
-    assert "depthwise-separable,stage,depthwise 3x3,28x28x8,26x26x8,48672,72,,,," in csv_out
+    assert csv_out[1].startswith("standard,total,,28x28x8,26x26x16,778752,1152,0.0,0.0,true")  # issue 21: JSON's booleans
+    assert "depthwise-separable,stage,depthwise 3x3,28x28x8,26x26x8,48672,72,,,,," in csv_out  # issue 21: a speedup column, last
     md = run("layer", "--in", "28x28x8", "--k", "3", "--out", "16", "--format", "markdown").stdout
     assert "| **depthwise-separable** |  | 26x26x16 | 135,200 | 200 | 82.6% | 5.76x | 82.6% |" in md
 
@@ -198,3 +198,34 @@ def test_multiplication_sign_and_capitals_accepted() -> None:
     """Sizes copied from documents (with the multiplication sign U+00D7, or capitals) parse like 28x28x8."""
     for text in ("28\u00d728\u00d78", "28 X 28 X 8"):
         assert run_json("layer", "--in", text, "--k", "3", "--out", "16")["layer"]["in"] == [28, 28, 8]
+
+
+# --- issue 21: one shape for every command's output -------------------------------------------
+
+
+def test_csv_booleans_are_json_spelled_and_a_speedup_column_ends_the_header() -> None:
+    """Layer CSV writes true/false (as JSON does), and a last column speedup = standard mults / the method's."""
+    lines = run("layer", "--in", "28x28x8", "--k", "3", "--out", "16", "--format", "csv").stdout.splitlines()
+    header = lines[0].split(",")
+    assert header[-3:] == ["applicable", "reason", "speedup"]
+    rows = {line.split(",")[0]: line.split(",") for line in lines[1:] if ",total," in line}
+    assert rows["standard"][header.index("applicable")] == "true"
+    assert rows["stacked-3x3"][header.index("applicable")] == "false"
+    assert "True" not in "\n".join(lines)
+    assert "False" not in "\n".join(lines)
+    standard = 26 * 26 * 3 * 3 * 8 * 16
+    depthwise = 26 * 26 * 3 * 3 * 8 + 26 * 26 * 8 * 16
+    assert float(rows["depthwise-separable"][header.index("speedup")]) == standard / depthwise
+    assert rows["standard"][header.index("speedup")] == "1.0"
+    assert rows["stacked-3x3"][header.index("speedup")] == ""  # not applicable: no figure
+
+
+def test_the_csv_speedup_is_the_json_speedup() -> None:
+    """Every method's CSV speedup is the float its JSON entry gives."""
+    args = ("layer", "--in", "56x56x256", "--k", "3", "--out", "256", "--padding", "1")
+    lines = run(*args, "--format", "csv").stdout.splitlines()
+    header = lines[0].split(",")
+    csv_speedups = {r[0]: r[header.index("speedup")] for r in (line.split(",") for line in lines[1:]) if r[1] == "total"}
+    for entry in run_json(*args, "--format", "json")["methods"]:
+        shown = csv_speedups[entry["method"]]
+        assert (float(shown) if shown else None) == entry["speedup"], entry["method"]

@@ -221,3 +221,107 @@ def test_max_time_takes_the_greek_mu_as_the_micro_sign() -> None:
     layer = ["layer", "--in", "8x8x3", "--k", "3", "--out", "4", "--device", "a100", "--format", "json"]
     budget = run_json(*layer, "--max-time", "1.5us")["budget"]
     assert run_json(*layer, "--max-time", "1.5\u03bcs")["budget"] == run_json(*layer, "--max-time", "1.5\u00b5s")["budget"] == budget
+
+
+# --- issue 21: names a newcomer types, tf32, the caption, csv ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("h100", "h100-sxm"),  # a prefix of one name (difflib alone said 'a100')
+        ("H100", "h100-sxm"),
+        ("h100-pcie", "h100-sxm"),  # the same family, another variant
+        ("jetson", "jetson-orin-nano"),
+        ("A100", "a100"),
+        ("rtx-4090", "rtx4090"),
+        ("rpi", "rpi5"),
+    ],
+)
+def test_an_unknown_device_suggests_the_one_meant(typed: str, meant: str) -> None:
+    """--device suggests the device a prefix, a family or a spelling points to, in one Error line, exit 2."""
+    result = run("layer", "--in", "8x8x3", "--k", "3", "--out", "4", "--device", typed)
+    assert_user_error(result, f"--device: unknown device {typed!r}; did you mean {meant!r}?")
+
+
+def test_a_device_far_from_every_name_gets_no_guess() -> None:
+    """A name like no device's is refused with the list of names and no did-you-mean."""
+    result = run("layer", "--in", "8x8x3", "--k", "3", "--out", "4", "--device", "quantum-toaster")
+    assert_user_error(result, "unknown device 'quantum-toaster' (known: a100, h100-sxm")
+    assert "did you mean" not in result.stderr
+
+
+def test_dtype_tf32_runs_fp32_tensors_at_the_tf32_peak() -> None:
+    """--dtype tf32: bytes as fp32 (4 per element), the device's tf32 peak, and a caption that says both."""
+    args = ("layer", "--in", "56x56x256", "--k", "3", "--out", "256", "--padding", "1", "--method", "standard", "--device", "a100")
+    tf32, fp32 = run_json(*args, "--dtype", "tf32", "--format", "json"), run_json(*args, "--format", "json")
+    assert tf32["roofline"] == {"dtype": "tf32", "weight_dtype": "fp32", "batch": 1}
+    assert tf32["device"]["peak_flops"] == 156 * T
+    mults = 56 * 56 * 3 * 3 * 256 * 256
+    elements = 56 * 56 * 256 * 2 + 3 * 3 * 256 * 256
+    assert tf32["methods"][0]["bytes"] == fp32["methods"][0]["bytes"] == 4 * elements
+    # compute-bound at tf32: FLOPs / peak; the exact fraction's nearest float
+    assert tf32["methods"][0]["time_s"] == float(Fraction(2 * mults, 156 * T))
+    out = run(*args, "--dtype", "tf32").stdout
+    assert "Roofline: tf32 (stored as fp32), batch 1, on a100 (NVIDIA A100 80GB SXM): peak 156 TFLOP/s," in out
+
+
+def test_tf32_on_a_device_without_it_and_as_a_weight_dtype_are_refused() -> None:
+    """A device that lists no tf32 peak says which it lists; --weight-dtype tf32 is told tf32 is --dtype's."""
+    base = ("layer", "--in", "8x8x3", "--k", "3", "--out", "4", "--device")
+    assert_user_error(run(*base, "rtx4090", "--dtype", "tf32"), "the device 'rtx4090' lists no tf32 peak (it lists fp32, fp16, bf16, int8)")
+    assert_user_error(
+        run(*base, "a100", "--weight-dtype", "tf32"),
+        "--weight-dtype: expected one of fp32, fp16, bf16, int8, got 'tf32'",
+        "stored as fp32: give it to --dtype",
+    )
+
+
+def test_dtype_tf32_with_fp16_weights_says_so() -> None:
+    """--dtype tf32 --weight-dtype fp16: weights at 2 bytes, activations at 4, and the caption names both."""
+    args = ("layer", "--in", "8x8x3", "--k", "3", "--out", "4", "--method", "standard", "--device", "a100", "--dtype", "tf32")
+    data = run_json(*args, "--weight-dtype", "fp16", "--format", "json")
+    assert data["methods"][0]["bytes"] == 4 * (8 * 8 * 3 + 6 * 6 * 4) + 2 * (3 * 3 * 3 * 4)
+    assert "Roofline: tf32 (stored as fp32; weights fp16), batch 1, on a100" in run(*args, "--weight-dtype", "fp16").stdout
+
+
+def test_the_devices_table_explains_its_tf32_column() -> None:
+    """`convcost devices` says what the tf32 column is and that --dtype tf32 uses it."""
+    out = run("devices").stdout
+    assert "tf32: fp32 tensors (4 bytes) multiplied on TF32 tensor cores; --dtype tf32 uses that peak." in out
+
+
+def test_a_custom_device_is_captioned_once() -> None:
+    """--device peak=...,bw=...: the caption names the custom device once, not 'custom (custom (...))'."""
+    out = run("layer", "--in", "8x8x3", "--k", "3", "--out", "4", "--device", "peak=1T,bw=1G").stdout
+    assert "Roofline: fp32, batch 1, on custom (peak=1T,bw=1G): peak 1 TFLOP/s, bandwidth 1 GB/s, ridge 1,000.0 FLOP/B." in out
+    assert "custom (custom" not in out
+
+
+def test_a_device_without_a_display_name_is_captioned_by_its_key(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """A user's device with no name: is shown as its key alone, not 'my-gpu (my-gpu)'."""
+    table = tmp_yaml("my-gpu: {peak: 2T, bandwidth: 1T}\n")
+    out = run("layer", "--in", "8x8x3", "--k", "3", "--out", "4", "--devices", table, "--device", "my-gpu").stdout
+    assert "batch 1, on my-gpu: peak 2 TFLOP/s" in out
+
+
+def test_devices_csv_is_exact() -> None:
+    """`convcost devices --format csv`: one row per device, exact figures in FLOP/s and bytes, empty where none is listed."""
+    result = run("devices", "--format", "csv")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "device,fp32,tf32,fp16,bf16,int8,bandwidth_bytes_per_s,memory_bytes,name,source"
+    a100 = lines[1].split(",")
+    peaks = [195 * T // 10, 156 * T, 312 * T, 312 * T, 624 * T]
+    assert a100[:9] == ["a100", *map(str, peaks), str(2039 * G), str(80 * G), "NVIDIA A100 80GB SXM"]
+    rtx = next(line for line in lines if line.startswith("rtx4090,")).split(",")
+    assert rtx[2] == ""  # no tf32 peak listed
+    assert len(lines) == 1 + len(builtin_devices())
+
+
+def test_devices_csv_keeps_a_fractional_figure_exact(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """A figure with decimals is written as its exact decimal, never through a float."""
+    table = tmp_yaml("slow: {peak: 19.123456789123456789, bandwidth: 1.5}\n")
+    lines = run("devices", "--devices", table, "--format", "csv").stdout.splitlines()
+    assert lines[-1].split(",")[1:2] == ["19.123456789123456789"]
+    assert lines[-1].split(",")[-4] == "1.5"

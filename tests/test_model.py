@@ -245,3 +245,51 @@ def test_mobilenet_v2_low_rank_whatif_covers_its_1x1_layers() -> None:
     assert len(ones) >= 30
     assert low_rank["layers_changed"] >= len(ones)
     assert low_rank["mults_reduction_pct"] > 50
+
+
+# --- issue 21: model takes what layer takes, and says it the same way -------------------------
+
+
+def test_model_method_standard_is_the_model_as_written() -> None:
+    """`model --method standard` is accepted as `layer` accepts it, and prints exactly the model as written."""
+    path = str(SPECS / "mobilenet_v1.yaml")
+    for fmt in ("table", "json", "csv"):
+        with_standard = run("model", path, "--method", "standard", "--format", fmt)
+        assert with_standard.exit_code == 0, with_standard.stderr
+        assert with_standard.stdout == run("model", path, "--format", fmt).stdout, fmt
+
+
+def test_model_json_gives_kernel_and_stride_as_lists_beside_the_text() -> None:
+    """Each layer keeps "kernel": "3x3/2" and adds "k" and "stride" as lists, as layer JSON has them (null without a kernel)."""
+    layers = {row["name"]: row for row in _model("mobilenet_v1.yaml")["layers"]}
+    assert (layers["conv1"]["kernel"], layers["conv1"]["k"], layers["conv1"]["stride"]) == ("3x3/2", [3, 3], [2, 2])
+    assert (layers["dw_pw.dw2"]["kernel"], layers["dw_pw.dw2"]["k"], layers["dw_pw.dw2"]["stride"]) == ("3x3", [3, 3], [1, 1])
+    assert (layers["dw_pw.pw3"]["k"], layers["dw_pw.pw3"]["stride"]) == ([1, 1], [1, 1])
+    assert (layers["pool"]["kernel"], layers["pool"]["k"], layers["pool"]["stride"]) == ("global", None, None)
+    assert (layers["fc"]["kernel"], layers["fc"]["k"]) == ("", None)
+
+
+def test_model_json_lists_an_asymmetric_stride_per_axis(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """A 1x7 kernel at stride 1x2 is "1x7/1x2" as text and [1, 7], [1, 2] as lists."""
+    spec = tmp_yaml("input: 16x16x4\nlayers: [{k: 1x7, out: 8, stride: 1x2, padding: 0x3}]\n")
+    row = run_json("model", spec, "--format", "json")["layers"][0]
+    assert (row["kernel"], row["k"], row["stride"]) == ("1x7/1x2", [1, 7], [1, 2])
+
+
+@pytest.mark.parametrize("method", [None, "low-rank"])
+def test_model_json_names_the_method_as_method_and_keeps_variant(method: str | None) -> None:
+    """The model JSON's "method" is the --method shown (null: as written), and "variant" keeps the same value."""
+    data = _model("vgg16.yaml", *(("--method", method) if method else ()))
+    assert data["method"] == data["variant"] == method
+
+
+def test_model_csv_has_a_speedup_column_for_each_whatif_row() -> None:
+    """The what-if CSV rows end with speedup = as-written mults / the row's mults; layer rows leave it empty."""
+    lines = run("model", str(SPECS / "examples" / "base.yaml"), "--format", "csv").stdout.splitlines()
+    header = lines[0].split(",")
+    assert header[-1] == "speedup"
+    total = 884_736 + 52_428_800 + 37_748_736 + 589_824 + 640
+    rows = {r[2]: r for r in (line.split(",") for line in lines[1:]) if r[0] == "whatif"}
+    dws = rows["depthwise-separable"]
+    assert float(dws[-1]) == total / int(dws[header.index("mults")])
+    assert all(line.endswith(",") for line in lines[1:] if line.startswith("layer,"))

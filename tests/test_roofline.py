@@ -371,8 +371,8 @@ def test_model_table_and_whatif_columns() -> None:
         "1,606,208", "4.50", "memory", "787.7 ns", "5.6%",
     ]  # fmt: skip
     assert _cells(out, "total")[-5:] == ["28,896,080", "39.4", "memory", "14.17 us", "100.0%"]
-    header = next(line for line in out.splitlines() if line.startswith("model"))
-    assert header.split()[:5] == ["model", "mults", "params", "saved", "bytes"]
+    header = next(line for line in out.splitlines() if line.startswith("method"))  # issue 21: one word, "method"
+    assert header.split()[:5] == ["method", "mults", "params", "saved", "bytes"]
     assert _cells(out, "as written")[-2:] == ["28,896,080", "14.17 us"]
 
 

@@ -212,3 +212,35 @@ def test_csv_kernel_with_a_final_blank_line_reads(tmp_path: Path) -> None:
     path = tmp_path / "k.csv"
     path.write_text("1, 2\n2, 4\n\n", encoding="utf-8")
     assert "kernel 2x2, rank 1" in run("separable", str(path)).stdout
+
+
+# --- issue 21: the formats of the other commands -----------------------------------------------
+
+
+def test_separable_takes_the_other_commands_formats_and_keeps_text() -> None:
+    """`--format table` is the default (the old `text` still prints the same), and json, csv and markdown work."""
+    kernel = "-1 0 1; -2 0 2; -1 0 1"
+    default = run("separable", kernel)
+    assert default.exit_code == 0
+    assert run("separable", kernel, "--format", "table").stdout == default.stdout == run("separable", kernel, "--format", "text").stdout
+    for fmt in ("json", "csv", "markdown"):
+        assert run("separable", kernel, "--format", fmt).exit_code == 0, fmt
+
+
+def test_separable_csv_has_a_total_row_then_one_row_per_pair() -> None:
+    """The Laplacian (rank 2): a total row with its rank, verdict and costs, then its two pairs as bracketed vectors."""
+    lines = run("separable", "0 1 0; 1 -4 1; 0 1 0", "--format", "csv").stdout.splitlines()
+    assert lines == [
+        "row,pair,vertical,horizontal,rank,separable,exact,mults_kernel,mults_pairs",
+        f"total,,,,2,false,true,{3 * 3},{2 * (3 + 3)}",
+        "pair,1,[1 -4 1],[0 1 0],,,,,",
+        "pair,2,[0 1 0],[1 0 1],,,,,",
+    ]
+
+
+def test_separable_markdown_is_a_title_a_verdict_and_a_table() -> None:
+    """Markdown: the first line bold, the verdict, a pipe table of the pairs, the cost per pixel."""
+    out = run("separable", "1 2 1; 2 4 2; 1 2 1", "--format", "markdown").stdout.splitlines()
+    assert out[0] == "**kernel 3x3, rank 1 (exact rational arithmetic)**"
+    assert "| 1 | [1 2 1]^T | [1 2 1] |" in out
+    assert out[-1] == "mults per output pixel: 9 as a 3x3 kernel, 6 as 3x1 then 1x3 (speed-up 1.50x)"

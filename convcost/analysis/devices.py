@@ -17,7 +17,6 @@ Figures are exact decimals with an optional SI suffix (k, M, G, T, P; decimal: 1
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Mapping
@@ -27,6 +26,7 @@ from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
 from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, leading_zero, shown
+from convcost.core.suggest import did_you_mean
 from convcost.core.units import DTYPES
 from convcost.errors import ConvcostError
 from convcost.frontends.yaml import load_yaml, read_text
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from fractions import Fraction
 
 PEAK_DTYPES = (*DTYPES[:1], "tf32", *DTYPES[1:])
-"""The dtypes a device may list a peak for (``tf32`` is shown for reference; no ``--dtype`` selects it)."""
+"""The dtypes a device may list a peak for (``--dtype tf32``: fp32 tensors at the tf32 peak)."""
 
 SI = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15}
 _NUMBER = re.compile(r"([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]{1,2}))?\s*([kKMGTP]?)")
@@ -99,6 +99,8 @@ class Device:
     """Memory size in bytes, if known."""
     source: str = ""
     note: str = ""
+    custom: bool = False
+    """True for ``--device peak=...,bw=...`` (its name is the flag's text)."""
 
     def peak(self, dtype: str) -> Fraction:
         """The peak for ``dtype``; an error naming the dtypes the device lists if it has none."""
@@ -132,8 +134,7 @@ def device_entry(key: object, data: object, what: object) -> Device:
         raise ConvcostError(f"{what}: expected a mapping with peak and bandwidth, got {_shown(data)}")
     unknown = [k for k in data if k not in _ENTRY_KEYS]
     if unknown:
-        close = difflib.get_close_matches(str(unknown[0]), _ENTRY_KEYS, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(unknown[0], _ENTRY_KEYS)
         raise ConvcostError(
             f"{_key_where(data, unknown[0], what)}: unknown key {_shown(unknown[0])}{hint} (valid keys: {', '.join(_ENTRY_KEYS)})"
         )
@@ -149,7 +150,8 @@ def device_entry(key: object, data: object, what: object) -> Device:
         for dtype, figure in peak.items():
             if dtype not in PEAK_DTYPES:
                 raise ConvcostError(
-                    f"{_key_where(peak, dtype, peak_at)}: unknown dtype {_shown(dtype)} (expected {', '.join(PEAK_DTYPES)})"
+                    f"{_key_where(peak, dtype, peak_at)}: unknown dtype {_shown(dtype)}{did_you_mean(dtype, PEAK_DTYPES)} "
+                    f"(expected {', '.join(PEAK_DTYPES)})"
                 )
             peaks[dtype] = parse_rate(figure, _where(peak, dtype, f"{what}.peak.{dtype}"), "FLOP/s")
     else:
@@ -206,7 +208,7 @@ def custom_device(text: str) -> Device:
         raise ConvcostError(f"--device: a custom device needs both peak= and bw= (e.g. peak=19.5T,bw=1555G), got {_shown(text)}")
     peak = parse_rate(fields["peak"], "--device peak", "FLOP/s")
     bandwidth = parse_rate(fields["bw"], "--device bw", "bytes/s")
-    return Device("custom", f"custom ({text.strip()})", {"*": peak}, bandwidth)
+    return Device("custom", f"custom ({text.strip()})", {"*": peak}, bandwidth, custom=True)
 
 
 def find_device(spec: str, table_path: str | None = None) -> Device:
@@ -222,8 +224,7 @@ def find_device(spec: str, table_path: str | None = None) -> Device:
     if key in table:
         return table[key]
 
-    close = difflib.get_close_matches(key.lower(), list(table), n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = did_you_mean(key, table)
     raise ConvcostError(f"--device: unknown device {_shown(spec)}{hint} (known: {', '.join(table)}; or peak=19.5T,bw=1555G)")
 
 

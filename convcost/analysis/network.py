@@ -32,7 +32,7 @@ from convcost.factorize import (
 )
 from convcost.ops import OPS
 from convcost.ops.conv import not_factorized_reason
-from convcost.ops.registry import INTERNAL_OPS
+from convcost.ops.registry import INTERNAL_OPS, kernel_lists
 
 _UNSET: Any = object()
 
@@ -83,6 +83,17 @@ class BlockTotal:
         return {"name": self.name, "depth": self.depth, "layers": self.layers, "mults": self.mults, "params": self.params}
 
 
+_kernel_cache: dict[str, Any] = {}
+
+
+def _kernel_keys(kernel: str) -> dict[str, list[int] | None]:
+    """``"k"`` and ``"stride"`` as lists (as in ``convcost layer``'s JSON) beside the ``"kernel"`` text; null without a kernel."""
+    lists = _kernel_cache.get(kernel, _UNSET)
+    if lists is _UNSET:
+        lists = _kernel_cache[kernel] = kernel_lists(kernel)  # a network repeats a few kernels: each parsed once
+    return {"k": None, "stride": None} if lists is None else {"k": lists[0], "stride": lists[1]}
+
+
 @dataclass(frozen=True, slots=True)
 class LayerRow:
     """One layer of the expanded network with its cost."""
@@ -127,6 +138,7 @@ class LayerRow:
             "in": self.inp.as_list(),
             "out": self.out.as_list(),
             "kernel": self.kernel,
+            **_kernel_keys(self.kernel),
             "mults": self.mults,
             "params": self.params,
             "as": self.method,
@@ -215,6 +227,7 @@ class ModelReport:
             "input": self.input.as_list(),
             "output": self.output.as_list(),
             "variant": self.variant,
+            "method": self.variant,  # the one word for it everywhere ("variant" kept for scripts that read it)
             "layers": self._layer_dicts(),
             "totals": {"mults": self.mults, "params": self.params},
             "whatif": [w.to_dict() for w in self.whatif],

@@ -29,7 +29,6 @@ from convcost.core.shapes import MAX_DIGITS, parse_int, shown
 from convcost.core.units import BUDGET_KEYS, parse_si, precision
 from convcost.errors import ConvcostError
 from convcost.factorize import (
-    FACTORIZATIONS,
     METHODS,
     LayerReport,
     LayerSpec,
@@ -237,7 +236,7 @@ def _model_options(rank: object, mid: object, method: object, target: object, ta
     rank_value = None if rank is None else parse_rank(_field("rank", rank), "rank")
     mid_value = _optional_int(mid, "mid")
     if method is not None:
-        _names(method if isinstance(method, str) else [method], "method", ("standard", *FACTORIZATIONS))
+        _names(method if isinstance(method, str) else [method], "method", tuple(METHODS))
     targets = _targets(target, target_params)
     check_choice(rank_value, mid_value, targets)
     return Settings(rank_value, mid_value, targets, method if isinstance(method, str) else None)

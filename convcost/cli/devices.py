@@ -15,17 +15,19 @@ from urllib.parse import quote
 import click
 
 from convcost.analysis.devices import PEAK_DTYPES, builtin_devices, find_device, load_devices, parse_duration, rate_text
-from convcost.cli.common import NO_HOOKS, DeviceFlags, Hooks
+from convcost.cli.common import FORMATS, NO_HOOKS, DeviceFlags, Hooks
 from convcost.core.io import check_target, same_target
 from convcost.core.units import parse_si, precision
 from convcost.errors import ConvcostError
 from convcost.pipeline import DeviceSettings
-from convcost.render.formats import visible
+from convcost.render.formats import csv_text, visible
 from convcost.render.json import devices_json as document
 from convcost.render.roofline import markdown_text
 from convcost.render.roofline_plot import check_plot_path, layer_plot_data, model_plot_data, svg_inline, write_plot
 
 if TYPE_CHECKING:
+    from fractions import Fraction
+
     from convcost.analysis.devices import Device
     from convcost.analysis.network import ModelReport
     from convcost.analysis.roofline import LayerFigures, ModelFigures
@@ -150,7 +152,10 @@ def _rows(table: dict[str, Device]) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-_DEVICES_NOTE = "Peaks in FLOP/s (int8: ops/s), dense (no sparsity); decimal units: 1 GB/s = 10^9 bytes/s."
+_DEVICES_NOTE = (
+    "Peaks in FLOP/s (int8: ops/s), dense (no sparsity); decimal units: 1 GB/s = 10^9 bytes/s.\n"
+    "tf32: fp32 tensors (4 bytes) multiplied on TF32 tensor cores; --dtype tf32 uses that peak."
+)
 
 
 def devices_text(table: dict[str, Device]) -> str:
@@ -200,6 +205,31 @@ _URL_SAFE = "/:?#@!$&'*+,;=%~-._"
 """What an address keeps as it is; anything else (``(``, ``)``, ``<``, ``|``, ``[``, ``]``, ``\\``, non-ASCII) is percent-encoded."""
 
 
+def _exact(value: Fraction | None) -> int | str | None:
+    """A figure for CSV: the integer when whole, else its exact decimal (every figure is a decimal as written)."""
+    if value is None:
+        return None
+    if value.denominator == 1:
+        return int(value)
+    places = next((p for p in range(1, 64) if (value * 10**p).denominator == 1), None)
+    if places is None:  # not a decimal: the nearest float, as JSON gives it
+        return repr(float(value))
+    whole, part = divmod(int(value * 10**places), 10**places)
+    return f"{whole}.{part:0{places}d}"
+
+
+def devices_csv(table: dict[str, Device]) -> str:
+    """One row per device: its peaks in FLOP/s per dtype (empty where it lists none), bandwidth and
+    memory in bytes, exact; then its name and source."""
+    dtypes = _columns(table)
+    header = ["device", *dtypes, "bandwidth_bytes_per_s", "memory_bytes", "name", "source"]
+    rows: list[list[object]] = [list(header)]
+    for key, dev in table.items():
+        peaks = [_exact(dev.peaks.get(d, dev.peaks.get("*"))) for d in dtypes]
+        rows.append([key, *peaks, _exact(dev.bandwidth), _exact(dev.memory), dev.name, dev.source])
+    return csv_text(rows)
+
+
 def devices_json(table: dict[str, Device]) -> str:
     """Exact figures: integers where whole, else the nearest float."""
 
@@ -214,9 +244,7 @@ def devices_json(table: dict[str, Device]) -> str:
     type=click.Path(readable=False),
     help="Also list the devices of your own table (they win on a name clash).",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(("table", "json", "markdown")), default="table", show_default=True, help="Output format."
-)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format.")
 def devices(devices_file: str | None, fmt: str) -> None:
     """List the devices --device knows, with their peaks, bandwidth and sources.
 
@@ -234,7 +262,7 @@ def devices(devices_file: str | None, fmt: str) -> None:
     table = builtin_devices()
     if devices_file is not None:
         table.update(load_devices(devices_file))
-    text = {"table": devices_text, "markdown": devices_markdown, "json": devices_json}[fmt](table)
+    text = {"table": devices_text, "markdown": devices_markdown, "json": devices_json, "csv": devices_csv}[fmt](table)
     click.echo(text)
 
 

@@ -52,7 +52,7 @@ def _targets(mults: str | None, params: str | None) -> tuple[Target, ...]:
 @click.option("--mid", metavar="M", help="Middle channels for spatial-separable.  [default: min(C, N)]")
 @click.option("--target", metavar="Fx|P%", help="Each method's rank (or mid): the largest with at least this mults reduction (4x, 75%).")
 @click.option("--target-params", metavar="Fx|P%", help="The same on params (with --target: both must be met).")
-@click.option("--method", "methods", multiple=True, type=LazyChoice(_method_names), help="Show only this model (repeatable).")
+@click.option("--method", "methods", multiple=True, type=LazyChoice(_method_names), help="Show only this method (repeatable).")
 @_format_option
 @click.option("--explain", is_flag=True, help="Print every stage's arithmetic after the table.")
 @_review_options
@@ -67,11 +67,11 @@ def layer(
     export: str | None,
     **flags: Any,
 ) -> None:
-    """Cost one convolution layer under every model.
+    """Cost one convolution layer under every method (standard and each factorization).
 
     The layer comes from flags, or from LAYER.yaml (keys named like the flags;
     '-' reads standard input), with flags overriding the file. Budgets check the
-    first model shown: standard, or the first --method given.
+    first method shown: standard, or the first --method given.
 
     \b
     Example:

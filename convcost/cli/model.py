@@ -11,16 +11,20 @@ from convcost.cli.common import DeviceFlags, LazyChoice, _finish, _format_option
 from convcost.cli.roofline import device_options, model_hooks, roofline_settings
 
 
-def _factorization_names() -> list[str]:
+def _method_names() -> list[str]:
     # lazy: after the flags and the file are read (a bad value is refused sooner); the cost models' names only for --method
-    from convcost.factorize import FACTORIZATIONS
+    from convcost.factorize import METHODS
 
-    return list(FACTORIZATIONS)
+    return list(METHODS)  # standard too, as `convcost layer` takes it: the model as written
 
 
 @click.command()
 @click.argument("file", metavar="MODEL.yaml|MODEL.onnx", type=click.Path(allow_dash=True, readable=False))
-@click.option("--method", type=LazyChoice(_factorization_names), help="Show the per-layer table of this what-if variant.")
+@click.option(
+    "--method",
+    type=LazyChoice(_method_names),
+    help="Show the per-layer table with every layer this method applies to built that way (standard: as written).",
+)
 @click.option(
     "--rank",
     metavar="R|R3xR4|F",
@@ -61,7 +65,7 @@ def model(
     """Cost a whole network from a YAML model file ('-': standard input) or an ONNX file.
 
     Budgets (flags, or the file's budget: mapping; the flags win) check the
-    totals shown: as written, or the --method variant.
+    totals shown: as written, or under --method.
 
     \b
     Example:

@@ -8,6 +8,7 @@ import click
 
 from convcost import render
 from convcost import separable as kernels
+from convcost.cli.common import FORMATS
 from convcost.errors import ConvcostError
 from convcost.frontends.fields import load_kernel
 
@@ -17,7 +18,14 @@ from convcost.frontends.fields import load_kernel
 @click.option(
     "--tol", type=float, default=None, help="Tolerance for floating-point kernels, relative to the largest entry.  [default: 1e-9]"
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([*FORMATS, "text"]),
+    default="table",
+    show_default=True,
+    help="Output format, as the other commands' (text: the table's old name, kept).",
+)
 def separable(kernel: str, tol: float | None, fmt: str) -> None:
     """Decide whether a 2-D kernel splits into a vertical and a horizontal 1-D kernel.
 
@@ -37,4 +45,5 @@ def separable(kernel: str, tol: float | None, fmt: str) -> None:
     else:
         rows = kernels.parse_kernel_text(kernel)
     result = kernels.separability(rows, kernels.DEFAULT_TOLERANCE if tol is None else tol)
-    render.emit(render.separability_json(result) if fmt == "json" else render.separable_text(result))
+    views = {"json": render.separability_json, "csv": render.separable_csv, "markdown": render.separable_markdown}
+    render.emit(views.get(fmt, render.separable_text)(result))

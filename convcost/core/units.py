@@ -8,12 +8,23 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, leading_zero, parse_int, shown
+from convcost.core.suggest import did_you_mean
 from convcost.errors import ConvcostError
 
 DTYPE_BYTES = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
 """Bytes per element of each storage dtype (``--dtype``, ``--weight-dtype``)."""
 
 DTYPES = tuple(DTYPE_BYTES)
+
+COMPUTE_DTYPES = {"tf32": "fp32"}
+"""Precisions the arithmetic may run in that are no storage format -> the dtype their tensors are
+stored in: ``--dtype tf32`` is fp32 tensors (4 bytes) on TF32 tensor cores, at the device's tf32 peak."""
+
+
+def storage_dtype(dtype: str) -> str:
+    """The dtype ``dtype``'s tensors are stored in (``tf32`` -> ``fp32``; a storage dtype is its own)."""
+    return COMPUTE_DTYPES.get(dtype, dtype)
+
 
 MAX_BATCH = 1_000_000
 """The largest ``--batch`` accepted (figures stay exact at any size; this bounds the digits shown)."""
@@ -23,14 +34,15 @@ class Precision(NamedTuple):
     """How the tensors are stored, and how many inputs go through at once."""
 
     dtype: str = "fp32"
-    """The activation dtype; also the precision the arithmetic runs in (which peak applies)."""
+    """The precision the arithmetic runs in (which peak applies), and the activations' dtype
+    (``tf32``: stored as fp32, :data:`COMPUTE_DTYPES`)."""
     weight_dtype: str = "fp32"
     batch: int = 1
 
     @property
     def act_bytes(self) -> int:
         """Bytes per activation element (``a``)."""
-        return DTYPE_BYTES[self.dtype]
+        return DTYPE_BYTES[storage_dtype(self.dtype)]
 
     @property
     def weight_bytes(self) -> int:
@@ -41,19 +53,26 @@ class Precision(NamedTuple):
 FP32 = Precision()
 
 
-def parse_dtype(value: object, what: str) -> str:
-    """One of :data:`DTYPES` (any case)."""
+def parse_dtype(value: object, what: str, compute: bool = False) -> str:
+    """One of :data:`DTYPES` (any case); with ``compute``, a compute precision (``tf32``) too."""
     text = value.strip().lower() if isinstance(value, str) else None
-    if text is None or text not in DTYPE_BYTES:
-        raise ConvcostError(f"{what}: expected one of {', '.join(DTYPES)}, got {shown(value)}")
+    allowed = (*DTYPES, *COMPUTE_DTYPES) if compute else DTYPES
+    if text is None or text not in allowed:
+        if compute:
+            also = f" ({what} also takes {', '.join(f'{c}: {s} tensors at the {c} peak' for c, s in COMPUTE_DTYPES.items())})"
+        elif text in COMPUTE_DTYPES:
+            also = f" ({text} is a precision of the arithmetic, stored as {storage_dtype(text)}: give it to --dtype)"
+        else:
+            also = ""
+        raise ConvcostError(f"{what}: expected one of {', '.join(DTYPES)}, got {shown(value)}{did_you_mean(value, allowed)}{also}")
     return text
 
 
 def precision(dtype: str | None = None, weight_dtype: str | None = None, batch: str | int | None = None) -> Precision:
     """A Precision from the flags' text: ``--dtype`` sets both dtypes, ``--weight-dtype`` the weights alone."""
 
-    act = parse_dtype(dtype, "--dtype") if dtype is not None else "fp32"
-    weights = parse_dtype(weight_dtype, "--weight-dtype") if weight_dtype is not None else act
+    act = parse_dtype(dtype, "--dtype", compute=True) if dtype is not None else "fp32"
+    weights = parse_dtype(weight_dtype, "--weight-dtype") if weight_dtype is not None else storage_dtype(act)
     size = parse_int(batch, "--batch") if batch is not None else 1
     if size > MAX_BATCH:
         raise ConvcostError(f"--batch: expected a whole number from 1 to {MAX_BATCH:,}, got {shown(batch)}")

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple, Union
 
 from convcost.core.shapes import shown
+from convcost.core.suggest import did_you_mean
 from convcost.errors import ConvcostError, SpecError
 
 MAX_DEPTH = 200
@@ -119,15 +120,8 @@ KeySet = Union[set[str], frozenset[str], Mapping[str, Any]]
 
 
 def _did_you_mean(word: object, options: KeySet | tuple[str, ...]) -> str:
-    """``; did you mean 'stride'?`` for the closest option, or nothing."""
-    text = str(word) if isinstance(word, str) else ""
-    if not text or len(text) > 100:
-        return ""
-    # lazy: PyYAML only when a file is read; difflib only for a did-you-mean
-    import difflib
-
-    close = difflib.get_close_matches(text, sorted(options), n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    """``; did you mean 'stride'?`` for the likeliest option (:func:`convcost.core.suggest.closest`), or nothing."""
+    return did_you_mean(word, sorted(options))
 
 
 def _suggest(key: object, allowed: KeySet) -> str:

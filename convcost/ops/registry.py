@@ -119,4 +119,32 @@ def kernel_text(k: tuple[int, int], stride: tuple[int, int]) -> str:
     return text
 
 
-__all__ = ["INTERNAL_OPS", "MANY", "ONNX_HANDLERS", "OPS", "Evaluate", "Evaluated", "Key", "OpDef", "Parser", "kernel_text", "register"]
+def kernel_lists(text: str) -> tuple[list[int], list[int]] | None:
+    """The kernel and stride lists a :func:`kernel_text` or :func:`window_kernel` text stands for
+    (``3x3/2`` -> ``[3, 3]``, ``[2, 2]``; ``1x7/1x2`` -> ``[1, 7]``, ``[1, 2]``); None for any other text."""
+    size, _, step = text.partition("/")
+    parts = size.split("x")
+    if not all(p.isascii() and p.isdigit() for p in parts):
+        return None
+    k = [int(p) for p in parts]
+    strides = step.split("x") if step else ["1"]
+    if not all(s.isascii() and s.isdigit() for s in strides) or len(strides) not in (1, len(k)):
+        return None
+    stride = [int(s) for s in strides] * (len(k) if len(strides) == 1 else 1)
+    return k, stride
+
+
+__all__ = [
+    "INTERNAL_OPS",
+    "MANY",
+    "ONNX_HANDLERS",
+    "OPS",
+    "Evaluate",
+    "Evaluated",
+    "Key",
+    "OpDef",
+    "Parser",
+    "kernel_lists",
+    "kernel_text",
+    "register",
+]

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
         speedup_text,
     )
     from convcost.render.rows import CONVENTION
-    from convcost.render.separable import separable_text
+    from convcost.render.separable import separable_csv, separable_markdown, separable_text
     from convcost.render.table import Prose, TextTable
 
 _HOMES = {
@@ -65,7 +65,7 @@ _HOMES = {
         "signed",
         "speedup_text",
     ),
-    "separable": ("separable_text",),
+    "separable": ("separable_csv", "separable_markdown", "separable_text"),
     "table": ("Prose", "TextTable"),
     "dispatch": ("View", "budget_lines", "run_views", "views"),
     "json": ("diff_json", "layer_json", "model_json", "separability_json"),
@@ -114,6 +114,8 @@ __all__ = [
     "reduction_text",
     "run_views",
     "separability_json",
+    "separable_csv",
+    "separable_markdown",
     "separable_text",
     "share_bar",
     "share_text",

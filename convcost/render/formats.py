@@ -88,8 +88,13 @@ def csv_cell(text: str) -> str:
     return "'" + shown if text.startswith(FORMULA_STARTS) or shown.startswith(FORMULA_STARTS) else shown
 
 
+def _csv_bool(cell: object) -> object:
+    """``true``/``false`` for a boolean (JSON's spelling, not Python's ``True``); any other cell as it is."""
+    return ("true" if cell else "false") if isinstance(cell, bool) else cell
+
+
 def csv_text(rows: Iterable[Sequence[object]]) -> str:
-    """Rows as CSV (``None`` as an empty cell), text cells through :func:`csv_cell`."""
+    """Rows as CSV (``None`` as an empty cell, booleans ``true``/``false`` as in JSON), text cells through :func:`csv_cell`."""
     # lazy: each format's encoder only for that format
     import csv
     import io
@@ -97,7 +102,7 @@ def csv_text(rows: Iterable[Sequence[object]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     for row in rows:
-        writer.writerow(["" if cell is None else csv_cell(cell) if isinstance(cell, str) else cell for cell in row])
+        writer.writerow(["" if cell is None else csv_cell(cell) if isinstance(cell, str) else _csv_bool(cell) for cell in row])
     return out.getvalue().rstrip("\n")
 
 

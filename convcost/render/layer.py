@@ -7,7 +7,7 @@ from functools import cache
 from math import gcd
 from typing import TYPE_CHECKING
 
-from convcost.core.cost import reduction_pct
+from convcost.core.cost import reduction_pct, speedup
 from convcost.core.shapes import Conv
 from convcost.factorize import METHODS, LayerReport, MethodResult, Stage
 from convcost.render.formats import visible
@@ -68,6 +68,8 @@ def _total(line: Line, key: str) -> object:
         return _saved_pct(base.mults, result.mults)
     if key == "params_reduction_pct":
         return _saved_pct(base.params, result.params)
+    if key == "speedup":
+        return None if base.mults is None or result.mults is None else speedup(base.mults, result.mults)
     return {"applicable": result.applicable, "reason": result.reason}[key]
 
 
@@ -122,6 +124,7 @@ def method_columns() -> list[Column[Line]]:
         ),
         csv_only("applicable", lambda ln: _total(ln, "applicable")),
         csv_only("reason", lambda ln: _total(ln, "reason")),
+        csv_only("speedup", lambda ln: _total(ln, "speedup")),  # last: the columns before it keep their places
     ]
 
 

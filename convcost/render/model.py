@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from convcost.core.cost import share_pct
+from convcost.core.cost import share_pct, speedup
 from convcost.render.columns import Column, Sheet, Where, csv_only, csv_sheet, markdown_sheet, text_table
 from convcost.render.formats import markdown_cell, visible
 from convcost.render.numbers import num, reduction_text, share_bar, share_text
@@ -86,7 +86,7 @@ def whatif_columns(reference: AsWritten) -> list[Column[Option]]:
 
     return [
         csv_only("section", lambda w: "whatif"),
-        Column("model", lambda w: "as written" if isinstance(w, AsWritten) else w.method, csv="name"),
+        Column("method", lambda w: "as written" if isinstance(w, AsWritten) else w.method, csv="name"),
         Column("mults", lambda w: num(w.mults), right=True, csv="mults", value=lambda w: w.mults),
         Column("params", lambda w: num(w.params), right=True, csv="params", value=lambda w: w.params, drop=2),
         Column(
@@ -113,6 +113,7 @@ def whatif_columns(reference: AsWritten) -> list[Column[Option]]:
             value=lambda w: None if isinstance(w, AsWritten) else w.layers_changed,
             drop=4,
         ),
+        csv_only("speedup", lambda w: None if isinstance(w, AsWritten) else speedup(reference.mults, w.mults)),  # last: no column moves
     ]
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from convcost.analysis.devices import rate_text
 from convcost.analysis.memory import peak_at
 from convcost.analysis.roofline import combine, ridge
+from convcost.core.units import storage_dtype
 from convcost.render.columns import Column
 from convcost.render.formats import markdown_cell, visible
 from convcost.render.numbers import fraction_reduction_text, fraction_share_text, intensity_text, num, seconds_text
@@ -20,6 +21,7 @@ from convcost.render.rows import AsWritten, Total
 if TYPE_CHECKING:
     from convcost.analysis.network import LayerRow, ModelReport
     from convcost.analysis.roofline import Figures, LayerFigures, ModelFigures, Setup
+    from convcost.core.units import Precision
     from convcost.factorize import MethodResult
     from convcost.render.rows import Entry, Line, Option
 
@@ -39,6 +41,15 @@ def markdown_text(text: str) -> str:
     return text.replace("[", "\\[").replace("]", "\\]") if "[" in text or "]" in text else text
 
 
+def precision_text(p: Precision) -> str:
+    """``fp16``, ``fp16 (weights int8)``, ``tf32 (stored as fp32)``: the precision and how tensors are stored."""
+    stored = storage_dtype(p.dtype)
+    if stored != p.dtype:
+        weights = "" if p.weight_dtype == stored else f"; weights {p.weight_dtype}"
+        return f"{p.dtype} (stored as {stored}{weights})"
+    return p.dtype if p.weight_dtype == p.dtype else f"{p.dtype} (weights {p.weight_dtype})"
+
+
 def setup_text(setup: Setup, markdown: bool = False) -> str:
     """``fp16 (weights int8), batch 8 on a100 (NVIDIA A100 80GB SXM): peak 312 TFLOP/s, 2.039 TB/s, ridge 153.0 FLOP/B``.
 
@@ -47,14 +58,16 @@ def setup_text(setup: Setup, markdown: bool = False) -> str:
     escape = markdown_text if markdown else visible
 
     p = setup.precision
-    dtypes = p.dtype if p.weight_dtype == p.dtype else f"{p.dtype} (weights {p.weight_dtype})"
-    text = f"{dtypes}, batch {p.batch}"
+    text = f"{precision_text(p)}, batch {p.batch}"
     device = setup.device
     if device is None:
         return text
     r = ridge(setup.peak, device.bandwidth)
+    named = escape(device.key) if device.name in (device.key, "") else f"{escape(device.key)} ({escape(device.name)})"
+    if device.custom:  # its name is the flag's text, which says all: "custom (peak=1T,bw=1G)", not "custom (custom (...))"
+        named = escape(device.name)
     return (
-        f"{text}, on {escape(device.key)} ({escape(device.name)}): peak {rate_text(setup.peak, 'FLOP/s')}, "
+        f"{text}, on {named}: peak {rate_text(setup.peak, 'FLOP/s')}, "
         f"bandwidth {rate_text(device.bandwidth, 'B/s')}, ridge {intensity_text(r.numerator, r.denominator)} FLOP/B"
     )
 

@@ -25,6 +25,7 @@ from convcost.analysis.devices import rate_text
 from convcost.core.io import write_atomic
 from convcost.errors import ConvcostError
 from convcost.render.formats import visible
+from convcost.render.roofline import precision_text
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -88,9 +89,8 @@ def _caption(setup: Setup, skipped: int) -> str:
 
     assert setup.device is not None
     p = setup.precision
-    dtypes = p.dtype if p.weight_dtype == p.dtype else f"{p.dtype} (weights {p.weight_dtype})"
     text = (
-        f"{dtypes}, batch {p.batch}; peak {rate_text(setup.peak, 'FLOP/s')}, "
+        f"{precision_text(p)}, batch {p.batch}; peak {rate_text(setup.peak, 'FLOP/s')}, "
         f"bandwidth {rate_text(setup.device.bandwidth, 'B/s')}. Each tensor crosses memory once, no fusion."
     )
     return text + (f" {skipped} layer{'s' if skipped != 1 else ''} without FLOPs not drawn." if skipped else "")

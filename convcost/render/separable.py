@@ -44,3 +44,26 @@ def separable_text(result: Separability) -> str:
     label = f"{kh}x1 then 1x{kw}" if result.separable else f"{result.rank} pairs, {result.rank} x ({kh} + {kw})"
     lines.append(f"mults per output pixel: {full} as a {kh}x{kw} kernel, {pairs} as {label} (speed-up {speedup_text(full, pairs)})")
     return "\n".join(lines)
+
+
+def separable_csv(result: Separability) -> str:
+    """``--format csv``: a ``total`` row (rank, verdict, mults per pixel), then one ``pair`` row per separable pair."""
+    # lazy: each format's encoder only for that format
+    from convcost.render.formats import csv_text
+
+    header = ["row", "pair", "vertical", "horizontal", "rank", "separable", "exact", "mults_kernel", "mults_pairs"]
+    total = ["total", None, None, None, result.rank, result.separable, result.exact, result.full_cost, result.pair_cost]
+    pairs = [["pair", i, _vector(c), _vector(r), None, None, None, None, None] for i, (c, r) in enumerate(result.pairs, 1)]
+    return csv_text([header, total, *pairs])
+
+
+def separable_markdown(result: Separability) -> str:
+    """``--format markdown``: the verdict as a title, the pairs as a GitHub table, the cost per pixel."""
+    first, verdict, *rest = separable_text(result).split("\n")
+    lines = [f"**{first}**", "", verdict]
+    if result.pairs:
+        lines += ["", "| pair | vertical | horizontal |", "|---:|---|---|"]
+        lines += [f"| {i} | {_vector(c)}^T | {_vector(r)} |" for i, (c, r) in enumerate(result.pairs, 1)]
+    if rest:
+        lines += ["", rest[-1]]
+    return "\n".join(lines)
