@@ -334,6 +334,15 @@ def test_cost_layer_takes_a_mapping_of_layer_keys() -> None:
     assert report.spec == spec
 
 
+def test_the_api_takes_pytorch_names_as_files_do() -> None:
+    """A layer mapping and a model dict take kernel_size and out_channels for k and out; both names of one key are refused."""
+    assert convcost.cost_layer({"in": "28x28x8", "kernel_size": 3, "out_channels": 16}).spec == convcost.build_layer("28x28x8", k=3, out=16)
+    model = convcost.cost_model({"input": "8x8x3", "layers": [{"kernel_size": 3, "out_channels": 4}]})
+    assert model.mults == 6 * 6 * 4 * 3 * 3 * 3
+    with pytest.raises(convcost.ConvcostError, match="'kernel_size' is PyTorch's name for 'k', which is given too"):
+        convcost.cost_layer({"in": "28x28x8", "kernel_size": 3, "k": 3, "out": 16})
+
+
 def test_load_model_takes_a_path_text_or_a_dict() -> None:
     """load_model (and cost_model) read a str path, a Path, YAML text, one-line flow YAML or a dict alike."""
     text = Path(MOBILENET).read_text(encoding="utf-8")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, SPECS, assert_user_error, run, run_json
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from convcost import render
 from convcost.cli import COMMANDS
@@ -229,3 +231,76 @@ def test_the_csv_speedup_is_the_json_speedup() -> None:
     for entry in run_json(*args, "--format", "json")["methods"]:
         shown = csv_speedups[entry["method"]]
         assert (float(shown) if shown else None) == entry["speedup"], entry["method"]
+
+
+# --- issue 21: a hint for every typo, and PyTorch's names ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("layer", "--in", "28x28x8", "--kernel", "3", "--out", "16"), "No such option '--kernel'. Did you mean '--k'"),
+        (("layer", "--in", "28x28x8", "--k", "3", "--filters", "16"), "No such option '--filters'. Did you mean '--out'?"),
+        (("layer", "--in", "28x28x8", "--k", "3", "--out", "16", "--strides", "2"), "Did you mean '--stride'?"),
+        (("modle",), "No such command 'modle'. Did you mean 'model'?"),
+        (("lyer",), "No such command 'lyer'. Did you mean 'layer'?"),
+        (("layer", "--in", "28x28x8", "--k", "3", "--out", "16", "--method", "depthwise"), "did you mean 'depthwise-separable'?"),
+        (("layer", "--in", "28x28x8", "--k", "3", "--out", "16", "--method", "tuker2"), "did you mean 'tucker2'?"),
+        (("model", str(SPECS / "vgg16.yaml"), "--method", "svd"), "did you mean 'low-rank'?"),
+        (("layer", "--in", "28x28x8", "--k", "3", "--out", "16", "--format", "jsn"), "did you mean 'json'?"),
+        (("devices", "--format", "tabel"), "did you mean 'table'?"),
+    ],
+)
+def test_a_typo_gets_the_name_it_meant(args: tuple[str, ...], fragment: str) -> None:
+    """An unknown option, command, method or format: one Error line, exit 2, naming the likeliest right name."""
+    assert_user_error(run(*args), fragment)
+
+
+def test_a_word_like_no_command_gets_no_guess() -> None:
+    """A command name far from every command is refused without a did-you-mean."""
+    result = run("xyzzy")
+    assert_user_error(result, "No such command 'xyzzy'.")
+    assert "Did you mean" not in result.stderr
+
+
+@pytest.mark.parametrize("flags", [("--kernel-size", "3", "--out-channels", "16"), ("--kernel_size", "3", "--out_channels", "16")])
+def test_pytorch_flag_names_are_aliases(flags: tuple[str, ...]) -> None:
+    """--kernel-size/--kernel_size and --out-channels/--out_channels are --k and --out exactly."""
+    alias = run("layer", "--in", "28x28x8", *flags, "--format", "json")
+    assert alias.exit_code == 0, alias.stderr
+    assert alias.stdout == run("layer", "--in", "28x28x8", "--k", "3", "--out", "16", "--format", "json").stdout
+
+
+def test_pytorch_key_names_in_a_layer_file(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """A layer file takes kernel_size and out_channels for k and out; giving both names of one key is refused."""
+    data = run_json("layer", tmp_yaml("in: 28x28x8\nkernel_size: 3\nout_channels: 16\n"), "--method", "standard", "--format", "json")
+    assert data["methods"][0]["mults"] == 26 * 26 * 3 * 3 * 8 * 16
+    assert_user_error(
+        run("layer", tmp_yaml("in: 28x28x8\nkernel_size: 3\nk: 3\nout: 16\n")),
+        ":2:1: 'kernel_size' is PyTorch's name for 'k', which is given too",
+    )
+    assert_user_error(run("layer", tmp_yaml("in: 28x28x8\nkernel: 3\nout: 16\n")), "unknown key 'kernel'; did you mean 'k'?")
+    assert_user_error(run("layer", tmp_yaml("in: 28x28x8\nin_channels: 8\n")), "unknown key 'in_channels'; did you mean 'in'?")
+
+
+@given(st.text(max_size=30), st.lists(st.text(min_size=1, max_size=12), max_size=8))
+@settings(max_examples=300, deadline=None)
+def test_a_suggestion_is_always_one_of_the_choices(word: str, choices: list[str]) -> None:
+    """closest() names one of the choices or nothing, and never 'corrects' a word that is a choice."""
+    from convcost.core.suggest import closest
+
+    best = closest(word, choices)
+    assert best is None or best in choices
+    if word in choices:
+        assert best is None
+
+
+def test_a_long_word_gets_no_suggestion_in_bounded_time() -> None:
+    """A hostile 1,000,000-character value is refused with no suggestion, at once."""
+    import time
+
+    from convcost.core.suggest import closest
+
+    start = time.perf_counter()
+    assert closest("x" * 1_000_000, ["a100", "h100-sxm"]) is None
+    assert time.perf_counter() - start < 0.1

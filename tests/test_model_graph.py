@@ -401,3 +401,27 @@ def test_whatif_alternatives_keep_no_stages_and_rebuild_the_same_ones() -> None:
             assert rebuilt.stages == apply(rebuilt.method, alt.conv, MethodOptions()).stages
             assert sum(s.mults for s in rebuilt.stages) == alt.cost.mults
     assert seen > 50
+
+
+# --- issue 21: PyTorch's names and typos in model files -----------------------------------------
+
+
+def test_model_layers_take_pytorch_names_and_defaults_too(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """kernel_size and out_channels work in a model layer and in defaults:, costing as k and out do."""
+    spec = tmp_yaml("input: 8x8x3\ndefaults: {kernel_size: 3}\nlayers:\n  - {out_channels: 4}\n  - {type: maxpool, kernel_size: 2}\n")
+    data = run_json("model", spec, "--format", "json")
+    assert [(r["type"], r["kernel"], r["out"]) for r in data["layers"]] == [("conv", "3x3", [6, 6, 4]), ("maxpool", "2x2/2", [3, 3, 4])]
+    assert data["totals"]["mults"] == 6 * 6 * 4 * 3 * 3 * 3
+
+
+def test_model_key_typos_and_in_channels_are_explained(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """kernel: suggests k; in_channels says the channels come from the input; both names of one key are refused."""
+    assert_user_error(run("model", tmp_yaml("input: 8x8x3\nlayers:\n  - {kernel: 3, out: 4}\n")), "unknown key 'kernel'; did you mean 'k'?")
+    assert_user_error(
+        run("model", tmp_yaml("input: 8x8x3\nlayers:\n  - {in_channels: 3, k: 3, out: 4}\n")),
+        ":3:6: a conv layer takes no key 'in_channels': its input channels are those of the layer before it",
+    )
+    assert_user_error(
+        run("model", tmp_yaml("input: 8x8x3\nlayers:\n  - {k: 3, out: 4, out_channels: 4}\n")),
+        "'out_channels' is PyTorch's name for 'out', which is given too",
+    )

@@ -26,6 +26,7 @@ from convcost.analysis.network import ModelReport
 from convcost.analysis.roofline import Setup, layer_figures, model_figures
 from convcost.api.values import _decimal_text, _optional_int, _path, _plain, _scalar, _yaml_ready
 from convcost.core.shapes import MAX_DIGITS, parse_int, shown
+from convcost.core.suggest import accepted_key, alias_clash
 from convcost.core.units import BUDGET_KEYS, parse_si, precision
 from convcost.errors import ConvcostError
 from convcost.factorize import (
@@ -153,10 +154,15 @@ def _checked_spec(spec: object) -> LayerSpec:
             raise ConvcostError(f"spec.targets: expected a tuple of Targets (build_layer's target=...), got {shown(targets)}")
         return checked._replace(**{field: getattr(spec, field) for key, field in keys.items() if key not in LAYER_KEYS})
     if isinstance(spec, Mapping):
+        values: dict[str, object] = {}
         for key in spec:
-            if key not in LAYER_KEYS:
+            canonical = accepted_key(key, LAYER_KEYS)
+            if canonical is None:
                 raise ConvcostError(f"spec: {_suggest(key, LAYER_KEYS)}")
-        return _layer(spec, {})
+            if canonical != key and canonical in spec:
+                raise ConvcostError(f"spec: {alias_clash(str(key), canonical)}")
+            values[canonical] = spec[key]
+        return _layer(values, {})
     raise ConvcostError(f"spec: expected a LayerSpec (from convcost.build_layer) or a mapping of layer keys, got {_describe(spec)}")
 
 

@@ -20,6 +20,7 @@ from convcost._early import fail as _fail
 from convcost._early import internal_message as _internal
 from convcost._early import standard_streams as _standard_streams
 from convcost._early import to_devnull as _to_devnull
+from convcost.core.suggest import closest
 from convcost.errors import ConvcostError
 
 COMMANDS = {
@@ -50,12 +51,19 @@ def _output_failed(exc: OSError) -> int:
 
 
 def _usage_message(exc: click.ClickException) -> str:
-    """click's message; for an unknown flag, the closest flag first (click sorts them alphabetically)."""
-    if isinstance(exc, click.NoSuchOption) and exc.possibilities:
-        best, *others = exc.possibilities  # difflib's order: the closest first
-        also = f" (or {', '.join(repr(p) for p in others)})" if others else ""
-        sentence = exc.message if exc.message.endswith((".", "!", "?")) else f"{exc.message}."  # click 8.2.0 ends it bare
-        return f"{sentence} Did you mean {best!r}{also}?"
+    """click's message; for an unknown flag, the closest flag first (click sorts them alphabetically),
+    or convcost's own guess (:func:`convcost.core.suggest.closest`: ``--kernel`` -> ``--k``) where click has none."""
+    if isinstance(exc, click.NoSuchOption):
+        possibilities = list(exc.possibilities or ())
+        if exc.ctx is not None:  # convcost's guess first (a synonym, a prefix), then click's spellings
+            names = [name for param in exc.ctx.command.params for name in (*param.opts, *param.secondary_opts)]
+            guess = closest(exc.option_name, [n for n in names if n.startswith("--")])
+            possibilities = [*([] if guess is None else [guess]), *(p for p in possibilities if p != guess)]
+        if possibilities:
+            best, *others = possibilities  # difflib's order: the closest first
+            also = f" (or {', '.join(repr(p) for p in others)})" if others else ""
+            sentence = exc.message if exc.message.endswith((".", "!", "?")) else f"{exc.message}."  # click 8.2.0 ends it bare
+            return f"{sentence} Did you mean {best!r}{also}?"
     return exc.format_message()
 
 
@@ -68,6 +76,15 @@ class _Group(click.Group):
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta["convcost.argv"] = tuple(args)  # the command line, for the provenance of --export files
         return super().parse_args(ctx, args)
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            best = closest(args[0], COMMANDS) if args and args[0] not in COMMANDS else None
+            if best is None:
+                raise
+            raise click.UsageError(f"No such command {args[0]!r}. Did you mean {best!r}?", exc.ctx) from None
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)

@@ -11,13 +11,28 @@ import click
 
 from convcost import render
 from convcost._early import to_devnull
+from convcost.core.suggest import closest
 from convcost.core.units import parse_si
 from convcost.errors import ConvcostError
 
 FORMATS = ("table", "json", "csv", "markdown")
 
 
-class LazyChoice(click.Choice[str]):
+class SuggestingChoice(click.Choice[str]):
+    """A click.Choice whose refusal adds the likeliest choice (:func:`convcost.core.suggest.closest`:
+    ``depthwise`` -> ``depthwise-separable``)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            return str(super().convert(value, param, ctx))
+        except click.BadParameter as exc:
+            best = closest(value, [str(c) for c in self.choices])
+            if best is None:
+                raise
+            raise click.BadParameter(f"{exc.message.rstrip('.')}; did you mean {best!r}?", exc.ctx, exc.param) from None
+
+
+class LazyChoice(SuggestingChoice):
     """A click.Choice whose choices are looked up when first needed (parsing a value, help,
     completion), so that defining a command does not import what lists them (the cost models)."""
 
@@ -44,7 +59,7 @@ def _format_option(func: F) -> F:
     return click.option(
         "--format",
         "fmt",
-        type=click.Choice(FORMATS),
+        type=SuggestingChoice(FORMATS),
         default="table",
         show_default=True,
         help="Output format; json is the stable scripting contract.",

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import click
 
 from convcost.analysis.devices import PEAK_DTYPES, builtin_devices, find_device, load_devices, parse_duration, rate_text
-from convcost.cli.common import FORMATS, NO_HOOKS, DeviceFlags, Hooks
+from convcost.cli.common import FORMATS, NO_HOOKS, DeviceFlags, Hooks, SuggestingChoice
 from convcost.core.io import check_target, same_target
 from convcost.core.units import parse_si, precision
 from convcost.errors import ConvcostError
@@ -244,7 +244,7 @@ def devices_json(table: dict[str, Device]) -> str:
     type=click.Path(readable=False),
     help="Also list the devices of your own table (they win on a name clash).",
 )
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True, help="Output format.")
+@click.option("--format", "fmt", type=SuggestingChoice(FORMATS), default="table", show_default=True, help="Output format.")
 def devices(devices_file: str | None, fmt: str) -> None:
     """List the devices --device knows, with their peaks, bandwidth and sources.
 

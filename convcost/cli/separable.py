@@ -8,7 +8,7 @@ import click
 
 from convcost import render
 from convcost import separable as kernels
-from convcost.cli.common import FORMATS
+from convcost.cli.common import FORMATS, SuggestingChoice
 from convcost.errors import ConvcostError
 from convcost.frontends.fields import load_kernel
 
@@ -21,7 +21,7 @@ from convcost.frontends.fields import load_kernel
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice([*FORMATS, "text"]),
+    type=SuggestingChoice([*FORMATS, "text"]),
     default="table",
     show_default=True,
     help="Output format, as the other commands' (text: the table's old name, kept).",

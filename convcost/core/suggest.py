@@ -52,6 +52,28 @@ SYNONYMS: Mapping[str, tuple[str, ...]] = {
 }
 """Words people type (PyTorch's, Keras's, ONNX's, the papers') -> the convcost names they may mean, in order."""
 
+KEY_ALIASES: Mapping[str, str] = {"kernel_size": "k", "out_channels": "out"}
+"""PyTorch's ``Conv2d`` names that mean exactly one convcost key, accepted wherever that key is (model
+and layer files, ``defaults:``, the API's mappings; the flags as ``--kernel-size``/``--kernel_size``
+and ``--out-channels``/``--out_channels``). ``in_channels`` is not one: convcost's ``in`` is a whole
+``HxWxC`` shape, and a model layer reads its channels from its input; it is suggested, never taken."""
+
+
+def accepted_key(key: object, allowed: Iterable[str]) -> str | None:
+    """The key ``key`` stands for among ``allowed``: itself, or the key a PyTorch alias names; None if neither."""
+    names = allowed if isinstance(allowed, (set, frozenset, dict)) else set(allowed)
+    if not isinstance(key, str):
+        return None
+    if key in names:
+        return key
+    target = KEY_ALIASES.get(key)
+    return target if target is not None and target in names else None
+
+
+def alias_clash(key: str, canonical: str) -> str:
+    """The message for a mapping that gives a key twice, once by its alias."""
+    return f"{key!r} is PyTorch's name for {canonical!r}, which is given too; give one of them"
+
 
 def _bare(word: str) -> str:
     return word.lstrip("-")

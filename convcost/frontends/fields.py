@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from convcost.core.shapes import (
     parse_shape,
 )
+from convcost.core.suggest import accepted_key, alias_clash
 from convcost.errors import ConvcostError, SpecError
 
 if TYPE_CHECKING:
@@ -120,12 +121,15 @@ def file_fields(data: LocDict, allowed: KeySet) -> dict[str, Field]:
     """The raw fields of a YAML mapping, each named with its location; unknown keys refused."""
     fields: dict[str, Field] = {}
     for key, value in data.items():
-        if not isinstance(key, str) or key not in allowed:
+        canonical = accepted_key(key, allowed)
+        if canonical is None:
             # lazy: a layer file's early read loads neither the cost models, YAML, nor the kernel reader unless needed
             from convcost.frontends.yaml import _suggest
 
             raise SpecError(f"{data.key_loc(key)}: {_suggest(key, allowed)}")
-        fields[key] = (value, Label(data, key))
+        if canonical != key and canonical in data:
+            raise SpecError(f"{data.key_loc(key)}: {alias_clash(key, canonical)}")
+        fields[canonical] = (value, Label(data, key))
     return fields
 
 

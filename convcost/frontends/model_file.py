@@ -10,6 +10,7 @@ from types import MappingProxyType
 from typing import Any, NamedTuple, Union
 
 from convcost.core.shapes import Shape, parse_int, parse_shape, shown
+from convcost.core.suggest import accepted_key, alias_clash
 from convcost.core.units import BUDGET_KEYS, MAX_BATCH, parse_si
 from convcost.errors import ConvcostError, SpecError
 from convcost.frontends.fields import Label, file_fields, parse_cached, parse_name
@@ -245,9 +246,18 @@ class _ModelParser:
             for key, value in item.items():
                 if key in keys:
                     values[key] = parse_cached(keys[key].parser, value, Label(item, key))
+                elif (canonical := accepted_key(key, keys)) is not None:  # PyTorch's name for one of the keys
+                    if canonical in item:
+                        raise SpecError(f"{item.key_loc(key)}: {alias_clash(str(key), canonical)}")
+                    values[canonical] = parse_cached(keys[canonical].parser, value, Label(item, key))
                 elif key not in allowed:
                     if key in BLOCK_KEYS - {"name", "from"}:
                         raise SpecError(f"{item.key_loc(key)}: {key!r} belongs to a block, which needs layers: or branches:")
+                    if key in ("in_channels", "in-channels"):  # PyTorch's Conv2d argument: here it is the input's, never written
+                        raise SpecError(
+                            f"{item.key_loc(key)}: a {kind} layer takes no key {shown(key)}: its input channels are those of "
+                            "the layer before it (or of the model's input: HxWxC); remove the key"
+                        )
                     raise SpecError(f"{item.key_loc(key)}: a {kind} layer takes no key {shown(key)}: {_suggest(key, allowed)}")
             for key, value in self.defaults_for(kind, item).items():
                 if key not in values:
