@@ -759,7 +759,7 @@ def test_every_lowered_op_type_is_in_the_handler_table() -> None:
     from convcost.ops import ONNX_HANDLERS
 
     assert set(_LOWERED) <= set(ONNX_HANDLERS)
-    assert {"Conv", "ConvTranspose", "Gemm", "MatMul"} == {op for op, h in ONNX_HANDLERS.items() if h.mults is not None}
+    assert {"Conv", "ConvTranspose", "Gemm", "MatMul", "Einsum"} == {op for op, h in ONNX_HANDLERS.items() if h.mults is not None}
     for module in sorted((ROOT / "convcost" / "frontends").glob("onnx*.py")):
         literals = {n.value for n in ast.walk(ast.parse(module.read_text())) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
         assert not literals & set(ONNX_HANDLERS), module.name

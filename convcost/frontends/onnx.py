@@ -8,6 +8,9 @@ The counting rule (the README and every ONNX caption state it):
 - ``Gemm``: M x N x K (``transA``, ``transB``); ``MatMul``: the broadcast batch dimensions x
   M x N x K, whether the second operand is a weight or an activation (attention's Q K^T and
   A V count, as PyTorch's FLOP counter counts them).
+- ``Einsum``: two operands, the product of the sizes of every index in the output or in both
+  operands (an index summed within one operand first costs nothing: PyTorch's decomposition
+  into ``bmm``); one operand, 0; more, contracted left to right by the same rule.
 - Every other op: 0 mults (pooling, activations, normalization, elementwise, resize, reshape;
   bias adds). An op outside :data:`ZERO_MULT_OPS` is costed 0 and listed (``not costed``).
 - params: the elements of the distinct floating-point initializers, each counted once (on the
@@ -46,7 +49,8 @@ MISSING_ONNX = "reading .onnx files needs the onnx package: pip install 'convcos
 COUNTING_RULE = (
     "mults = multiply-accumulates (FLOPs = 2 x mults), by ONNX op: Conv: output elements x C_in/group x KH x KW;",
     "ConvTranspose: input elements x C_out/group x KH x KW; Gemm: M x N x K; MatMul: batch x M x N x K",
-    "(two activations too); every other op 0. params: the distinct float initializers, each once,",
+    "(two activations too); Einsum: the product of the sizes of the indices in the output or in both operands",
+    "(one operand: 0); every other op 0. params: the distinct float initializers, each once,",
     "batch-norm running mean and variance excluded.",
 )
 """The counting rule, as the lines of a caption."""
@@ -73,7 +77,7 @@ ZERO_MULT_OPS = frozenset(_ZERO_MULT_NAMES.split())
 """ONNX op types with no multiply-accumulates under the rule: costed 0 and not listed (nor is an op type
 with a handler in :data:`ONNX_HANDLERS`: its handler's mults, or 0).
 
-Ops that do multiply-accumulate but are outside the rule (Einsum, LSTM, GRU, RNN, Attention,
+Ops that do multiply-accumulate but are outside the rule (LSTM, GRU, RNN, Attention,
 QLinearConv, ConvInteger, MatMulInteger, DFT, control flow with subgraphs, ...) and ops of
 other domains are costed 0 and listed under the table as ``not costed``."""
 

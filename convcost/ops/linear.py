@@ -1,16 +1,18 @@
-"""``linear``: a fully connected layer on the flattened input, ``features * out`` mults."""
+"""``linear``: a fully connected layer on the flattened input, ``features * out`` mults; and the ONNX ops that
+multiply matrices (``Gemm``, ``MatMul``, ``Einsum``)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from math import prod
-from typing import Any
+from typing import Any, NamedTuple
 
 from convcost.core.cost import Cost
 from convcost.core.shapes import Shape, shown
 from convcost.errors import ConvcostError
 from convcost.ops.conv import KEYS
-from convcost.ops.onnx_node import FLAG, UNKNOWN, Lowered, OnnxHandler, OnnxNode, broadcasts
+from convcost.ops.onnx_node import FLAG, STRING, UNKNOWN, AttributeRule, Lowered, OnnxHandler, OnnxNode, broadcasts, not_lowered
 from convcost.ops.registry import Evaluated, OpDef, register
 
 
@@ -85,6 +87,132 @@ def lower_onnx_linear(node: OnnxNode) -> Lowered | None:
     return ("linear", {"out": n, "bias": bias}, (ins[0],))
 
 
+# --- Einsum ----------------------------------------------------------------------------
+
+_TERM = re.compile(r"[A-Za-z]*(?:\.\.\.)?[A-Za-z]*")
+"""One term of an Einsum equation: letters, with at most one ``...`` (the broadcast dimensions)."""
+
+ELLIPSIS = "."
+"""A term's ``...``, as one item of :class:`Equation`'s terms."""
+
+
+class Equation(NamedTuple):
+    """A parsed Einsum equation: each input's term and the output's (None: implicit, numpy's rule)."""
+
+    terms: tuple[tuple[str, ...], ...]
+    output: tuple[str, ...] | None
+
+
+def parse_equation(text: str) -> Equation | None:
+    """``'bhqd,bhkd->bhqk'`` as its terms (spaces ignored, as ONNX does), or None when it is not an equation:
+    a term of letters (at most one ``...``) per input, then optionally ``->`` and the output's term, whose
+    letters each appear once and in some input."""
+    text = text.replace(" ", "")
+    left, arrow, right = text.partition("->")
+    if "->" in right or "-" in left or ">" in left:
+        return None
+    pieces = left.split(",")
+    if not all(_TERM.fullmatch(p) for p in pieces) or (arrow and not _TERM.fullmatch(right)):
+        return None
+    terms = tuple(_items(p) for p in pieces)
+    if not arrow:
+        return Equation(terms, None)
+    output = _items(right)
+    letters = {x for term in terms for x in term}
+    if len(set(output)) != len(output) or not set(output) <= letters:
+        return None
+    return Equation(terms, output)
+
+
+def _items(term: str) -> tuple[str, ...]:
+    """A term's letters, its ``...`` one item (:data:`ELLIPSIS`)."""
+    head, dots, tail = term.partition("...")
+    return (*head, *((ELLIPSIS,) if dots else ()), *tail)
+
+
+EQUATION_RULE: AttributeRule = (
+    STRING,
+    (
+        "an Einsum equation: a term of letters (at most one '...') per input, comma-separated, then optionally '->' and "
+        "the output's letters, each once and each in an input"
+    ),
+    lambda v: isinstance(v, str) and parse_equation(v) is not None,
+)
+
+
+def _labelled(node: OnnxNode) -> tuple[list[tuple[str, ...]], tuple[str, ...], dict[str, int]]:
+    """Each operand's labels (its ``...`` expanded into labels ``.0``, ``.1``, ... aligned on the right), the
+    output's labels, and every label's size (broadcast: a size of 1 gives way); the error naming the node when an
+    operand's rank or a label's sizes do not fit the equation."""
+    equation = parse_equation(str(node.attrs.get("equation", "")))
+    assert equation is not None  # the attribute rule refused it before shape inference
+    operands = [node.need(slot) for slot in range(len(node.inputs))]
+    if len(equation.terms) != len(operands):
+        raise ConvcostError(
+            f"{node.where}: its equation {shown(node.attrs['equation'])} has {len(equation.terms):,} input terms; "
+            f"expected one per input ({len(operands):,})"
+        )
+    spread = [len(dims) - (len(term) - (ELLIPSIS in term)) for term, dims in zip(equation.terms, operands, strict=True)]
+    width = max([s for s, term in zip(spread, equation.terms, strict=True) if ELLIPSIS in term], default=0)
+    labels: list[tuple[str, ...]] = []
+    sizes: dict[str, int] = {}
+    for slot, (term, dims, extra) in enumerate(zip(equation.terms, operands, spread, strict=True)):
+        if extra < 0 or (extra and ELLIPSIS not in term):
+            letters = len(term) - (ELLIPSIS in term)
+            raise ConvcostError(
+                f"{node.where}: input {shown(node.inputs[slot])} is {'x'.join(map(str, dims)) or 'a scalar'} (rank {len(dims)}), "
+                f"but its term in the equation {shown(node.attrs['equation'])} has {letters} letter{'s' if letters != 1 else ''}"
+                f"{' and ...' if ELLIPSIS in term else ''}; expected {'at least ' if ELLIPSIS in term else ''}{letters} dimensions"
+            )
+        expanded: list[str] = []
+        for item in term:
+            expanded += [f"{ELLIPSIS}{width - extra + i}" for i in range(extra)] if item == ELLIPSIS else [item]
+        for label, size in zip(expanded, dims, strict=True):
+            known = sizes.get(label, 1)
+            if size != known and 1 not in (size, known):
+                raise ConvcostError(
+                    f"{node.where}: index {shown(label if not label.startswith(ELLIPSIS) else '...')} of its equation "
+                    f"{shown(node.attrs['equation'])} has sizes {known:,} and {size:,}; expected one size (or 1, which broadcasts)"
+                )
+            sizes[label] = max(size, known)
+        labels.append(tuple(expanded))
+    broadcast = tuple(f"{ELLIPSIS}{i}" for i in range(width))
+    if equation.output is None:  # numpy's implicit output: the broadcast dimensions, then the letters used once, sorted
+        counts: dict[str, int] = {}
+        for term in equation.terms:
+            for item in term:
+                counts[item] = counts.get(item, 0) + 1
+        output = broadcast + tuple(sorted(x for x, n in counts.items() if n == 1 and x != ELLIPSIS))
+    else:
+        output = tuple(y for x in equation.output for y in (broadcast if x == ELLIPSIS else (x,)))
+    return labels, output, sizes
+
+
+def einsum_mults(node: OnnxNode) -> int:
+    """Einsum: for two operands, the product of the sizes of every index in the output or in both operands (an index
+    summed within one operand first costs nothing), as PyTorch's decomposition into ``bmm`` counts; one operand
+    (a transpose, trace or sum): 0; more, contracted left to right, each step by the same rule, keeping the indices
+    the output or a later operand has."""
+    labels, output, sizes = _labelled(node)
+    if len(labels) < 2:
+        return 0
+    total = 0
+    current = set(labels[0])
+    for step, other in enumerate(labels[1:], 1):
+        later = {x for term in labels[step + 1 :] for x in term}
+        both = current & set(other)
+        kept = (current | set(other)) & (set(output) | later)
+        total += prod(sizes[x] for x in kept | both)
+        current = kept
+    return total
+
+
+def check_einsum(node: OnnxNode) -> None:
+    """Einsum's equation fits its operands: one term per input, each of the input's rank, an index's sizes agreeing."""
+    if all(node.known(slot) is not None for slot in range(len(node.inputs))):
+        _labelled(node)
+
+
 register(
     OpDef(
         ("linear",),
@@ -101,6 +229,7 @@ register(
         onnx={
             "Gemm": OnnxHandler(lower_onnx_linear, {"transA": FLAG, "transB": FLAG}, onnx_gemm_mults, check=check_onnx_gemm),
             "MatMul": OnnxHandler(lower_onnx_linear, mults=onnx_matmul_mults),
+            "Einsum": OnnxHandler(not_lowered, {"equation": EQUATION_RULE}, einsum_mults, check=check_einsum),
         },
     )
 )
