@@ -15,8 +15,10 @@ from typing import Any, NamedTuple
 
 from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, shown
 from convcost.errors import ConvcostError
+from convcost.frontends.onnx_data import numbers
 from convcost.frontends.onnx_inputs import Given, input_dims, set_dims
 from convcost.frontends.onnx_limits import MAX_NODES, STRIPPED, too_many_nodes
+from convcost.frontends.onnx_values import Propagation, raw_dims
 from convcost.ops import ONNX_HANDLERS
 from convcost.ops.onnx_node import UNKNOWN, OnnxNode, op_label, shown_attr
 
@@ -135,6 +137,10 @@ class Analysis:
         for node in self.nodes:
             self.check_node(node)
         self.shapes = self.infer(model)
+        walk = self.propagate(model)
+        self.values, self.reasons = walk.values, walk.reasons
+        """Tensor -> its value, where the walk of the shape arithmetic computed it (:mod:`onnx_values`); tensor whose
+        shape is unknown -> why, for the error of a cost that needs it."""
         self.const = self.constants()
         self.constant_values = {
             node.outputs[0]: node.attrs["value"]
@@ -260,22 +266,38 @@ class Analysis:
         shapes: dict[str, tuple[int, ...] | None] = {}
         self.bad_dims: dict[str, tuple[int | None, ...]] = {}
         """Tensors with a dimension below 1, as inference gave them (None: unknown)."""
+        self.types: dict[str, Any] = {}
+        """Tensor -> its TypeProto as inference gave it (the initializers' from their type and dimensions)."""
         graph = inferred.graph
         for vi in (*graph.input, *graph.value_info, *graph.output):
-            tensor = vi.type.tensor_type
-            if not vi.type.HasField("tensor_type") or not tensor.HasField("shape"):
+            self.types[vi.name] = vi.type
+            dims = raw_dims(vi.type)
+            if dims is None:
                 shapes.setdefault(vi.name, None)
                 continue
-            dims = tuple(d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim)
             if any(d is not None and d < 1 for d in dims):
                 self.bad_dims[vi.name] = dims
             shapes[vi.name] = tuple(UNKNOWN if d is None or d < 0 else d for d in dims)
         for name, init in self.initializers.items():
             shapes[name] = tuple(init.dims)
+            known = onnx.TypeProto()
+            known.tensor_type.elem_type = init.data_type
+            for d in init.dims:
+                known.tensor_type.shape.dim.add().dim_value = d
+            self.types[name] = known
         for node in self.nodes:  # Constant outputs, when inference left them out
             if node.op_type == "Constant" and node.outputs and node.outputs[0] not in shapes and "value" in node.attrs:
                 shapes[node.outputs[0]] = tuple(node.attrs["value"].dims)
         return shapes
+
+    def propagate(self, model: Any) -> Propagation:
+        """The walk of the shape arithmetic after ONNX's inference: values, and the shapes they make known."""
+        opsets = {o.domain: o.version for o in model.opset_import}
+        walk = Propagation(self.onnx, self.source, self.shapes, self.types, self.initializers, self.input_names, self.schemas.get,
+                           opsets, model.ir_version, self.describe)  # fmt: skip
+        walk.run(self.nodes)
+        self.bad_dims.update(walk.bad_dims)
+        return walk
 
     def constants(self) -> set[str]:
         """Tensors that do not depend on the values of the graph's inputs: initializers, the outputs of
@@ -432,6 +454,7 @@ class Analysis:
             self.source,
             batch,
             self.value,
+            self.reasons,
         )
 
     def value(self, node: OnnxNode, slot: int, what: str, scalar: bool = False) -> tuple[float, ...] | None:
@@ -441,7 +464,10 @@ class Analysis:
         tensor = node.inputs[slot]
         init = self.initializers.get(tensor, self.constant_values.get(tensor))
         if init is None:
-            return None
+            found = self.values.get(tensor)  # computed by the walk of the shape arithmetic
+            if found is None or (scalar and len(found.data) != 1):
+                return None
+            return tuple(x if isinstance(x, int) else float(x) for x in found.data)
         where = f"{node.where}: input {shown(tensor)} ({what})"
         if init.data_location == self.onnx.TensorProto.EXTERNAL:
             if any(entry.value.encode() == STRIPPED for entry in init.external_data):
@@ -457,9 +483,9 @@ class Analysis:
         if count > 64:
             return None
         try:
-            return tuple(self.onnx.numpy_helper.to_array(init).reshape(-1).tolist())
-        except Exception as exc:  # numpy's ValueError for data shorter than the dimensions, onnx's TypeError
-            raise ConvcostError(f"{where} cannot be read ({' '.join(str(exc).split())[:200]})") from None
+            return numbers(init)
+        except ValueError as exc:  # data that does not hold as many elements as the dimensions say
+            raise ConvcostError(f"{where} cannot be read ({exc})") from None
 
     def mults(self, node: FileNode) -> int:
         """Multiply-accumulates of one node at the file's batch, by the counting rule: its handler's, else 0."""
