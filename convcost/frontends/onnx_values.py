@@ -15,42 +15,20 @@ all, and ONNX is asked again only about a node that reads a tensor the walk lear
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, MutableMapping
-from typing import Any, Protocol
+from typing import Any
 
 from convcost.core.shapes import MAX_DIGITS, shown
 from convcost.errors import ConvcostError
 from convcost.frontends.onnx_data import tensor_bytes, tensor_value
+from convcost.frontends.onnx_graph import DEFAULT_DOMAINS, FileNode
 from convcost.ops.onnx_node import UNKNOWN, OnnxNode, op_label
 from convcost.ops.onnx_values import MAX_VALUES, SHAPE_INPUTS, VALUE_RULES, Value, reads_only_dims
 
 MAX_COMPUTED = 100_000
 """The elements of all the values the walk computes, at most (a real network's shape arithmetic has a few thousand)."""
 
-DEFAULT_DOMAINS = ("", "ai.onnx")
-
 RawDims = tuple[int | None, ...]
 """A tensor's dimensions as ONNX gives them (None: unknown)."""
-
-
-class NodeLike(Protocol):
-    """What the walk reads of a node (the analysis' FileNode)."""
-
-    @property
-    def at(self) -> int: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def op_type(self) -> str: ...
-    @property
-    def domain(self) -> str: ...
-    @property
-    def inputs(self) -> tuple[str, ...]: ...
-    @property
-    def outputs(self) -> tuple[str, ...]: ...
-    @property
-    def attrs(self) -> Mapping[str, Any]: ...
-    @property
-    def proto(self) -> Any: ...
 
 
 def raw_dims(type_proto: Any) -> RawDims | None:
@@ -110,7 +88,7 @@ class Propagation:
             self.values[tensor] = found
         return found
 
-    def record(self, node: NodeLike) -> OnnxNode:
+    def record(self, node: FileNode) -> OnnxNode:
         """The node as a rule sees it: its attributes (a tensor attribute read into a Value) and its input dimensions."""
         tensor_type = self.onnx.TensorProto
         attrs = {k: (tensor_value(v) if isinstance(v, tensor_type) else v) for k, v in node.attrs.items()}
@@ -121,7 +99,7 @@ class Propagation:
             lambda *_: None,
         )  # fmt: skip
 
-    def compute(self, node: NodeLike) -> None:
+    def compute(self, node: FileNode) -> None:
         """The node's output values by its op's rule; why each output has none."""
         rule = VALUE_RULES.get(node.op_type) if node.domain in DEFAULT_DOMAINS else None
         where = self.describe(node)
@@ -146,7 +124,7 @@ class Propagation:
             else:
                 self.value_why[tensor] = self.why_no_value(node, where, rule is not None, ins)
 
-    def why_no_value(self, node: NodeLike, where: str, ruled: bool, ins: tuple[Value | None, ...]) -> str:
+    def why_no_value(self, node: FileNode, where: str, ruled: bool, ins: tuple[Value | None, ...]) -> str:
         if not ruled:
             return f"node {where} computes (convcost computes no values of {op_label(node.op_type)})"
         if self.computed > MAX_COMPUTED:
@@ -180,7 +158,7 @@ class Propagation:
             self.types[tensor] = new
         self.fresh.add(tensor)
 
-    def infer(self, node: NodeLike) -> None:
+    def infer(self, node: FileNode) -> None:
         """ONNX's shape function of the node again, with the walk's shapes and values, for outputs ONNX left unknown."""
         outputs = [o for o in node.outputs if o]
         if all((had := self.shapes.get(o)) is not None and UNKNOWN not in had for o in outputs):
@@ -222,7 +200,7 @@ class Propagation:
                 self.types[tensor] = type_proto
                 self.set_shape(tensor, dims)
 
-    def explain(self, node: NodeLike) -> None:
+    def explain(self, node: FileNode) -> None:
         """Why each output whose shape is still unknown is: the value its op needed, or the unknown shape it read."""
         where = self.describe(node)
         for tensor in node.outputs:
@@ -231,7 +209,7 @@ class Propagation:
                 continue
             self.reasons[tensor] = self.why_unknown(node, where)
 
-    def why_unknown(self, node: NodeLike, where: str) -> str:
+    def why_unknown(self, node: FileNode, where: str) -> str:
         if node.domain in DEFAULT_DOMAINS:
             for slot in SHAPE_INPUTS.get(node.op_type, ()):
                 tensor = node.inputs[slot] if slot < len(node.inputs) else ""
@@ -245,7 +223,7 @@ class Propagation:
             return f"node {where} computes it, an op ONNX does not define"
         return f"ONNX cannot infer the output of node {where}"
 
-    def run(self, nodes: Iterable[NodeLike]) -> None:
+    def run(self, nodes: Iterable[FileNode]) -> None:
         for node in nodes:
             self.infer(node)
             self.compute(node)
