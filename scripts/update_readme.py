@@ -1,10 +1,10 @@
-"""Refill every ``$ convcost ...`` example in README.md with the command's real output.
+"""Refill every ``$ convcost ...`` example in README.md and docs/*.md with the command's real output.
 
 Each ```console block holds commands (lines starting ``$ ``) followed by their output. This
 reruns each command through click's CliRunner from the repository root, and writes the output
 back. CliRunner's stdout is not a terminal, so the output is what a pipe or a file gets: tables
 at their natural width (``COLUMNS=80`` is set, and ignored, as a pipe ignores it).
-tests/test_readme.py checks that the README matches, so the README stays true. Run: .venv/bin/python scripts/update_readme.py
+tests/test_readme.py checks that every page matches, so the docs stay true. Run: .venv/bin/python scripts/update_readme.py
 """
 
 from __future__ import annotations
@@ -20,6 +20,13 @@ from convcost.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+
+
+def pages() -> list[Path]:
+    """Every page whose console examples are real output: README.md, then docs/*.md by name."""
+    return [README, *sorted((ROOT / "docs").glob("*.md"))]
+
+
 BLOCK = re.compile(r"```console\n(.*?)```", re.DOTALL)
 
 
@@ -42,7 +49,7 @@ def run_example(command: str) -> str:
 
 
 def examples(text: str) -> list[tuple[str, str]]:
-    """(command, shown output) for every example in the README."""
+    """(command, shown output) for every example in a page."""
     found = []
     for block in BLOCK.findall(text):
         parts = re.split(r"^\$ (.*)\n", block, flags=re.MULTILINE)
@@ -52,7 +59,7 @@ def examples(text: str) -> list[tuple[str, str]]:
 
 
 def refill(text: str) -> str:
-    """The README with every example's output replaced by the real one."""
+    """The page with every example's output replaced by the real one."""
 
     def block(match: re.Match[str]) -> str:
         parts = re.split(r"^\$ (.*)\n", match.group(1), flags=re.MULTILINE)
@@ -65,4 +72,5 @@ def refill(text: str) -> str:
 
 
 if __name__ == "__main__":
-    README.write_text(refill(README.read_text(encoding="utf-8")), encoding="utf-8")
+    for page in pages():
+        page.write_text(refill(page.read_text(encoding="utf-8")), encoding="utf-8")

@@ -299,15 +299,15 @@ def test_schema_covers_every_type_and_from(tmp_yaml) -> None:  # type: ignore[no
 
 
 def test_readme_type_table_lists_every_registered_type() -> None:
-    """Every op in the registry has a row in the README's table of types, and no row names an unknown type."""
+    """Every op in the registry has a row in docs/model-files.md's table of types, and no row names an unknown type."""
     import re
 
     from conftest import ROOT
 
     from convcost.ops import OPS
 
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    table = readme.split("- **Layer types and their keys**", 1)[1].split("\n\n", 2)[1]
+    page = (ROOT / "docs" / "model-files.md").read_text(encoding="utf-8")
+    table = page.split("- **Layer types and their keys**", 1)[1].split("\n\n", 2)[1]
     first_cells = [line.split("|")[1] for line in table.splitlines() if line.startswith("  | `")]
     listed = {name for cell in first_cells for name in re.findall(r"`([a-z0-9]+)`", cell)}
     assert listed == set(OPS)

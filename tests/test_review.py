@@ -267,16 +267,16 @@ def test_bad_kernels(kernel: str, fragment: str) -> None:
 
 
 def test_api_readme_example_runs() -> None:
-    """The README's Python example runs and its results serialise to the CLI's JSON."""
+    """The Python API page's example (docs/python-api.md) runs and its results serialise to the CLI's JSON."""
     import re
 
     from conftest import ROOT
 
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    code = re.search(r"```python\n(.*?)```", readme, re.DOTALL)
+    page = (ROOT / "docs" / "python-api.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", page, re.DOTALL)
     assert code is not None
     namespace: dict[str, object] = {}
-    exec(compile(code.group(1), "README.md", "exec"), namespace)  # noqa: S102 - the README's own example
+    exec(compile(code.group(1), "docs/python-api.md", "exec"), namespace)  # noqa: S102 - the page's own example
     import convcost
 
     report = convcost.cost_layer(convcost.build_layer("28x28x8", k=3, out=16))
@@ -323,6 +323,15 @@ def test_schema_validates_every_spec_and_rejects_broken_ones() -> None:
     ]
     for text in broken:
         assert list(validator.iter_errors(yaml.safe_load(text))), text
+
+
+def test_schema_help_names_the_file_its_example_writes() -> None:
+    """`convcost schema --help` shows writing the schema to a file and names that same file in the editor setting."""
+    result = run("schema", "--help")
+    assert result.exit_code == 0
+    assert "convcost schema > convcost.schema.json" in result.stdout
+    assert '"yaml.schemas": {"./convcost.schema.json": ["layer_specs/*.yaml"]}' in result.stdout
+    assert "convcost.frontends.schema.json" not in result.stdout
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "markdown"])
