@@ -9,79 +9,20 @@ the batch and the params rule. ``onnx`` comes in as an argument (imported at the
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from math import prod
-from typing import Any, NamedTuple
+from typing import Any
 
 from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, shown
 from convcost.errors import ConvcostError
+from convcost.frontends.onnx_data import numbers
+from convcost.frontends.onnx_graph import DEFAULT_DOMAINS, FileNode, Schemas, attributes, label
 from convcost.frontends.onnx_inputs import Given, input_dims, set_dims
 from convcost.frontends.onnx_limits import MAX_NODES, STRIPPED, too_many_nodes
+from convcost.frontends.onnx_params import is_float, params
+from convcost.frontends.onnx_values import Propagation, raw_dims
 from convcost.ops import ONNX_HANDLERS
 from convcost.ops.onnx_node import UNKNOWN, OnnxNode, op_label, shown_attr
-
-DEFAULT_DOMAINS = ("", "ai.onnx")
-"""The default ONNX domain's names: the only ops convcost knows the rules of."""
-
-
-class FileNode(NamedTuple):
-    """One ONNX node, in execution order."""
-
-    at: int
-    """Position in the file's node list."""
-    name: str
-    op_type: str
-    domain: str
-    inputs: tuple[str, ...]
-    outputs: tuple[str, ...]
-    attrs: Mapping[str, Any]
-    proto: Any
-
-
-def _attributes(onnx: Any, node: Any) -> dict[str, Any]:
-    """A node's attributes as Python values (tensors and graphs left as protos)."""
-    found: dict[str, Any] = {}
-    kinds = onnx.AttributeProto
-    for attr in node.attribute:
-        if attr.type == kinds.INT:
-            found[attr.name] = attr.i
-        elif attr.type == kinds.FLOAT:
-            found[attr.name] = attr.f
-        elif attr.type == kinds.STRING:
-            found[attr.name] = attr.s.decode("utf-8", "replace")
-        elif attr.type == kinds.INTS:
-            found[attr.name] = tuple(attr.ints)
-        elif attr.type == kinds.FLOATS:
-            found[attr.name] = tuple(attr.floats)
-        elif attr.type == kinds.TENSOR:
-            found[attr.name] = attr.t
-        else:
-            found[attr.name] = attr
-    return found
-
-
-class Schemas:
-    """The ONNX operator schemas of a model's default-domain opset, looked up once per op type."""
-
-    def __init__(self, onnx: Any, model: Any) -> None:
-        self.onnx = onnx
-        versions = [o.version for o in model.opset_import if o.domain in DEFAULT_DOMAINS]
-        self.version = versions[0] if versions else onnx.defs.onnx_opset_version()
-        self.found: dict[str, Any] = {}
-
-    def get(self, op_type: str) -> Any:
-        """The schema of ``op_type`` at the model's opset, or None for an op ONNX does not define."""
-        if op_type not in self.found:
-            try:
-                self.found[op_type] = self.onnx.defs.get_schema(op_type, self.version, "")
-            except Exception:  # onnx.defs.SchemaError: no such op (a custom op in the default domain)
-                self.found[op_type] = None
-        return self.found[op_type]
-
-
-def label(node: FileNode) -> str:
-    """The name of an op type in notes: ``CustomOp``, or ``com.microsoft.FusedConv``."""
-    return node.op_type if node.domain in DEFAULT_DOMAINS else f"{node.domain}.{node.op_type}"
 
 
 class Analysis:
@@ -135,6 +76,10 @@ class Analysis:
         for node in self.nodes:
             self.check_node(node)
         self.shapes = self.infer(model)
+        walk = self.propagate(model)
+        self.values, self.reasons = walk.values, walk.reasons
+        """Tensor -> its value, where the walk of the shape arithmetic computed it (:mod:`onnx_values`); tensor whose
+        shape is unknown -> why, for the error of a cost that needs it."""
         self.const = self.constants()
         self.constant_values = {
             node.outputs[0]: node.attrs["value"]
@@ -170,7 +115,7 @@ class Analysis:
         """The nodes in execution order (the file's, unless it is not topological); a cycle is an error."""
         onnx = self.onnx
         nodes = [
-            FileNode(i, n.name, n.op_type, n.domain, tuple(n.input), tuple(n.output), _attributes(onnx, n), n)
+            FileNode(i, n.name, n.op_type, n.domain, tuple(n.input), tuple(n.output), attributes(onnx, n), n)
             for i, n in enumerate(graph.node)
         ]
         self.check_subgraphs(len(nodes), [v for n in nodes for v in n.attrs.values() if isinstance(v, onnx.AttributeProto)])
@@ -260,22 +205,38 @@ class Analysis:
         shapes: dict[str, tuple[int, ...] | None] = {}
         self.bad_dims: dict[str, tuple[int | None, ...]] = {}
         """Tensors with a dimension below 1, as inference gave them (None: unknown)."""
+        self.types: dict[str, Any] = {}
+        """Tensor -> its TypeProto as inference gave it (the initializers' from their type and dimensions)."""
         graph = inferred.graph
         for vi in (*graph.input, *graph.value_info, *graph.output):
-            tensor = vi.type.tensor_type
-            if not vi.type.HasField("tensor_type") or not tensor.HasField("shape"):
+            self.types[vi.name] = vi.type
+            dims = raw_dims(vi.type)
+            if dims is None:
                 shapes.setdefault(vi.name, None)
                 continue
-            dims = tuple(d.dim_value if d.HasField("dim_value") else None for d in tensor.shape.dim)
             if any(d is not None and d < 1 for d in dims):
                 self.bad_dims[vi.name] = dims
             shapes[vi.name] = tuple(UNKNOWN if d is None or d < 0 else d for d in dims)
         for name, init in self.initializers.items():
             shapes[name] = tuple(init.dims)
+            known = onnx.TypeProto()
+            known.tensor_type.elem_type = init.data_type
+            for d in init.dims:
+                known.tensor_type.shape.dim.add().dim_value = d
+            self.types[name] = known
         for node in self.nodes:  # Constant outputs, when inference left them out
             if node.op_type == "Constant" and node.outputs and node.outputs[0] not in shapes and "value" in node.attrs:
                 shapes[node.outputs[0]] = tuple(node.attrs["value"].dims)
         return shapes
+
+    def propagate(self, model: Any) -> Propagation:
+        """The walk of the shape arithmetic after ONNX's inference: values, and the shapes they make known."""
+        opsets = {o.domain: o.version for o in model.opset_import}
+        walk = Propagation(self.onnx, self.source, self.shapes, self.types, self.initializers, self.input_names, self.schemas.get,
+                           opsets, model.ir_version, self.describe)  # fmt: skip
+        walk.run(self.nodes)
+        self.bad_dims.update(walk.bad_dims)
+        return walk
 
     def constants(self) -> set[str]:
         """Tensors that do not depend on the values of the graph's inputs: initializers, the outputs of
@@ -303,7 +264,7 @@ class Analysis:
         return {
             name: value
             for name, value in self.constant_values.items()
-            if _is_float(self.onnx, value.data_type) and uses.get(name) and all(uses[name])
+            if is_float(self.onnx, value.data_type) and uses.get(name) and all(uses[name])
         }
 
     def check_node(self, node: FileNode) -> None:
@@ -432,6 +393,7 @@ class Analysis:
             self.source,
             batch,
             self.value,
+            self.reasons,
         )
 
     def value(self, node: OnnxNode, slot: int, what: str, scalar: bool = False) -> tuple[float, ...] | None:
@@ -441,7 +403,10 @@ class Analysis:
         tensor = node.inputs[slot]
         init = self.initializers.get(tensor, self.constant_values.get(tensor))
         if init is None:
-            return None
+            found = self.values.get(tensor)  # computed by the walk of the shape arithmetic
+            if found is None or (scalar and len(found.data) != 1):
+                return None
+            return tuple(x if isinstance(x, int) else float(x) for x in found.data)
         where = f"{node.where}: input {shown(tensor)} ({what})"
         if init.data_location == self.onnx.TensorProto.EXTERNAL:
             if any(entry.value.encode() == STRIPPED for entry in init.external_data):
@@ -457,9 +422,13 @@ class Analysis:
         if count > 64:
             return None
         try:
-            return tuple(self.onnx.numpy_helper.to_array(init).reshape(-1).tolist())
-        except Exception as exc:  # numpy's ValueError for data shorter than the dimensions, onnx's TypeError
-            raise ConvcostError(f"{where} cannot be read ({' '.join(str(exc).split())[:200]})") from None
+            return numbers(init)
+        except ValueError as exc:  # data that does not hold as many elements as the dimensions say
+            raise ConvcostError(f"{where} cannot be read ({exc})") from None
+
+    def params(self) -> dict[int, int]:
+        """Params per node index, by the params rule (:func:`onnx_params.params`)."""
+        return params(self.onnx, self.nodes, self.weights, self.const)
 
     def mults(self, node: FileNode) -> int:
         """Multiply-accumulates of one node at the file's batch, by the counting rule: its handler's, else 0."""
@@ -470,66 +439,5 @@ class Analysis:
             return 0
         return handler.mults(self.record(node, 1))
 
-    def params(self) -> dict[int, int]:
-        """Params per node index: each float weight (initializer or weight Constant) on the first node that uses it,
-        through constant-only nodes."""
-        position = {node.at: i for i, node in enumerate(self.nodes)}
-        consumers: dict[str, list[tuple[FileNode, int]]] = {}
-        for node in self.nodes:
-            for slot, name in enumerate(node.inputs):
-                if name:
-                    consumers.setdefault(name, []).append((node, slot))
-        found: dict[int, int] = {}
-        for name, init in self.weights.items():
-            if not _is_float(self.onnx, init.data_type) or name not in consumers or self.running_stat(name, consumers):
-                continue
-            owner = self.owner(name, consumers, position)
-            found[owner] = found.get(owner, 0) + prod(init.dims)
-        return found
 
-    def running_stat(self, name: str, consumers: Mapping[str, list[tuple[FileNode, int]]]) -> bool:
-        """True when every use of ``name`` is an input its op's handler says is not a param (input 3 or 4 of
-        BatchNormalization), directly or through an op that passes its input through (Identity)."""
-        stack, uses = [name], 0
-        seen = set()
-        while stack:
-            tensor = stack.pop()
-            if tensor in seen:
-                continue
-            seen.add(tensor)
-            for node, slot in consumers.get(tensor, ()):
-                handler = ONNX_HANDLERS.get(node.op_type)
-                if handler is not None and handler.passes_through and node.domain in DEFAULT_DOMAINS:
-                    stack.extend(o for o in node.outputs if o)
-                    continue
-                if handler is None or slot not in handler.not_params:
-                    return False
-                uses += 1
-        return uses > 0
-
-    def owner(self, name: str, consumers: Mapping[str, list[tuple[FileNode, int]]], position: Mapping[int, int]) -> int:
-        """The first node that uses ``name`` on an activation, following constant-only nodes (else its first user)."""
-        best: int | None = None
-        first: int | None = None
-        stack, seen = [name], set()
-        while stack:
-            tensor = stack.pop()
-            if tensor in seen:
-                continue
-            seen.add(tensor)
-            for node, _ in consumers.get(tensor, ()):
-                at = position[node.at]
-                if tensor == name and (first is None or at < position[first]):
-                    first = node.at
-                if all(not o or o in self.const for o in node.outputs):
-                    stack.extend(o for o in node.outputs if o)
-                elif best is None or at < position[best]:
-                    best = node.at
-        owner = best if best is not None else first
-        assert owner is not None
-        return owner
-
-
-def _is_float(onnx: Any, data_type: int) -> bool:
-    name = onnx.TensorProto.DataType.Name(data_type) if data_type in onnx.TensorProto.DataType.values() else ""
-    return name.startswith(("FLOAT", "BFLOAT")) or name == "DOUBLE"
+__all__ = ["DEFAULT_DOMAINS", "Analysis", "FileNode", "label"]

@@ -109,6 +109,8 @@ class OnnxNode(NamedTuple):
     batch: int
     """The batch the graph's shapes are per sample of (1 until the front end has found it; the lowering's)."""
     reader: ValueReader
+    reasons: Mapping[str, str] = MappingProxyType({})
+    """Tensor whose shape is unknown -> why (the node and the value it needed), for the error of a cost that needs it."""
 
     @property
     def where(self) -> str:
@@ -134,10 +136,11 @@ class OnnxNode(NamedTuple):
         dims = (self.out_dims if output else self.dims)[slot]
         if dims is None or any(d < 0 for d in dims):
             tensor = (self.outputs if output else self.inputs)[slot]
+            why = self.reasons.get(tensor)
             raise ConvcostError(
                 f"{self.where}: the shape of tensor {shown(tensor)} is unknown "
                 f"({'unknown rank' if dims is None else 'x'.join('?' if d < 0 else str(d) for d in dims)}); "
-                "ONNX shape inference could not resolve it"
+                "ONNX shape inference could not resolve it" + (f": {why}" if why else "")
             )
         return dims
 
