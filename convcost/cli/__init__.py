@@ -62,8 +62,7 @@ def _usage_message(exc: click.ClickException) -> str:
         if possibilities:
             best, *others = possibilities  # difflib's order: the closest first
             also = f" (or {', '.join(repr(p) for p in others)})" if others else ""
-            sentence = exc.message if exc.message.endswith((".", "!", "?")) else f"{exc.message}."  # click 8.2.0 ends it bare
-            return f"{sentence} Did you mean {best!r}{also}?"
+            return f"No such option {exc.option_name!r}. Did you mean {best!r}{also}?"  # convcost's words, in every click
     return exc.format_message()
 
 

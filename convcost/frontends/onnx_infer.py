@@ -24,6 +24,10 @@ from convcost.frontends.onnx_values import Propagation, raw_dims
 from convcost.ops import ONNX_HANDLERS
 from convcost.ops.onnx_node import UNKNOWN, OnnxNode, op_label, shown_attr
 
+OWN_SHAPE_DOMAIN = "convcost.own-shape"
+"""The domain an op whose handler has its own shape rule is given while ONNX infers the graph's shapes (so ONNX
+skips it; its output's shape comes from the walk), then given back."""
+
 
 class Analysis:
     """Shapes, costs and lowering of every node of one ONNX graph."""
@@ -197,11 +201,21 @@ class Analysis:
     def infer(self, model: Any) -> dict[str, tuple[int, ...] | None]:
         """Every tensor's dimensions (UNKNOWN where inference could not tell; None: unknown rank)."""
         onnx = self.onnx
+        own = [n for n in self.nodes if n.domain in DEFAULT_DOMAINS and getattr(ONNX_HANDLERS.get(n.op_type), "shape", None)]
+        for node in own:  # ops whose shape convcost computes itself, out of ONNX's reach (the walk gives their shapes)
+            node.proto.domain = OWN_SHAPE_DOMAIN
+        if own:
+            model.opset_import.add(domain=OWN_SHAPE_DOMAIN, version=1)
         try:
             inferred = onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=True, data_prop=True)
         except Exception as exc:  # the C++ checker raises several types
             message = " ".join(str(exc).split())
             raise ConvcostError(f"{self.source}: ONNX shape inference failed: {message[:300]}") from None
+        finally:
+            for node in own:
+                node.proto.domain = node.domain
+            if own:
+                del model.opset_import[-1]
         shapes: dict[str, tuple[int, ...] | None] = {}
         self.bad_dims: dict[str, tuple[int | None, ...]] = {}
         """Tensors with a dimension below 1, as inference gave them (None: unknown)."""

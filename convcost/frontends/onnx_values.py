@@ -23,6 +23,7 @@ from convcost.frontends.onnx_data import tensor_bytes, tensor_value
 from convcost.frontends.onnx_graph import DEFAULT_DOMAINS, FileNode
 from convcost.ops.onnx_node import UNKNOWN, OnnxNode, op_label
 from convcost.ops.onnx_values import MAX_VALUES, SHAPE_INPUTS, VALUE_RULES, Value, reads_only_dims
+from convcost.ops.registry import ONNX_HANDLERS
 
 MAX_COMPUTED = 100_000
 """The elements of all the values the walk computes, at most (a real network's shape arithmetic has a few thousand)."""
@@ -141,11 +142,12 @@ class Propagation:
 
     # --- shapes -----------------------------------------------------------------------
 
-    def set_shape(self, tensor: str, dims: RawDims) -> None:
+    def set_shape(self, tensor: str, dims: RawDims, like: str = "") -> None:
+        """``tensor`` has these dimensions, its element type as ONNX gave it (or ``like``'s, where ONNX gave none)."""
         self.shapes[tensor] = tuple(UNKNOWN if d is None or d < 0 else d for d in dims)
         if any(d is not None and d < 1 for d in dims):
             self.bad_dims[tensor] = dims
-        old = self.types.get(tensor)
+        old = self.types.get(tensor) or self.types.get(like)
         if old is not None and old.HasField("tensor_type"):
             elem = old.tensor_type.elem_type
             new = self.onnx.TypeProto()
@@ -162,6 +164,12 @@ class Propagation:
         """ONNX's shape function of the node again, with the walk's shapes and values, for outputs ONNX left unknown."""
         outputs = [o for o in node.outputs if o]
         if all((had := self.shapes.get(o)) is not None and UNKNOWN not in had for o in outputs):
+            return
+        handler = ONNX_HANDLERS.get(node.op_type) if node.domain in DEFAULT_DOMAINS else None
+        if handler is not None and handler.shape is not None:  # convcost's own rule; ONNX's is never run
+            record = self.record(node)
+            if outputs and all(record.known(slot) is not None for slot, i in enumerate(node.inputs) if i):
+                self.set_shape(node.outputs[0], handler.shape(record), like=node.inputs[0] if node.inputs else "")
             return
         if node.domain not in DEFAULT_DOMAINS or not any(i in self.fresh for i in node.inputs if i):
             return

@@ -207,6 +207,13 @@ def einsum_mults(node: OnnxNode) -> int:
     return total
 
 
+def einsum_dims(node: OnnxNode) -> tuple[int, ...]:
+    """Einsum's output: the size of each output index (the broadcast dimensions' where ``...`` stands), once the
+    equation is checked against the operands (one term per input, of the input's rank, an index's sizes agreeing)."""
+    _, output, sizes = _labelled(node)
+    return tuple(sizes[label] for label in output)
+
+
 def check_einsum(node: OnnxNode) -> None:
     """Einsum's equation fits its operands: one term per input, each of the input's rank, an index's sizes agreeing."""
     if all(node.known(slot) is not None for slot in range(len(node.inputs))):
@@ -229,7 +236,7 @@ register(
         onnx={
             "Gemm": OnnxHandler(lower_onnx_linear, {"transA": FLAG, "transB": FLAG}, onnx_gemm_mults, check=check_onnx_gemm),
             "MatMul": OnnxHandler(lower_onnx_linear, mults=onnx_matmul_mults),
-            "Einsum": OnnxHandler(not_lowered, {"equation": EQUATION_RULE}, einsum_mults, check=check_einsum),
+            "Einsum": OnnxHandler(not_lowered, {"equation": EQUATION_RULE}, einsum_mults, check=check_einsum, shape=einsum_dims),
         },
     )
 )

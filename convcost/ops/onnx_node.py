@@ -235,6 +235,9 @@ class OnnxHandler(NamedTuple):
     weights: tuple[int, ...] = ()
     """Input slots that hold the op's weights: a float Constant node's tensor read only at such slots is a weight
     exactly like an initializer (params, weight bytes, lowering), as tf2onnx and unfolded torch exports write a Conv's."""
+    shape: Callable[[OnnxNode], tuple[int, ...]] | None = None
+    """The output's dimensions by convcost's own rule, from its inputs' known dimensions, for an op whose ONNX shape
+    function convcost never runs (Einsum's crashes the process on some hostile files in onnx 1.18 to 1.22)."""
 
 
 def op_label(op_type: str) -> str:
