@@ -75,14 +75,18 @@ def test_defaults_tucker2_and_cp_reach_4x_and_say_so() -> None:
 
 
 def test_rank_pair_sets_r3_and_r4_apart() -> None:
-    """--rank 64x32: C*R3 + 9*R3*R4 + R4*N params; the one-rank models say it is not theirs."""
+    """--rank 64x32: C*R3 + 9*R3*R4 + R4*N params; the one-rank methods apply at the rank they choose without it."""
     data = {m["method"]: m for m in run_json("layer", *VGG, "--rank", "64x32")["methods"]}
     assert data["tucker2"]["ranks"] == [64, 32]
     assert data["tucker2"]["params"] == 256 * 64 + 9 * 64 * 32 + 32 * 256
     assert data["tucker2"]["mults"] == 56 * 56 * (256 * 64 + 9 * 64 * 32 + 32 * 256)
+    without = {m["method"]: m for m in run_json("layer", *VGG)["methods"]}
     for method in ("low-rank", "cp"):
-        assert not data[method]["applicable"]
-        assert "takes one rank R; 64x32 (R3xR4) is for tucker2" in data[method]["reason"]
+        assert data[method]["applicable"]
+        assert (data[method]["rank"], data[method]["mults"]) == (without[method]["rank"], without[method]["mults"])
+    out = run("layer", *VGG, "--rank", "64x32").stdout
+    assert "cp: rank 284, the largest reaching 4x fewer mults (the default without --rank or --target); --rank 64x32 is" in out
+    assert "low-rank: rank 64, --rank 64x32 is tucker2's R3xR4, so rank is chosen as without it" in out
 
 
 def test_explain_prints_closed_forms_of_tucker2_and_cp() -> None:

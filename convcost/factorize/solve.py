@@ -298,6 +298,10 @@ def choose(f: Factorization, conv: Conv, options: MethodOptions) -> Choice:
         else:
             setting, full_text = given.of(full), f"{full:,}"
         return Choice(setting, f"{given.text} of the full {p.key} {full_text} = {p.full_text}, rounded down, at least 1")
+    if isinstance(given, RankPair) and not isinstance(p.full(conv), tuple):  # tucker2's form: this method's own default
+        chosen = choose(f, conv, options._replace(rank=None))
+        note = f"--rank {given} is tucker2's R3xR4, so {p.key} is chosen as without it"
+        return chosen._replace(how=f"{chosen.how}; {note}" if chosen.how else note)
     if given is not None:
         return _explicit(f, conv, given, options.capped)
     if options.targets:
