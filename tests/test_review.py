@@ -344,3 +344,15 @@ def test_export_writes_what_was_printed(tmp_path: Path, fmt: str) -> None:
     md = tmp_path / "report.md"
     run("layer", "--in", "28x28x8", "--k", "3", "--out", "16", "--format", fmt, "--export", str(md))
     assert result.stdout.rstrip("\n") in md.read_text(encoding="utf-8")
+
+
+def test_diff_counts_unchanged_layers_in_words(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """One unchanged layer is "1 unchanged layer", in the table and in Markdown; two are "2 unchanged layers"."""
+    one = "name: a\ninput: 8x8x3\nlayers:\n  - {name: c1, k: 3, out: 8}\n  - {name: c2, k: 3, out: %d}\n"
+    base, proposed = tmp_yaml(one % 8, "a.yaml"), tmp_yaml(one % 16, "b.yaml")
+    for fmt in ("table", "markdown"):
+        out = run("diff", base, proposed, "--format", fmt).stdout
+        assert "1 unchanged layer not shown." in out
+        assert "1 unchanged layers" not in out
+    same = tmp_yaml(one % 8, "c.yaml")
+    assert "2 unchanged layers not shown." in run("diff", base, same).stdout

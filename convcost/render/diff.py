@@ -73,6 +73,11 @@ def _names(report: DiffReport) -> tuple[str, str]:
     return (visible(report.base.name or report.base.source), visible(report.proposed.name or report.proposed.source))
 
 
+def _unchanged(count: int) -> str:
+    """``12 unchanged layers not shown.``, ``1 unchanged layer not shown.``"""
+    return f"{count:,} unchanged layer{'' if count == 1 else 's'} not shown."
+
+
 def _sheets(report: DiffReport) -> tuple[Sheet[Figure], Sheet[DiffRow]]:
     base, proposed = _names(report)
     b, p = report.base, report.proposed
@@ -80,7 +85,7 @@ def _sheets(report: DiffReport) -> tuple[Sheet[Figure], Sheet[DiffRow]]:
     differing = [r for r in report.rows if r.status != "unchanged"]
     same = len(report.rows) - len(differing)
     totals: Sheet[Figure] = Sheet(TOTAL_COLUMNS, figures, title=f"{base} -> {proposed}")
-    notes = f"{same} unchanged layers not shown.\n{MODEL_NOTES}"
+    notes = f"{_unchanged(same)}\n{MODEL_NOTES}"
     layers: Sheet[DiffRow] = Sheet(LAYER_COLUMNS, differing, title="Layers that differ, heaviest change first", notes=notes)
     return totals, layers
 
@@ -95,7 +100,7 @@ def diff_markdown(report: DiffReport) -> str:
     totals, layers = _sheets(report)
     same = len(report.rows) - len(layers.rows)
     title = markdown_cell(totals.title)
-    return f"**{title}**\n\n{markdown_sheet(totals)}\n\n{markdown_sheet(layers)}\n\n{same} unchanged layers not shown. {MODEL_CONVENTION}"
+    return f"**{title}**\n\n{markdown_sheet(totals)}\n\n{markdown_sheet(layers)}\n\n{_unchanged(same)} {MODEL_CONVENTION}"
 
 
 def diff_tables(report: DiffReport) -> list[str | TextTable]:
