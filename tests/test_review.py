@@ -355,4 +355,15 @@ def test_diff_counts_unchanged_layers_in_words(tmp_yaml) -> None:  # type: ignor
         assert "1 unchanged layer not shown." in out
         assert "1 unchanged layers" not in out
     same = tmp_yaml(one % 8, "c.yaml")
-    assert "2 unchanged layers not shown." in run("diff", base, same).stdout
+    assert "No layer differs (2 unchanged layers)." in run("diff", base, same).stdout
+
+
+def test_a_diff_where_nothing_differs_prints_no_empty_table(tmp_yaml) -> None:  # type: ignore[no-untyped-def]
+    """Two models whose layers all agree: the totals, then one line saying no layer differs (no empty table)."""
+    model = "name: a\ninput: 8x8x3\nlayers:\n  - {name: c1, k: 3, out: 8}\n  - {name: c2, k: 3, out: 8}\n"
+    base, same = tmp_yaml(model, "a.yaml"), tmp_yaml(model, "b.yaml")
+    for fmt in ("table", "markdown"):
+        result = run("diff", base, same, "--format", fmt)
+        assert result.exit_code == 0
+        assert "No layer differs (2 unchanged layers)." in result.stdout
+        assert "Layers that differ" not in result.stdout

@@ -78,6 +78,11 @@ def _unchanged(count: int) -> str:
     return f"{count:,} unchanged layer{'' if count == 1 else 's'} not shown."
 
 
+def _no_change(count: int) -> str:
+    """What a diff of two models whose layers all agree says instead of an empty table."""
+    return f"No layer differs ({count:,} unchanged layer{'' if count == 1 else 's'})."
+
+
 def _sheets(report: DiffReport) -> tuple[Sheet[Figure], Sheet[DiffRow]]:
     base, proposed = _names(report)
     b, p = report.base, report.proposed
@@ -100,10 +105,14 @@ def diff_markdown(report: DiffReport) -> str:
     totals, layers = _sheets(report)
     same = len(report.rows) - len(layers.rows)
     title = markdown_cell(totals.title)
+    if not layers.rows:  # nothing differs: no empty table
+        return f"**{title}**\n\n{markdown_sheet(totals)}\n\n{_no_change(same)} {MODEL_CONVENTION}"
     return f"**{title}**\n\n{markdown_sheet(totals)}\n\n{markdown_sheet(layers)}\n\n{_unchanged(same)} {MODEL_CONVENTION}"
 
 
 def diff_tables(report: DiffReport) -> list[str | TextTable]:
     """The default ``diff`` output: totals side by side, then the layers that differ, heaviest first."""
     totals, layers = _sheets(report)
+    if not layers.rows:  # nothing differs: no empty table
+        return [text_table(totals), Prose(""), Prose(f"{_no_change(len(report.rows))}\n{MODEL_NOTES}")]
     return [text_table(totals), Prose(""), text_table(layers)]
