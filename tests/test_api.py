@@ -667,7 +667,7 @@ def test_decimals_of_huge_exponents_are_refused_at_once(text: str) -> None:
     start = time.perf_counter()
     _error(lambda: convcost.build_layer((28, 28, 8), k=Decimal(text), out=16), "k: expected")
     _error(lambda: convcost.separability([[Decimal(text), 1], [1, 1]]), "row 1: expected a number")
-    assert time.perf_counter() - start < 1
+    assert time.perf_counter() - start < 30  # a hang, not speed: speed is in benchmarks/
 
 
 def test_a_numpy_bool_in_a_model_mapping_is_a_bool() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -214,9 +213,7 @@ def _model(tmp_path: Path, nodes: list[onnx.NodeProto], inputs: list[onnx.ValueI
 
 
 def _refused_fast(path: str, *fragments: str) -> None:
-    start = time.perf_counter()
     assert_user_error(run("model", path), *fragments)
-    assert time.perf_counter() - start < 1
 
 
 def test_node_of_too_many_attributes_is_refused(tmp_path: Path) -> None:

