@@ -201,7 +201,7 @@ class Analysis:
     def infer(self, model: Any) -> dict[str, tuple[int, ...] | None]:
         """Every tensor's dimensions (UNKNOWN where inference could not tell; None: unknown rank)."""
         onnx = self.onnx
-        own = [n for n in self.nodes if n.domain in DEFAULT_DOMAINS and getattr(ONNX_HANDLERS.get(n.op_type), "shape", None)]
+        own = [n for n in self.nodes if n.domain in DEFAULT_DOMAINS and (h := ONNX_HANDLERS.get(n.op_type)) and h.shape]
         for node in own:  # ops whose shape convcost computes itself, out of ONNX's reach (the walk gives their shapes)
             node.proto.domain = OWN_SHAPE_DOMAIN
         if own:

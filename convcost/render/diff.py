@@ -73,14 +73,18 @@ def _names(report: DiffReport) -> tuple[str, str]:
     return (visible(report.base.name or report.base.source), visible(report.proposed.name or report.proposed.source))
 
 
+def _layers(count: int) -> str:
+    """``12 unchanged layers``, ``1 unchanged layer``."""
+    return f"{count:,} unchanged layer{'' if count == 1 else 's'}"
+
+
 def _unchanged(count: int) -> str:
-    """``12 unchanged layers not shown.``, ``1 unchanged layer not shown.``"""
-    return f"{count:,} unchanged layer{'' if count == 1 else 's'} not shown."
+    return f"{_layers(count)} not shown."
 
 
 def _no_change(count: int) -> str:
     """What a diff of two models whose layers all agree says instead of an empty table."""
-    return f"No layer differs ({count:,} unchanged layer{'' if count == 1 else 's'})."
+    return f"No layer differs ({_layers(count)})."
 
 
 def _sheets(report: DiffReport) -> tuple[Sheet[Figure], Sheet[DiffRow]]:
