@@ -13,7 +13,8 @@ The Python API (the CLI is a thin layer over it)::
     model.mults, model.params                              # 568740352, 4209088
 
 Counts are multiply-accumulates (``mults``; FLOPs = 2 x mults) and parameters, exact ints.
-Results are frozen dataclasses with ``to_dict()``. Every user mistake raises ConvcostError.
+Results are frozen dataclasses; ``convcost.to_dict(result)`` is the CLI's JSON document as Python
+data (``to_json``'s text, parsed). Every user mistake raises ConvcostError.
 
 ``import convcost`` imports nothing else: every name below loads its module on first use,
 so a program (or the CLI, installing its Ctrl-C handler) pays only for what it touches.
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
         diff_models,
         load_model,
         separability,
+        to_dict,
         to_json,
     )
     from convcost.core.shapes import Conv, Shape
@@ -78,6 +80,7 @@ _EXPORTS = {
     "diff_models": "api",
     "load_model": "api",
     "separability": "api",
+    "to_dict": "api",
     "to_json": "api",
 }
 """Each public name -> the module under ``convcost`` it is loaded from on first use."""
@@ -134,5 +137,6 @@ __all__ = [
     "load_model",
     "model_schema",
     "separability",
+    "to_dict",
     "to_json",
 ]

@@ -297,12 +297,6 @@ def number_text(x: Number) -> str:
     return f"{x:.6g}"
 
 
-def _json_number(x: Number) -> Any:
-    if isinstance(x, Fraction):
-        return x.numerator if x.denominator == 1 else str(x)
-    return x
-
-
 @dataclass(frozen=True)
 class Separability:
     """The rank of a kernel and an exact (or, for floats, approximate) sum of separable pairs."""
@@ -331,19 +325,6 @@ class Separability:
     def pair_cost(self) -> int:
         """Multiplications per output pixel as rank-many 1-D pairs: r * (KH + KW)."""
         return max(self.rank, 1) * (len(self.rows) + len(self.rows[0]))
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form printed by ``convcost separable --format json`` (every number finite)."""
-        return {
-            "kernel": [[_json_number(x) for x in r] for r in self.rows],
-            "size": [len(self.rows), len(self.rows[0])],
-            "rank": self.rank,
-            "separable": self.separable,
-            "exact": self.exact,
-            "tolerance": self.tolerance,
-            "pairs": [{"vertical": [_json_number(x) for x in c], "horizontal": [_json_number(x) for x in r]} for c, r in self.pairs],
-            "mults_per_pixel": {"kernel": self.full_cost, "pairs": self.pair_cost},
-        }
 
 
 def separability(rows: list[list[Number]], tolerance: float = DEFAULT_TOLERANCE) -> Separability:

@@ -458,8 +458,8 @@ def test_separability_takes_text_or_rows() -> None:
     """separability("1 2 1; 2 4 2; 1 2 1") equals rows of ints, tuples, Fractions and '1/16' text."""
     text = convcost.separability("1 2 1; 2 4 2; 1 2 1")
     assert text.rank == 1
-    assert text.to_dict() == convcost.separability([[1, 2, 1], [2, 4, 2], [1, 2, 1]]).to_dict()
-    assert text.to_dict() == convcost.separability(((1, "2", Fraction(1)), (2, 4, 2), [1, 2, 1])).to_dict()
+    assert convcost.to_dict(text) == convcost.to_dict(convcost.separability([[1, 2, 1], [2, 4, 2], [1, 2, 1]]))
+    assert convcost.to_dict(text) == convcost.to_dict(convcost.separability(((1, "2", Fraction(1)), (2, 4, 2), [1, 2, 1])))
     sixteenth = convcost.separability([["1/16", "2/16"], ["2/16", "4/16"]])
     assert sixteenth.exact
     assert sixteenth.rank == 1
@@ -475,7 +475,7 @@ def test_diff_models_takes_paths_or_reports() -> None:
     text = "input: 224x224x3\nlayers: [{k: 3, out: 32, stride: 2, padding: 1}]\n"
     by_report = convcost.diff_models(base, convcost.cost_model(text))
     by_source = convcost.diff_models(MOBILENET, text)
-    assert by_report.to_dict() == by_source.to_dict()
+    assert convcost.to_dict(by_report) == convcost.to_dict(by_source)
 
 
 def test_cost_model_takes_rank_and_mid_as_text_like_the_flags() -> None:

@@ -523,3 +523,19 @@ def test_forced_colour_on_a_pipe_keeps_the_natural_layout(env: dict[str, str]) -
     forced = subprocess.run(command, capture_output=True, text=True, env={**base, **env, "COLUMNS": "40"}, check=True).stdout
     assert "Left out at this width" not in forced
     assert re.sub("\x1b\\[[0-9;]*m", "", forced) == plain
+
+
+def test_json_is_built_in_one_module_from_the_records() -> None:
+    """No record knows JSON: no class in the package has a to_dict/to_json method; render/json.py builds every document."""
+    import ast
+
+    found = []
+    for path in sorted((ROOT / "convcost").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef):
+                found += [
+                    f"{path.relative_to(ROOT)}:{item.lineno} {node.name}.{item.name}"
+                    for item in node.body
+                    if isinstance(item, ast.FunctionDef) and item.name in {"to_dict", "to_json", "as_dict"}
+                ]
+    assert found == []

@@ -286,7 +286,7 @@ def test_api_readme_example_runs() -> None:
 
 
 def test_api_results_are_dataclasses() -> None:
-    """Results are frozen dataclasses with to_dict()."""
+    """Results are frozen dataclasses; to_dict(result) is their JSON document as data."""
     import dataclasses
 
     import convcost
@@ -294,7 +294,8 @@ def test_api_results_are_dataclasses() -> None:
     report = convcost.cost_layer(convcost.build_layer([12, 12, 3], k=5, out=256))
     assert dataclasses.is_dataclass(report)
     assert dataclasses.is_dataclass(report.results[0])
-    assert report.to_dict()["methods"][0]["mults"] == 1_228_800
+    assert convcost.to_dict(report)["methods"][0]["mults"] == 1_228_800
+    assert convcost.to_dict(report) == json.loads(convcost.to_json(report))
     with pytest.raises(convcost.ConvcostError, match="expected HxWxC"):
         convcost.build_layer("28x28", k=3, out=16)
 

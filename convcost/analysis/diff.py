@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from convcost.analysis.network import LayerRow, ModelReport
-from convcost.core.cost import change_pct
 
 
 @dataclass(frozen=True)
@@ -27,29 +26,6 @@ class DiffRow:
         """Proposed params minus base params."""
         return (self.proposed.params if self.proposed else 0) - (self.base.params if self.base else 0)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form of a diff row."""
-
-        def side(row: LayerRow | None) -> dict[str, Any] | None:
-            if row is None:
-                return None
-            return {
-                "index": row.index,
-                "name": row.name,
-                "type": row.type,
-                "out": row.out.as_list(),
-                "mults": row.mults,
-                "params": row.params,
-            }
-
-        return {
-            "status": self.status,
-            "base": side(self.base),
-            "proposed": side(self.proposed),
-            "mults_change": self.mults_change,
-            "params_change": self.params_change,
-        }
-
 
 @dataclass(frozen=True)
 class DiffReport:
@@ -60,25 +36,6 @@ class DiffReport:
     base: ModelReport
     proposed: ModelReport
     rows: tuple[DiffRow, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form printed by ``convcost diff --format json``."""
-
-        def side(report: ModelReport) -> dict[str, Any]:
-            return {"name": report.name, "file": report.source, "mults": report.mults, "params": report.params}
-
-        b, p = self.base, self.proposed
-        return {
-            "base": side(b),
-            "proposed": side(p),
-            "change": {
-                "mults": p.mults - b.mults,
-                "params": p.params - b.params,
-                "mults_pct": change_pct(b.mults, p.mults),
-                "params_pct": change_pct(b.params, p.params),
-            },
-            "layers": [row.to_dict() for row in self.rows],
-        }
 
 
 def _same(a: LayerRow, b: LayerRow) -> bool:

@@ -25,16 +25,13 @@ from convcost.factorize import (
     Target,
     alternatives,
     apply,
-    chosen_ranks,
     chosen_setting,
     layer_options,
     whatif_caption,
 )
 from convcost.ops import OPS
 from convcost.ops.conv import not_factorized_reason
-from convcost.ops.registry import INTERNAL_OPS, kernel_lists
-
-_UNSET: Any = object()
+from convcost.ops.registry import INTERNAL_OPS
 
 
 class Alternative:
@@ -78,21 +75,6 @@ class BlockTotal:
     """Index (0-based) of its first row in ``ModelReport.nodes``."""
     last: int
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form of a block: name, depth, layers, mults, params."""
-        return {"name": self.name, "depth": self.depth, "layers": self.layers, "mults": self.mults, "params": self.params}
-
-
-_kernel_cache: dict[str, Any] = {}
-
-
-def _kernel_keys(kernel: str) -> dict[str, list[int] | None]:
-    """``"k"`` and ``"stride"`` as lists (as in ``convcost layer``'s JSON) beside the ``"kernel"`` text; null without a kernel."""
-    lists = _kernel_cache.get(kernel, _UNSET)
-    if lists is _UNSET:
-        lists = _kernel_cache[kernel] = kernel_lists(kernel)  # a network repeats a few kernels: each parsed once
-    return {"k": None, "stride": None} if lists is None else {"k": lists[0], "stride": lists[1]}
-
 
 @dataclass(frozen=True, slots=True)
 class LayerRow:
@@ -123,29 +105,6 @@ class LayerRow:
     built: Alternative | None = None
     """For a layer built with ``as:``, its factorization's stages and cost (counted at the batch)."""
 
-    def to_dict(self, ranks: dict[int, Any] | None = None) -> dict[str, Any]:
-        """The JSON form of a layer row (``ranks``: the chosen ranks already worked out, by the
-        id of the alternatives they come from: layers costed once share them)."""
-        chosen = ranks.get(id(self.alternatives), _UNSET) if ranks is not None else _UNSET
-        if chosen is _UNSET:
-            chosen = chosen_ranks([a.ranks() if a else None for a in self.alternatives]) if self.alternatives else None
-            if ranks is not None:
-                ranks[id(self.alternatives)] = chosen
-        return {
-            "index": self.index,
-            "name": self.name,
-            "type": self.type,
-            "in": self.inp.as_list(),
-            "out": self.out.as_list(),
-            "kernel": self.kernel,
-            **_kernel_keys(self.kernel),
-            "mults": self.mults,
-            "params": self.params,
-            "as": self.method,
-            "ranks": chosen,
-            **({"reason": self.reason} if self.reason is not None else {}),
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class WhatIf:
@@ -157,17 +116,6 @@ class WhatIf:
     mults_reduction_pct: float
     params_reduction_pct: float
     layers_changed: int
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form of a what-if row."""
-        return {
-            "method": self.method,
-            "mults": self.mults,
-            "params": self.params,
-            "mults_reduction_pct": self.mults_reduction_pct,
-            "params_reduction_pct": self.params_reduction_pct,
-            "layers_changed": self.layers_changed,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,24 +163,6 @@ class ModelReport:
     def params(self) -> int:
         """Total parameters."""
         return sum(row.params for row in self.layers)
-
-    def _layer_dicts(self) -> list[dict[str, Any]]:
-        ranks: dict[int, Any] = {}  # layers costed once share their alternatives, and so their ranks
-        return [row.to_dict(ranks) for row in self.layers]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form printed by ``convcost model --format json``."""
-        return {
-            "name": self.name,
-            "input": self.input.as_list(),
-            "output": self.output.as_list(),
-            "variant": self.variant,
-            "method": self.variant,  # the one word for it everywhere ("variant" kept for scripts that read it)
-            "layers": self._layer_dicts(),
-            "totals": {"mults": self.mults, "params": self.params},
-            "whatif": [w.to_dict() for w in self.whatif],
-            "blocks": [b.to_dict() for b in self.blocks],
-        }
 
 
 def collapse(report: ModelReport, depth: int) -> tuple[LayerRow, ...]:

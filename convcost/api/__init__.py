@@ -438,6 +438,17 @@ def to_json(result: LayerReport | ModelReport | DiffReport | Separability) -> st
     return text
 
 
+def to_dict(result: LayerReport | ModelReport | DiffReport | Separability) -> dict[str, Any]:
+    """The JSON document of :func:`to_json` as Python data (dicts, lists, ints, floats, strings,
+    None): one document, built in one place, whichever way it is read."""
+    # lazy: json only for this call
+    import json
+
+    data = json.loads(to_json(result))
+    assert isinstance(data, dict)
+    return data
+
+
 __all__ = [
     "build_layer",
     "check_budget",
@@ -447,5 +458,6 @@ __all__ = [
     "diff_models",
     "load_model",
     "separability",
+    "to_dict",
     "to_json",
 ]

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, NamedTuple, Union
 
-from convcost.core.cost import reduction_pct, speedup
+from convcost.core.cost import reduction_pct
 from convcost.core.shapes import Conv, PaddingSpec, Pair, Shape, make_conv
 
 # --- stages and results --------------------------------------------------------------
@@ -36,22 +36,6 @@ class Stage:
     def params(self) -> int:
         """Weights (and biases) of this stage."""
         return self.conv.params
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form of a stage."""
-        c = self.conv
-        return {
-            "name": self.name,
-            "in": c.inp.as_list(),
-            "out": c.out.as_list(),
-            "mults": self.mults,
-            "params": c.params,
-            "k": list(c.k),
-            "stride": list(c.stride),
-            "padding": list(c.padding),
-            "dilation": list(c.dilation),
-            "groups": c.groups,
-        }
 
 
 Extra = Union[int, list[int], None]
@@ -408,36 +392,3 @@ class LayerReport:
             return replace(r, stages=tuple(replace(s, batch=batch) for s in r.stages))
 
         return replace(self, results=tuple(scaled(r) for r in self.results), baseline=scaled(self.baseline), batch=batch)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form printed by ``convcost layer --format json``."""
-        c = self.conv
-        methods = []
-        for r in self.results:
-            entry: dict[str, Any] = {
-                "method": r.method,
-                "applicable": r.applicable,
-                "reason": r.reason,
-                "mults": r.mults,
-                "params": r.params,
-                "mults_reduction_pct": _pct(self.baseline.mults, r.mults),
-                "params_reduction_pct": _pct(self.baseline.params, r.params),
-                "speedup": None if r.mults is None else speedup(c.mults * self.batch, r.mults),
-                "stages": [s.to_dict() for s in r.stages],
-            }
-            entry.update(r.extra)
-            methods.append(entry)
-        return {
-            "layer": {
-                "name": self.spec.name,
-                "in": c.inp.as_list(),
-                "out": c.out.as_list(),
-                "k": list(c.k),
-                "stride": list(c.stride),
-                "padding": list(c.padding),
-                "dilation": list(c.dilation),
-                "groups": c.groups,
-                "bias": c.bias,
-            },
-            "methods": methods,
-        }

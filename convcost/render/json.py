@@ -3,17 +3,20 @@
 Exact integers stay integers (mults, params, FLOPs, bytes). Intensity, seconds and percentages
 are the float nearest the exact fraction (int / int and float(Fraction) round once, correctly);
 never NaN or Infinity: an undefined ratio is null (a figure past a float's range is refused
-before it gets here, by the roofline analysis). The records' own ``to_dict()`` (the API's data
-view of one record) give each document its rows; the figures, the setup, the device, memory and
-the budget verdict are added here, once.
+before it gets here, by the roofline analysis). The records know nothing of JSON: each record's
+dict (its rows, totals and what-if) and the figures, the setup, the device, memory and the
+budget verdict are all written here, once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from convcost.analysis.roofline import Setup, layer_figures, model_figures, ridge
+from convcost.core.cost import change_pct, reduction_pct, speedup
+from convcost.factorize import chosen_ranks
+from convcost.ops.registry import kernel_lists
 from convcost.render.formats import json_text
 
 if TYPE_CHECKING:
@@ -21,12 +24,12 @@ if TYPE_CHECKING:
 
     from convcost.analysis.budget import BudgetCheck
     from convcost.analysis.devices import Device
-    from convcost.analysis.diff import DiffReport
+    from convcost.analysis.diff import DiffReport, DiffRow
     from convcost.analysis.memory import Memory
-    from convcost.analysis.network import Alternative, ModelReport
+    from convcost.analysis.network import Alternative, BlockTotal, LayerRow, ModelReport, WhatIf
     from convcost.analysis.roofline import Figures, LayerFigures, ModelFigures, Timing
     from convcost.factorize import LayerReport
-    from convcost.factorize.base import Stage
+    from convcost.factorize.base import Extra, Stage
     from convcost.separable import Separability
 
 
@@ -38,14 +41,14 @@ def layer_json(report: LayerReport, checks: Sequence[BudgetCheck] = (), roofline
     unless ``roofline`` says otherwise; with a device, bound and time too), and the budget
     verdict when budgets were given."""
     figures = roofline() if roofline is not None else layer_figures(report, Setup())
-    return json_text(_with_budget(_extend_layer(report.to_dict(), figures), checks), flat_depth=4)
+    return json_text(_with_budget(_extend_layer(layer_report_dict(report), figures), checks), flat_depth=4)
 
 
 def model_json(report: ModelReport, checks: Sequence[BudgetCheck] = (), roofline: Callable[[], ModelFigures] | None = None) -> str:
     """``convcost model --format json``: bytes and intensity per layer and peak memory (fp32,
     batch 1 unless ``roofline`` says otherwise; with a device, bound and time too), and the
     budget verdict when budgets were given."""
-    data = report.to_dict()
+    data = model_report_dict(report)
     if report.graph is not None and report.graph.notes:
         data["notes"] = list(report.graph.notes)
     figures = roofline() if roofline is not None else model_figures(report, Setup())
@@ -54,12 +57,12 @@ def model_json(report: ModelReport, checks: Sequence[BudgetCheck] = (), roofline
 
 def diff_json(report: DiffReport, checks: Sequence[BudgetCheck] = ()) -> str:
     """``convcost diff --format json``."""
-    return json_text(_with_budget(report.to_dict(), checks), flat_depth=3)
+    return json_text(_with_budget(diff_report_dict(report), checks), flat_depth=3)
 
 
 def separability_json(result: Separability) -> str:
     """``convcost separable --format json``."""
-    return json_text(result.to_dict())
+    return json_text(separability_dict(result))
 
 
 def devices_json(table: dict[str, Device]) -> str:
@@ -75,6 +78,198 @@ def _with_budget(data: dict[str, Any], checks: Sequence[BudgetCheck]) -> dict[st
     if checks:
         data["budget"] = budget_dict(tuple(checks))
     return data
+
+
+# --- the records -----------------------------------------------------------------------------
+
+
+def stage_dict(stage: Stage) -> dict[str, Any]:
+    """A stage: its shapes, mults (for its batch), params and its convolution's settings."""
+    c = stage.conv
+    return {
+        "name": stage.name,
+        "in": c.inp.as_list(),
+        "out": c.out.as_list(),
+        "mults": stage.mults,
+        "params": c.params,
+        "k": list(c.k),
+        "stride": list(c.stride),
+        "padding": list(c.padding),
+        "dilation": list(c.dilation),
+        "groups": c.groups,
+    }
+
+
+def _saved(base: int | None, value: int | None) -> float | None:
+    return None if base is None or value is None else reduction_pct(base, value)
+
+
+def layer_report_dict(report: LayerReport) -> dict[str, Any]:
+    """``convcost layer``'s document before figures: the layer and one entry per method."""
+    c = report.conv
+    methods = []
+    for r in report.results:
+        entry: dict[str, Any] = {
+            "method": r.method,
+            "applicable": r.applicable,
+            "reason": r.reason,
+            "mults": r.mults,
+            "params": r.params,
+            "mults_reduction_pct": _saved(report.baseline.mults, r.mults),
+            "params_reduction_pct": _saved(report.baseline.params, r.params),
+            "speedup": None if r.mults is None else speedup(c.mults * report.batch, r.mults),
+            "stages": [stage_dict(s) for s in r.stages],
+        }
+        entry.update(r.extra)
+        methods.append(entry)
+    layer = {
+        "name": report.spec.name,
+        "in": c.inp.as_list(),
+        "out": c.out.as_list(),
+        "k": list(c.k),
+        "stride": list(c.stride),
+        "padding": list(c.padding),
+        "dilation": list(c.dilation),
+        "groups": c.groups,
+        "bias": c.bias,
+    }
+    return {"layer": layer, "methods": methods}
+
+
+_kernel_cache: dict[str, dict[str, list[int] | None]] = {}
+
+
+def _kernel_keys(kernel: str) -> dict[str, list[int] | None]:
+    """``"k"`` and ``"stride"`` as lists (as in ``convcost layer``'s JSON) beside the ``"kernel"`` text; null without a kernel."""
+    keys = _kernel_cache.get(kernel)
+    if keys is None:  # a network repeats a few kernels: each parsed once
+        lists = kernel_lists(kernel)
+        keys = _kernel_cache[kernel] = {"k": None, "stride": None} if lists is None else {"k": lists[0], "stride": lists[1]}
+    return keys
+
+
+def row_dict(row: LayerRow, ranks: Mapping[str, Extra] | None) -> dict[str, Any]:
+    """A model's layer row; ``ranks``: what each factorization chose for it (:func:`chosen_ranks`)."""
+    keys = _kernel_keys(row.kernel)
+    return {
+        "index": row.index,
+        "name": row.name,
+        "type": row.type,
+        "in": row.inp.as_list(),
+        "out": row.out.as_list(),
+        "kernel": row.kernel,
+        "k": keys["k"],
+        "stride": keys["stride"],
+        "mults": row.mults,
+        "params": row.params,
+        "as": row.method,
+        "ranks": ranks,
+        **({"reason": row.reason} if row.reason is not None else {}),
+    }
+
+
+def _row_dicts(rows: Sequence[LayerRow]) -> list[dict[str, Any]]:
+    """Every row. Layers costed once share one tuple of alternatives (whose members hash by
+    identity, so the tuple is a cheap key): their ranks are worked out once."""
+    ranks: dict[tuple[Alternative | None, ...], Mapping[str, Extra] | None] = {}
+    found: list[dict[str, Any]] = []
+    for row in rows:
+        alts = row.alternatives
+        if alts not in ranks:
+            ranks[alts] = chosen_ranks([a.ranks() if a else None for a in alts]) if alts else None
+        found.append(row_dict(row, ranks[alts]))
+    return found
+
+
+def whatif_dict(w: WhatIf) -> dict[str, Any]:
+    """A what-if row: the model's totals with one factorization applied where it applies."""
+    return {
+        "method": w.method,
+        "mults": w.mults,
+        "params": w.params,
+        "mults_reduction_pct": w.mults_reduction_pct,
+        "params_reduction_pct": w.params_reduction_pct,
+        "layers_changed": w.layers_changed,
+    }
+
+
+def block_dict(b: BlockTotal) -> dict[str, Any]:
+    """A block's subtotal: name, depth, layers, mults, params."""
+    return {"name": b.name, "depth": b.depth, "layers": b.layers, "mults": b.mults, "params": b.params}
+
+
+def model_report_dict(report: ModelReport) -> dict[str, Any]:
+    """``convcost model``'s document before figures: layers, totals, what-if, blocks."""
+    return {
+        "name": report.name,
+        "input": report.input.as_list(),
+        "output": report.output.as_list(),
+        "variant": report.variant,
+        "method": report.variant,  # the one word for it everywhere ("variant" kept for scripts that read it)
+        "layers": _row_dicts(report.layers),
+        "totals": {"mults": report.mults, "params": report.params},
+        "whatif": [whatif_dict(w) for w in report.whatif],
+        "blocks": [block_dict(b) for b in report.blocks],
+    }
+
+
+def _diff_side(row: LayerRow | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {"index": row.index, "name": row.name, "type": row.type, "out": row.out.as_list(), "mults": row.mults, "params": row.params}
+
+
+def diff_row_dict(row: DiffRow) -> dict[str, Any]:
+    """A diff row: its status, both sides (null where absent) and the changes."""
+    return {
+        "status": row.status,
+        "base": _diff_side(row.base),
+        "proposed": _diff_side(row.proposed),
+        "mults_change": row.mults_change,
+        "params_change": row.params_change,
+    }
+
+
+def diff_report_dict(report: DiffReport) -> dict[str, Any]:
+    """``convcost diff``'s document: both models' totals, the change, the layers."""
+
+    def side(m: ModelReport) -> dict[str, Any]:
+        return {"name": m.name, "file": m.source, "mults": m.mults, "params": m.params}
+
+    b, p = report.base, report.proposed
+    return {
+        "base": side(b),
+        "proposed": side(p),
+        "change": {
+            "mults": p.mults - b.mults,
+            "params": p.params - b.params,
+            "mults_pct": change_pct(b.mults, p.mults),
+            "params_pct": change_pct(b.params, p.params),
+        },
+        "layers": [diff_row_dict(row) for row in report.rows],
+    }
+
+
+def _entry(x: int | Fraction | float) -> Any:
+    """A kernel entry: a float as it is, a fraction as its integer or its text (``"-1/16"``)
+    (``fractions`` is not imported for this: the layer path never loads it)."""
+    if isinstance(x, (int, float)):
+        return x
+    return x.numerator if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
+
+
+def separability_dict(result: Separability) -> dict[str, Any]:
+    """``convcost separable``'s document (every number finite)."""
+    return {
+        "kernel": [[_entry(x) for x in r] for r in result.rows],
+        "size": [len(result.rows), len(result.rows[0])],
+        "rank": result.rank,
+        "separable": result.separable,
+        "exact": result.exact,
+        "tolerance": result.tolerance,
+        "pairs": [{"vertical": [_entry(x) for x in c], "horizontal": [_entry(x) for x in r]} for c, r in result.pairs],
+        "mults_per_pixel": {"kernel": result.full_cost, "pairs": result.pair_cost},
+    }
 
 
 # --- their parts --------------------------------------------------------------------------
@@ -127,7 +322,7 @@ def stages_list(stages: Sequence[Stage], fig: Figures, batch: int, params: int) 
     from dataclasses import replace
 
     parts = fig.stages or (fig,)
-    found = [{**replace(s, batch=batch).to_dict(), **figures_dict(part)} for s, part in zip(stages, parts, strict=True)]
+    found = [{**stage_dict(replace(s, batch=batch)), **figures_dict(part)} for s, part in zip(stages, parts, strict=True)]
     if found:
         found[-1]["params"] += params - sum(s.params for s in stages)
     return found
