@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from convcost.analysis.devices import Device
     from convcost.analysis.network import ModelReport
     from convcost.analysis.roofline import Figures, LayerFigures, ModelFigures, Setup
+    from convcost.analysis.training import LayerTraining, ModelTraining, TrainingSettings
     from convcost.core.graph import Graph
     from convcost.factorize import LayerReport, LayerSpec, Rank, Target
 
@@ -74,6 +75,8 @@ class Settings(NamedTuple):
     limits: Limits = _NO_LIMITS
     """Budgets given as flags or arguments; for a model they win over its file's ``budget:``."""
     device: DeviceSettings | None = None
+    training: TrainingSettings | None = None
+    """``--training`` (and its flags): the report's training cost beside the forward pass."""
 
 
 DEFAULT = Settings()
@@ -105,6 +108,8 @@ class Run(NamedTuple):
     """The report's LayerFigures or ModelFigures (None for a diff): JSON always shows them, the
     other views when they have a device."""
     settings: Settings = Settings()
+    training: Callable[[], Any] | None = None
+    """The report's LayerTraining or ModelTraining (computed on first use), under ``--training``."""
 
 
 def _roofline_checks(
@@ -162,7 +167,14 @@ def layer_run(spec: LayerSpec, settings: Settings = DEFAULT) -> Run:
     setup = _setup(settings)
     figures: _Once[LayerFigures] = _Once(lambda: _layer_figures(report, setup))
     checks = (*checks, *_roofline_checks(device, lambda: figures().figures[0], not_applicable))
-    return Run(report, checks, figures, settings)
+    training = settings.training
+    if training is None:
+        return Run(report, checks, figures, settings)
+    # lazy: the training analysis only under --training
+    from convcost.analysis.training import layer_training
+
+    costs: _Once[LayerTraining] = _Once(lambda: layer_training(report, training))
+    return Run(report, checks, figures, settings, costs)
 
 
 def _layer_figures(report: LayerReport, setup: Setup) -> LayerFigures:
@@ -192,7 +204,15 @@ def model_run(graph: Graph, settings: Settings = DEFAULT) -> Run:
     if device is not None and (device.max_bytes is not None or device.max_time is not None):
         _known_shapes(graph)
     checks = (*checks, *_roofline_checks(device, lambda: figures().total, lambda: ""))
-    return Run(report, checks, figures, settings)
+    training = settings.training
+    if training is None:
+        return Run(report, checks, figures, settings)
+    # lazy: the training analysis only under --training
+    from convcost.analysis.training import model_training
+
+    prec = device.precision if device is not None else FP32
+    costs: _Once[ModelTraining] = _Once(lambda: model_training(report, training, prec))
+    return Run(report, checks, figures, settings, costs)
 
 
 def _known_shapes(graph: Graph) -> None:

@@ -170,3 +170,62 @@ class Hooks:
 
 
 NO_HOOKS = Hooks()
+
+
+# --- the training flags -------------------------------------------------------------------------
+
+OPTIMIZER_NAMES = ("sgd", "momentum", "adam")
+"""``--optimizer``: its state is 0, 1 or 2 copies of the weights (``analysis.training.OPTIMIZERS``)."""
+
+
+def training_options(first_layer: bool) -> Callable[[F], F]:
+    """--training, --samples, --epochs, --optimizer (a model's memory); ``first_layer``: --first-layer (``layer``)."""
+
+    def decorate(func: F) -> F:
+        if not first_layer:
+            func = click.option(
+                "--optimizer",
+                type=SuggestingChoice(OPTIMIZER_NAMES),
+                help="With --training: the optimizer whose state the training memory counts (sgd 0, momentum 1, adam 2 "
+                "copies of the weights).  [default: sgd]",
+            )(func)
+        func = click.option("--epochs", metavar="E", help="With --samples: passes over the samples.  [default: 1]")(func)
+        func = click.option(
+            "--samples", metavar="N", help="With --training: a run's samples per epoch; gives the run's FLOPs (and time with --device)."
+        )(func)
+        if first_layer:
+            func = click.option(
+                "--first-layer", is_flag=True, help="With --training: the layer is fed by the network input (no input gradient)."
+            )(func)
+        return click.option(
+            "--training",
+            is_flag=True,
+            help="Add the backward pass: input-gradient and weight-gradient mults per row, and a training step's bytes and time.",
+        )(func)
+
+    return decorate
+
+
+def training_settings(flags: dict[str, Any]) -> Any:
+    """Take the training flags out of a command's keyword arguments: a TrainingSettings, or None without --training."""
+    training = flags.pop("training")
+    first = flags.pop("first_layer", False)
+    samples, epochs, optimizer = flags.pop("samples"), flags.pop("epochs"), flags.pop("optimizer", None)
+    if not training:
+        given = [
+            name
+            for name, value in (("--first-layer", first), ("--samples", samples), ("--epochs", epochs), ("--optimizer", optimizer))
+            if value
+        ]
+        if given:
+            raise ConvcostError(f"{given[0]} goes with --training")
+        return None
+    if epochs is not None and samples is None:
+        raise ConvcostError("--epochs goes with --samples (the samples per epoch)")
+    # lazy: the training analysis only under --training
+    from convcost.analysis.training import TrainingSettings
+    from convcost.core.shapes import parse_int
+
+    count = parse_int(samples, "--samples") if samples is not None else None
+    passes = parse_int(epochs, "--epochs") if epochs is not None else None
+    return TrainingSettings(bool(first), count, passes, optimizer or "sgd")

@@ -7,7 +7,16 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from convcost import render
-from convcost.cli.common import DeviceFlags, LazyChoice, _finish, _format_option, _limits, _review_options
+from convcost.cli.common import (
+    DeviceFlags,
+    LazyChoice,
+    _finish,
+    _format_option,
+    _limits,
+    _review_options,
+    training_options,
+    training_settings,
+)
 from convcost.cli.roofline import device_options, layer_hooks, roofline_settings
 
 if TYPE_CHECKING:
@@ -55,6 +64,7 @@ def _targets(mults: str | None, params: str | None) -> tuple[Target, ...]:
 @click.option("--method", "methods", multiple=True, type=LazyChoice(_method_names), help="Show only this method (repeatable).")
 @_format_option
 @click.option("--explain", is_flag=True, help="Print every stage's arithmetic after the table.")
+@training_options(first_layer=True)
 @_review_options
 @device_options
 def layer(
@@ -87,6 +97,7 @@ def layer(
     source = None
     if file is not None:
         fields, source = kept("layer", file) or load_layer_fields(file)
+    training = training_settings(flags)
     device_flags = DeviceFlags.pop(flags)
     inputs = (*(() if file is None else (file,)), *device_flags.inputs)
     roofline = roofline_settings(device_flags, inputs, export)
@@ -102,11 +113,11 @@ def layer(
     from convcost.pipeline import Settings, layer_run  # after the layer is read: a bad value is refused sooner
 
     device = None if roofline is None else roofline.settings
-    run = layer_run(spec, Settings(methods=methods, limits=limits, device=device))
+    run = layer_run(spec, Settings(methods=methods, limits=limits, device=device, training=training))
     report = run.report
     title = f"convcost layer: {report.conv.inp} -> {report.conv.out}"
     hooks = layer_hooks(roofline, run, title)
     views = render.run_views(run)
     if explain:
-        views["table"] = lambda: [*render.layer_table(report, run.figures), "\n" + render.layer_explain(report)]
+        views["table"] = lambda: [*render.layer_table(report, run.figures, run.training), "\n" + render.layer_explain(report)]
     _finish(fmt, views, export, title, run.checks, inputs, hooks.figure)

@@ -7,7 +7,16 @@ from typing import Any
 import click
 
 from convcost import render
-from convcost.cli.common import DeviceFlags, LazyChoice, _finish, _format_option, _limits, _review_options
+from convcost.cli.common import (
+    DeviceFlags,
+    LazyChoice,
+    _finish,
+    _format_option,
+    _limits,
+    _review_options,
+    training_options,
+    training_settings,
+)
 from convcost.cli.roofline import device_options, model_hooks, roofline_settings
 
 
@@ -44,6 +53,7 @@ def _method_names() -> list[str]:
 )
 @click.option("--all-ops", is_flag=True, help="ONNX: a row for every node (default: zero-cost nodes summed in one line).")
 @_format_option
+@training_options(first_layer=False)
 @_review_options
 @device_options
 def model(
@@ -91,6 +101,7 @@ def model(
         targets = tuple(parse_target(text, flag, figure) for text, flag, figure in given if text is not None)
         check_choice(rank_value, mid_value, targets)
     depth_value = parse_int(depth, "--depth", 0) if depth is not None else None
+    training = training_settings(device_flags)
     flags = DeviceFlags.pop(device_flags)
     inputs = (file, *flags.inputs)
     roofline = roofline_settings(flags, inputs, export)
@@ -98,7 +109,8 @@ def model(
         graph = kept("model", file) or load_graph(file, input_dims or None, all_ops)
         limits = _limits(max_mults, max_params)  # after the file is read: a bad file is refused sooner
         device = None if roofline is None else roofline.settings
-        run = model_run(graph, Settings(rank_value, mid_value, targets, method, depth=depth_value, limits=limits, device=device))
+        settings = Settings(rank_value, mid_value, targets, method, depth=depth_value, limits=limits, device=device, training=training)
+        run = model_run(graph, settings)
         report = run.report
         title = f"convcost model: {report.name or report.source}"
         hooks = model_hooks(roofline, run, title)

@@ -27,14 +27,20 @@ _RENDERERS = {
 
 
 def views(
-    report: LayerReport | ModelReport | DiffReport, checks: Sequence[BudgetCheck] = (), roofline: Callable[[], Any] | None = None
+    report: LayerReport | ModelReport | DiffReport,
+    checks: Sequence[BudgetCheck] = (),
+    roofline: Callable[[], Any] | None = None,
+    training: Callable[[], Any] | None = None,
 ) -> dict[str, View]:
     """Each output format of a result, rendered only when asked for (so JSON never loads rich).
 
     ``roofline`` (layer and model reports): computes the report's roofline figures when a view
     needs them (JSON always shows bytes and intensity; the other views add their columns when
-    the figures have a device)."""
-    extra = {} if roofline is None else {"roofline": roofline}
+    the figures have a device). ``training`` (``--training``): computes the report's training
+    cost; every view then shows it."""
+    extra: dict[str, Callable[[], Any]] = {} if roofline is None else {"roofline": roofline}
+    if training is not None:
+        extra["training"] = training
 
     def json_() -> Output:
         # lazy: each view loads its renderer when asked for; a time budget's line its formatter
@@ -57,7 +63,7 @@ def views(
 
 def run_views(run: Run) -> dict[str, View]:
     """Each output format of a run: its report, budget verdict and figures."""
-    return views(run.report, run.checks, run.figures)
+    return views(run.report, run.checks, run.figures, run.training)
 
 
 def budget_lines(checks: Sequence[BudgetCheck]) -> list[str]:

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from convcost.analysis.memory import Memory
     from convcost.analysis.network import Alternative, BlockTotal, LayerRow, ModelReport, WhatIf
     from convcost.analysis.roofline import Figures, LayerFigures, ModelFigures, Timing
+    from convcost.analysis.training import LayerTraining, ModelTraining, Training, TrainingRun
     from convcost.factorize import LayerReport
     from convcost.factorize.base import Extra, Stage
     from convcost.separable import Separability
@@ -36,23 +37,39 @@ if TYPE_CHECKING:
 # --- the documents ----------------------------------------------------------------------------
 
 
-def layer_json(report: LayerReport, checks: Sequence[BudgetCheck] = (), roofline: Callable[[], LayerFigures] | None = None) -> str:
+def layer_json(
+    report: LayerReport,
+    checks: Sequence[BudgetCheck] = (),
+    roofline: Callable[[], LayerFigures] | None = None,
+    training: Callable[[], LayerTraining] | None = None,
+) -> str:
     """``convcost layer --format json``: bytes and intensity per method and stage (fp32, batch 1
-    unless ``roofline`` says otherwise; with a device, bound and time too), and the budget
-    verdict when budgets were given."""
+    unless ``roofline`` says otherwise; with a device, bound and time too), the budget verdict
+    when budgets were given, and the training cost under ``--training``."""
     figures = roofline() if roofline is not None else layer_figures(report, Setup())
-    return json_text(_with_budget(_extend_layer(layer_report_dict(report), figures), checks), flat_depth=4)
+    data = _extend_layer(layer_report_dict(report), figures)
+    if training is not None:
+        _layer_training(data, report, figures, training())
+    return json_text(_with_budget(data, checks), flat_depth=4)
 
 
-def model_json(report: ModelReport, checks: Sequence[BudgetCheck] = (), roofline: Callable[[], ModelFigures] | None = None) -> str:
+def model_json(
+    report: ModelReport,
+    checks: Sequence[BudgetCheck] = (),
+    roofline: Callable[[], ModelFigures] | None = None,
+    training: Callable[[], ModelTraining] | None = None,
+) -> str:
     """``convcost model --format json``: bytes and intensity per layer and peak memory (fp32,
-    batch 1 unless ``roofline`` says otherwise; with a device, bound and time too), and the
-    budget verdict when budgets were given."""
+    batch 1 unless ``roofline`` says otherwise; with a device, bound and time too), the budget
+    verdict when budgets were given, and the training cost under ``--training``."""
     data = model_report_dict(report)
     if report.graph is not None and report.graph.notes:
         data["notes"] = list(report.graph.notes)
     figures = roofline() if roofline is not None else model_figures(report, Setup())
-    return json_text(_with_budget(_extend_model(data, report, figures), checks), flat_depth=2)
+    data = _extend_model(data, report, figures)
+    if training is not None:
+        _model_training(data, report, figures, training())
+    return json_text(_with_budget(data, checks), flat_depth=2)
 
 
 def diff_json(report: DiffReport, checks: Sequence[BudgetCheck] = ()) -> str:
@@ -78,6 +95,90 @@ def _with_budget(data: dict[str, Any], checks: Sequence[BudgetCheck]) -> dict[st
     if checks:
         data["budget"] = budget_dict(tuple(checks))
     return data
+
+
+# --- training (--training) ------------------------------------------------------------------
+
+
+def training_dict(t: Training | None) -> dict[str, int | None]:
+    """The three training keys (null where the method does not apply)."""
+    if t is None:
+        return {"training_mults": None, "backward_input_mults": None, "backward_weight_mults": None}
+    return {
+        "training_mults": t.training_mults,
+        "backward_input_mults": t.backward_input_mults,
+        "backward_weight_mults": t.backward_weight_mults,
+    }
+
+
+def _step_dict(fig: Figures | None) -> dict[str, Any]:
+    """``training_bytes``, and ``training_time_s`` with a device."""
+    if fig is None:
+        return {"training_bytes": None}
+    data: dict[str, Any] = {"training_bytes": fig.traffic.bytes}
+    if fig.timing is not None:
+        data["training_time_s"] = float(fig.timing.seconds)
+    return data
+
+
+def run_dict(run: TrainingRun) -> dict[str, Any]:
+    """``--samples``/``--epochs``: the run's compute (FLOPs = 2 x mults) and, with a device, its bound time."""
+    return {
+        "samples": run.samples,
+        "epochs": run.epochs,
+        "batch": run.batch,
+        "training_mults": run.training_mults,
+        "training_flops": run.training_flops,
+        "time_s": None if run.seconds is None else float(run.seconds),
+    }
+
+
+def _layer_training(data: dict[str, Any], report: LayerReport, lf: LayerFigures, lt: LayerTraining) -> None:
+    """Add the training keys to ``convcost layer``'s JSON: per method and stage, and the run."""
+    from convcost.analysis.training import layer_step, training_run  # lazy: the training analysis only under --training
+
+    step = layer_step(lf, lt)
+    for entry, whole, parts, fig in zip(data["methods"], lt.methods, lt.stages, step.rows, strict=True):
+        entry.update(training_dict(whole))
+        entry.update(_step_dict(fig))
+        for stage, part in zip(entry["stages"], parts, strict=True):
+            stage.update(training_dict(part))
+    first = lt.methods[0] if lt.methods else None
+    seconds = step.total.timing.seconds if step.total is not None and step.total.timing is not None else None
+    run = training_run(first, report.batch, lt.settings, seconds) if first is not None else None
+    data["training"] = {"first_layer": lt.settings.first_layer, "method": report.results[0].method if report.results else None}
+    if run is not None:
+        data["training"]["run"] = run_dict(run)
+
+
+def _model_training(data: dict[str, Any], report: ModelReport, mf: ModelFigures, mt: ModelTraining) -> None:
+    """Add the training keys to ``convcost model``'s JSON: per layer, the totals, the what-if, the step, memory and the run."""
+    from convcost.analysis.training import model_step, training_run  # lazy: the training analysis only under --training
+
+    step = model_step(mf, mt)
+    for entry, t, fig in zip(data["layers"], mt.rows, step.rows, strict=True):
+        entry.update(training_dict(t))
+        entry.update(_step_dict(fig))
+    data["totals"].update(training_dict(mt.total))
+    for entry, t in zip(data["whatif"], mt.whatif, strict=False):
+        entry.update(training_dict(t))
+    data["roofline"].update(_step_dict(step.total))
+    m = mt.memory
+    training: dict[str, Any] = {
+        "optimizer": m.optimizer,
+        "memory": {
+            "weights_bytes": m.weights_bytes,
+            "gradients_bytes": m.gradients_bytes,
+            "optimizer_bytes": m.optimizer_bytes,
+            "activations_bytes": m.activations_bytes,
+            "total_bytes": m.total_bytes,
+        },
+    }
+    seconds = step.total.timing.seconds if step.total is not None and step.total.timing is not None else None
+    run = training_run(mt.total, report.batch, mt.settings, seconds)
+    if run is not None:
+        training["run"] = run_dict(run)
+    data["training"] = training
 
 
 # --- the records -----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from convcost.render.rows import CONVENTION, Line
 
 if TYPE_CHECKING:
     from convcost.analysis.roofline import LayerFigures
+    from convcost.analysis.training import LayerTraining
     from convcost.render.columns import Column, Sheet
     from convcost.render.table import Prose, TextTable
 
@@ -128,7 +129,7 @@ def method_columns() -> list[Column[Line]]:
     ]
 
 
-def _sheet(report: LayerReport, lf: LayerFigures | None = None) -> Sheet[Line]:
+def _sheet(report: LayerReport, lf: LayerFigures | None = None, lt: LayerTraining | None = None) -> Sheet[Line]:
     rows: list[Line] = []
     for result in report.results:
         rows.append(Line(report, result))
@@ -143,6 +144,12 @@ def _sheet(report: LayerReport, lf: LayerFigures | None = None) -> Sheet[Line]:
 
         at = next(i for i, c in enumerate(columns) if c.csv == "applicable")
         columns = [*columns[:at], *layer_columns(lf, report.results), *columns[at:]]
+    if lt is not None:  # the training columns: after the savings (and the roofline's, with a device)
+        # lazy: the training columns only under --training
+        from convcost.render.training import LayerView
+
+        at = next(i for i, c in enumerate(columns) if c.csv == "applicable")
+        columns = [*columns[:at], *LayerView(report, lt, lf).columns(), *columns[at:]]
     return Sheet(
         columns,
         rows,
@@ -159,6 +166,19 @@ def _timed(roofline: Callable[[], LayerFigures] | None) -> LayerFigures | None:
     return lf if lf.setup.device is not None else None
 
 
+def _trained(training: Callable[[], LayerTraining] | None) -> LayerTraining | None:
+    return None if training is None else training()
+
+
+def _training_notes(report: LayerReport, lt: LayerTraining | None, lf: LayerFigures | None, sep: str = "\n") -> str:
+    if lt is None:
+        return ""
+    # lazy: the training columns only under --training
+    from convcost.render.training import LayerView
+
+    return sep + LayerView(report, lt, lf).notes(markdown=sep != "\n")
+
+
 def _roofline_notes(lf: LayerFigures | None, sep: str = "\n", markdown: bool = False) -> str:
     if lf is None:
         return ""
@@ -168,22 +188,28 @@ def _roofline_notes(lf: LayerFigures | None, sep: str = "\n", markdown: bool = F
     return sep + notes(lf.setup, markdown).replace("\n", sep)
 
 
-def layer_csv(report: LayerReport, roofline: Callable[[], LayerFigures] | None = None) -> str:
+def layer_csv(
+    report: LayerReport, roofline: Callable[[], LayerFigures] | None = None, training: Callable[[], LayerTraining] | None = None
+) -> str:
     """``convcost layer --format csv``: a ``total`` row per method, then its ``stage`` rows."""
     # lazy: the column machinery and the roofline columns only for the table, CSV and Markdown (never for JSON)
     from convcost.render.columns import csv_sheet
 
-    return csv_sheet(_sheet(report, _timed(roofline)))
+    return csv_sheet(_sheet(report, _timed(roofline), _trained(training)))
 
 
-def layer_markdown(report: LayerReport, roofline: Callable[[], LayerFigures] | None = None) -> str:
+def layer_markdown(
+    report: LayerReport, roofline: Callable[[], LayerFigures] | None = None, training: Callable[[], LayerTraining] | None = None
+) -> str:
     """``convcost layer --format markdown``: a GitHub table, one row per method and stage."""
     # lazy: the column machinery and the roofline columns only for the table, CSV and Markdown (never for JSON)
     from convcost.render.columns import markdown_sheet
 
     lf = _timed(roofline)
+    lt = _trained(training)
     title = f"**{_escape_md(_layer_title(report))}**\n\n"
-    return title + markdown_sheet(_sheet(report, lf)) + f"\n\n{_caption(report, ' ')}" + _roofline_notes(lf, " ", markdown=True)
+    notes = _roofline_notes(lf, " ", markdown=True) + _training_notes(report, lt, lf, " ")
+    return title + markdown_sheet(_sheet(report, lf, lt)) + f"\n\n{_caption(report, ' ')}" + notes
 
 
 def _escape_md(text: str) -> str:
@@ -216,7 +242,9 @@ def _method_note(result: MethodResult) -> str | None:
     return METHODS[result.method].note(result)
 
 
-def layer_table(report: LayerReport, roofline: Callable[[], LayerFigures] | None = None) -> list[str | TextTable]:
+def layer_table(
+    report: LayerReport, roofline: Callable[[], LayerFigures] | None = None, training: Callable[[], LayerTraining] | None = None
+) -> list[str | TextTable]:
     """The default ``layer`` output: the layer, a table with one row per method and its stages
     indented beneath, then notes (rank, mid, reasons for not applying) and the convention."""
     # lazy: the column machinery and the roofline columns only for the table, CSV and Markdown (never for JSON)
@@ -224,9 +252,10 @@ def layer_table(report: LayerReport, roofline: Callable[[], LayerFigures] | None
     from convcost.render.table import Prose
 
     lf = _timed(roofline)
+    lt = _trained(training)
     notes = [f"{r.method}: {note}" for r in report.results if (note := _method_note(r))]
-    caption = _caption(report) + _roofline_notes(lf)
-    return [Prose(_layer_title(report)), text_table(_sheet(report, lf)), Prose("\n".join(["", *notes, caption]))]
+    caption = _caption(report) + _roofline_notes(lf) + _training_notes(report, lt, lf)
+    return [Prose(_layer_title(report)), text_table(_sheet(report, lf, lt)), Prose("\n".join(["", *notes, caption]))]
 
 
 def _factors(conv: Conv) -> tuple[list[int], list[int]]:

@@ -15,6 +15,7 @@ from convcost.render.table import Prose, TextTable
 if TYPE_CHECKING:
     from convcost.analysis.network import LayerRow, ModelReport
     from convcost.analysis.roofline import ModelFigures
+    from convcost.analysis.training import ModelTraining
 
 MODEL_CONVENTION = f"{CONVENTION}; pooling, batch norm and residual additions count none."
 MODEL_NOTES = f"{CONVENTION};\npooling, batch norm and residual additions count none."
@@ -145,7 +146,7 @@ def _left_as_written(report: ModelReport) -> str:
     return "".join(f"\nLeft as written under {report.variant}: {', '.join(names)} ({reason})." for reason, names in why.items())
 
 
-def _sheets(report: ModelReport, mf: ModelFigures | None = None) -> tuple[Sheet[Entry], Sheet[Option]]:
+def _sheets(report: ModelReport, mf: ModelFigures | None = None, mt: ModelTraining | None = None) -> tuple[Sheet[Entry], Sheet[Option]]:
     total = Total(report.mults, report.params)
     rows = report.table_rows  # every layer, or with --depth the blocks below it as subtotal rows
     columns = layer_columns(report, total, rows)
@@ -161,6 +162,16 @@ def _sheets(report: ModelReport, mf: ModelFigures | None = None) -> tuple[Sheet[
         notes += "\n" + roofline.model_notes(mf) + "\n" + roofline.memory_note(mf, [row.name for row in report.nodes])
         at = next(i for i, c in enumerate(options) if c.csv == "mults_reduction_pct") + 1
         options = [*options[:at], *roofline.whatif_columns(report, mf), *options[at:]]
+    if mt is not None:  # the training columns: after params (and after the roofline's, with a device)
+        # lazy: the training columns only under --training
+        from convcost.render.training import ModelView
+
+        view = ModelView(report, mt, mf)
+        at = next(i for i, c in enumerate(columns) if c.csv == "params") + 1
+        columns = [*columns[:at], *view.columns(), *columns[at:]]
+        at = next(i for i, c in enumerate(options) if c.csv == "params") + 1
+        options = [*options[:at], *view.whatif_columns(), *options[at:]]
+        notes += "\n" + view.notes()
     layers: Sheet[Entry] = Sheet(
         columns,
         [*rows, total],
@@ -187,15 +198,24 @@ def _timed(roofline: Callable[[], ModelFigures] | None) -> ModelFigures | None:
     return mf if mf.setup.device is not None else None
 
 
-def model_csv(report: ModelReport, roofline: Callable[[], ModelFigures] | None = None) -> str:
+def _trained(training: Callable[[], ModelTraining] | None) -> ModelTraining | None:
+    return None if training is None else training()
+
+
+def model_csv(
+    report: ModelReport, roofline: Callable[[], ModelFigures] | None = None, training: Callable[[], ModelTraining] | None = None
+) -> str:
     """``convcost model --format csv``: the layers, then a ``total`` row, then the what-if rows."""
-    return csv_sheet(*_sheets(report, _timed(roofline)))
+    return csv_sheet(*_sheets(report, _timed(roofline), _trained(training)))
 
 
-def model_markdown(report: ModelReport, roofline: Callable[[], ModelFigures] | None = None) -> str:
+def model_markdown(
+    report: ModelReport, roofline: Callable[[], ModelFigures] | None = None, training: Callable[[], ModelTraining] | None = None
+) -> str:
     """``convcost model --format markdown``: the layer table and the what-if table."""
     mf = _timed(roofline)
-    layers, whatif = _sheets(report, mf)
+    mt = _trained(training)
+    layers, whatif = _sheets(report, mf, mt)
     title = markdown_cell(_model_title(report))
     tail = _convention(report).replace("\n", "  \n") if report.graph is not None and report.graph.notes else MODEL_CONVENTION
     tail += _left_as_written(report).replace("\n", " ")
@@ -204,10 +224,17 @@ def model_markdown(report: ModelReport, roofline: Callable[[], ModelFigures] | N
         from convcost.render.roofline import model_notes
 
         tail += " " + model_notes(mf, markdown=True).replace("\n", " ")
+    if mt is not None:
+        # lazy: the training columns only under --training
+        from convcost.render.training import ModelView
+
+        tail += " " + ModelView(report, mt, mf).notes(markdown=True)
     return f"**{title}**\n\n{markdown_sheet(layers)}\n\n**{whatif.title}**\n\n{markdown_sheet(whatif)}\n\n{tail}"
 
 
-def model_tables(report: ModelReport, roofline: Callable[[], ModelFigures] | None = None) -> list[str | TextTable]:
+def model_tables(
+    report: ModelReport, roofline: Callable[[], ModelFigures] | None = None, training: Callable[[], ModelTraining] | None = None
+) -> list[str | TextTable]:
     """The default ``model`` output: the per-layer table and the what-if table."""
-    layers, whatif = _sheets(report, _timed(roofline))
+    layers, whatif = _sheets(report, _timed(roofline), _trained(training))
     return [text_table(layers), Prose(""), text_table(whatif)]
