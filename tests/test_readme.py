@@ -22,6 +22,7 @@ REFERENCE_PAGES = (
     "onnx.md",
     "factorizations.md",
     "roofline-and-devices.md",
+    "training.md",
     "budgets-and-diff.md",
     "errors-and-limits.md",
     "speed.md",

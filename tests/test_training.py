@@ -268,3 +268,35 @@ def test_run_time_is_exact_pro_rata() -> None:
     assert found is not None
     assert found.training_mults == 300 // 4 * 10 * 3
     assert found.seconds == Fraction(1, 7) * 10 * 3 / 4
+
+
+def test_the_documented_imagenet_run_is_what_the_command_prints() -> None:
+    """docs/training.md's ResNet-50 ImageNet lines and the README's figures are the command's own output."""
+    from conftest import ROOT
+
+    args = ["model", str(SPECS / "resnet50.yaml"), "--training", "--device", "a100", "--batch", "256"]
+    result = run(*args, "--samples", "1281167", "--epochs", "90")
+    assert result.exit_code == 0
+    lines = [line for line in result.stdout.splitlines() if line.startswith(("A training step:", "Training run:"))]
+    page = (ROOT / "docs" / "training.md").read_text(encoding="utf-8")
+    block = page.split("```text\n", 1)[1].split("```", 1)[0]
+    assert block.splitlines() == lines
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    the_run = run_json(*args, "--samples", "1281167", "--epochs", "90")["training"]["run"]
+    assert f"{the_run['training_flops']:,}" in readme.replace("\n", " ")
+    assert the_run["training_flops"] == 2 * 12_149_538_816 * 1_281_167 * 90
+    assert "= 41.0 hours" in lines[1]
+    assert "41.0 hours" in readme
+
+
+def test_pytorch_counters_groups_rule_overcounts_mobilenet_v2() -> None:
+    """The README's 6.14 G: PyTorch's weight gradient Ho*Wo*N*KH*KW*C (all C, not C/G) on MobileNetV2's depthwise layers."""
+    data = run_json("model", str(SPECS / "mobilenet_v2.yaml"), "--training")
+    theirs = 0
+    for row in data["layers"]:
+        extra = 0
+        if row["type"] == "depthwise":  # groups = C: each output channel sees 1 channel, PyTorch counts C
+            extra = row["backward_weight_mults"] * (row["in"][2] - 1)
+        theirs += row["training_mults"] + extra
+    assert theirs == 6_139_850_496  # "6.14 G"
+    assert data["totals"]["training_mults"] == 891_484_800

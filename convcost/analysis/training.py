@@ -301,6 +301,15 @@ def model_step(mf: ModelFigures, training: ModelTraining) -> TrainingFigures:
     return TrainingFigures(rows, total)
 
 
+def stage_step(lf: LayerFigures, training: LayerTraining, method: int, stage: int) -> Figures | None:
+    """One stage's training step: its forward figures times its passes (None where the method does not apply)."""
+    fig = lf.figures[method]
+    parts = training.stages[method]
+    if fig is None or stage >= len(parts):
+        return None
+    return _scaled(fig.stages[stage] if fig.stages else fig, parts[stage].passes)
+
+
 def layer_step(lf: LayerFigures, training: LayerTraining) -> TrainingFigures:
     """Per cost model: the step's figures (None where it does not apply)."""
     from convcost.analysis.roofline import check_representable  # lazy: the roofline only with figures

@@ -135,14 +135,15 @@ def run_dict(run: TrainingRun) -> dict[str, Any]:
 
 def _layer_training(data: dict[str, Any], report: LayerReport, lf: LayerFigures, lt: LayerTraining) -> None:
     """Add the training keys to ``convcost layer``'s JSON: per method and stage, and the run."""
-    from convcost.analysis.training import layer_step, training_run  # lazy: the training analysis only under --training
+    from convcost.analysis.training import layer_step, stage_step, training_run  # lazy: the training analysis only under --training
 
     step = layer_step(lf, lt)
-    for entry, whole, parts, fig in zip(data["methods"], lt.methods, lt.stages, step.rows, strict=True):
+    for index, (entry, whole, parts, fig) in enumerate(zip(data["methods"], lt.methods, lt.stages, step.rows, strict=True)):
         entry.update(training_dict(whole))
         entry.update(_step_dict(fig))
-        for stage, part in zip(entry["stages"], parts, strict=True):
+        for at, (stage, part) in enumerate(zip(entry["stages"], parts, strict=True)):
             stage.update(training_dict(part))
+            stage.update(_step_dict(stage_step(lf, lt, index, at)))
     first = lt.methods[0] if lt.methods else None
     seconds = step.total.timing.seconds if step.total is not None and step.total.timing is not None else None
     run = training_run(first, report.batch, lt.settings, seconds) if first is not None else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
-from convcost.analysis.training import ZERO, Training, TrainingFigures, add, layer_step, model_step, training_run
+from convcost.analysis.training import ZERO, Training, TrainingFigures, add, layer_step, model_step, stage_step, training_run
 from convcost.render.columns import Column
 from convcost.render.numbers import fixed, num, seconds_text
 from convcost.render.rows import AsWritten, Entry, Line, Option, Total
@@ -173,6 +173,7 @@ class LayerView:
     def __init__(self, report: LayerReport, lt: LayerTraining, lf: LayerFigures | None) -> None:
         self.report = report
         self.lt = lt
+        self.lf = lf
         self.step: TrainingFigures | None = layer_step(lf, lt) if lf is not None else None
 
     def _at(self, line: Line) -> int:
@@ -186,9 +187,12 @@ class LayerView:
         return stages[line.result.stages.index(line.stage)]
 
     def figures(self, line: Line) -> Figures | None:
-        if self.step is None or line.stage is not None:
+        if self.step is None or self.lf is None:
             return None
-        return self.step.rows[self._at(line)]
+        i = self._at(line)
+        if line.stage is None:
+            return self.step.rows[i]
+        return stage_step(self.lf, self.lt, i, line.result.stages.index(line.stage))
 
     def columns(self) -> list[Column[Line]]:
         return [*training_columns(self.training, 6), *step_columns(self.figures, self.step is not None, 6)]
