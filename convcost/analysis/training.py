@@ -27,9 +27,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
-from convcost.core.graph import INPUT
+from convcost.core.graph import GRAPH_INPUT, INPUT
 from convcost.core.units import FP32, Precision
-from convcost.ops.onnx_generic import GRAPH_INPUT
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -155,11 +154,6 @@ class ModelTraining(NamedTuple):
     memory: TrainingMemory
 
 
-def _elements(graph: Graph, tensor: int) -> int:
-    s = graph.input if tensor == INPUT else graph.shapes[tensor]
-    return max(s.h, 0) * max(s.w, 0) * max(s.c, 0)
-
-
 def _network_input(graph: Graph, tensor: int) -> bool:
     """The tensor is one of the network's inputs (the first, or another ONNX graph input)."""
     return tensor == INPUT or GRAPH_INPUT in graph.nodes[tensor].attrs
@@ -174,6 +168,9 @@ class _Rows:
         self.batch = batch
         self.results: dict[Alternative, MethodResult] = {}
         """Each alternative's stages, rebuilt once (identical layers share one alternative)."""
+        self.built: dict[tuple[Alternative, bool], tuple[Training, tuple[Training, ...]]] = {}
+        self.graph_inputs: frozenset[int] | None = None
+        """The nodes that stand for ONNX graph inputs other than the first (found on first use)."""
 
     def result(self, alt: Alternative) -> MethodResult:
         found = self.results.get(alt)
@@ -185,26 +182,54 @@ class _Rows:
         return self.graph.nodes[row.node].inputs if self.graph is not None and row.node >= 0 else (INPUT,)
 
     def fed(self, row: LayerRow) -> bool:
-        return self.graph is not None and any(_network_input(self.graph, t) for t in self.inputs(row))
+        graph = self.graph
+        if graph is None:
+            return False
+        if self.graph_inputs is None:
+            self.graph_inputs = frozenset(i for i, node in enumerate(graph.nodes) if GRAPH_INPUT in node.attrs)
+        tensors = self.inputs(row)
+        return INPUT in tensors or not self.graph_inputs.isdisjoint(tensors)
 
     def row(self, row: LayerRow) -> tuple[Training, tuple[Training, ...]]:
         if row.built is not None:
-            parts = self.stages(self.result(row.built), row.built.cost.mults, self.fed(row))
-            return add(parts), parts
+            key = (row.built, self.fed(row))
+            found = self.built.get(key)
+            if found is None:
+                parts = self.stages(self.result(row.built), row.built.cost.mults, key[1])
+                found = self.built[key] = (add(parts), parts)
+            return found
+        if not row.mults:
+            return ZERO, ()
         graph = self.graph
-        tensors = self.inputs(row)
-        gradients = sum(1 for t in tensors if graph is None or not _network_input(graph, t))
+        gradients = sum(1 for t in self.inputs(row) if graph is None or not _network_input(graph, t))
         return op_training(row.mults, gradients, row.params > 0), ()
+
+    def all(self, layers: Sequence[LayerRow]) -> list[tuple[Training, tuple[Training, ...]]]:
+        """:meth:`row` of every row, the common case (one op, its inputs computed tensors) written
+        out: a network has 100,000 rows."""
+        graph = self.graph
+        if graph is None:
+            return [self.row(row) for row in layers]
+        nodes = graph.nodes
+        found: list[tuple[Training, tuple[Training, ...]]] = []
+        append = found.append
+        none: tuple[Training, ...] = ()
+        for row in layers:
+            mults = row.mults
+            if row.built is not None or row.node < 0:
+                append(self.row(row))
+            elif not mults:
+                append((ZERO, none))
+            else:
+                gradients = 0
+                for t in nodes[row.node].inputs:
+                    if t != INPUT and GRAPH_INPUT not in nodes[t].attrs:
+                        gradients += 1
+                append((Training(mults, mults * gradients, mults if row.params else 0), none))
+        return found
 
     def stages(self, result: MethodResult, mults: int, fed: bool) -> tuple[Training, ...]:
         return stages_training([s.mults * self.batch for s in result.stages], fed) if result.stages else (op_training(mults, 1, True),)
-
-    def alternative(self, row: LayerRow, alt: Alternative) -> Training:
-        """A what-if alternative: every stage's weight gradient; each stage's input gradient but
-        the first's when the layer is fed by the network input."""
-        mults = alt.cost.mults
-        first = self.result(alt).stages[0].conv.mults * self.batch if self.fed(row) else 0
-        return Training(mults, mults - first, mults)
 
 
 def model_training(report: ModelReport, settings: TrainingSettings, precision: Precision = FP32) -> ModelTraining:
@@ -212,25 +237,37 @@ def model_training(report: ModelReport, settings: TrainingSettings, precision: P
     (``precision``: the dtypes; the batch is the report's)."""
     base = report.as_written if report.variant is not None and report.as_written is not None else report
     rows = _Rows(report.graph, report.batch)
-    found = [rows.row(row) for row in report.layers]
+    found = rows.all(report.layers)
     shown = tuple(t for t, _ in found)
     total = add(shown)
-    written = [rows.row(row)[0] for row in base.layers] if base is not report else list(shown)
+    written = [t for t, _ in rows.all(base.layers)] if base is not report else list(shown)
     written_total = add(written)
-    whatif = []
-    for i, _ in enumerate(base.whatif):
-        new = written_total
-        for k, row in enumerate(base.layers):
-            alt = row.alternatives[i] if row.alternatives else None
-            if alt is not None:
-                new = add((new, _negated(written[k]), rows.alternative(row, alt)))
-        whatif.append(new)
+    whatif = _whatif(base, written, written_total, rows)
     memory = training_memory(report, settings.optimizer, precision._replace(batch=report.batch), rows)
     return ModelTraining(settings, shown, tuple(s for _, s in found), total, tuple(whatif), written_total, memory)
 
 
-def _negated(t: Training) -> Training:
-    return Training(-t.forward_mults, -t.backward_input_mults, -t.backward_weight_mults)
+def _whatif(base: ModelReport, written: Sequence[Training], total: Training, rows: _Rows) -> tuple[Training, ...]:
+    """Each what-if entry: the network as written with every alternative swapped in (one pass, in ints)."""
+    count = len(base.whatif)
+    forward = [total.forward_mults] * count
+    inputs = [total.backward_input_mults] * count
+    weights = [total.backward_weight_mults] * count
+    for row, old in zip(base.layers, written, strict=True):
+        if not row.alternatives:
+            continue
+        fed: bool | None = None
+        for i, alt in enumerate(row.alternatives[:count]):
+            if alt is None:
+                continue
+            if fed is None:
+                fed = rows.fed(row)
+            mults = alt.cost.mults
+            first = rows.result(alt).stages[0].conv.mults * rows.batch if fed else 0
+            forward[i] += mults - old.forward_mults
+            inputs[i] += mults - first - old.backward_input_mults
+            weights[i] += mults - old.backward_weight_mults
+    return tuple(Training(f, b, w) for f, b, w in zip(forward, inputs, weights, strict=True))
 
 
 def training_memory(report: ModelReport, optimizer: str, precision: Precision, rows: _Rows | None = None) -> TrainingMemory:
@@ -251,7 +288,12 @@ def training_memory(report: ModelReport, optimizer: str, precision: Precision, r
             for stage in rows.result(row.built).stages[1:]:
                 c = stage.conv.inp
                 inner += c.h * c.w * c.c
-    elements = inner + (sum(_elements(graph, t) for t in kept) if graph is not None else 0)
+    elements = inner
+    if graph is not None:
+        shapes, start = graph.shapes, graph.input
+        for t in kept:
+            shape = start if t == INPUT else shapes[t]
+            elements += shape.h * shape.w * shape.c
     w = precision.weight_bytes
     return TrainingMemory(
         optimizer,
@@ -295,10 +337,17 @@ def model_step(mf: ModelFigures, training: ModelTraining) -> TrainingFigures:
     """Per shown row and for the network: the step's figures (the merges, which have no mults, forward only)."""
     from convcost.analysis.roofline import check_representable, combine  # lazy: the roofline only with figures
 
-    rows = tuple(step_figures(f, s, t) for f, s, t in zip(mf.rows, training.stages, training.rows, strict=True))
+    memo: dict[tuple[Figures, tuple[Training, ...], Training], Figures] = {}  # identical layers share their figures: each step once
+    rows = []
+    for f, s, t in zip(mf.rows, training.stages, training.rows, strict=True):
+        key = (f, s, t)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = step_figures(f, s, t)
+        rows.append(found)
     total = combine([*rows, mf.merges])
     check_representable(total, "the training step")
-    return TrainingFigures(rows, total)
+    return TrainingFigures(tuple(rows), total)
 
 
 def stage_step(lf: LayerFigures, training: LayerTraining, method: int, stage: int) -> Figures | None:

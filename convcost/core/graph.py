@@ -19,6 +19,9 @@ from convcost.core.shapes import Conv, Shape
 INPUT = -1
 """The index that stands for the graph's input tensor in ``Node.inputs``."""
 
+GRAPH_INPUT = "graph_input"
+"""The attribute of a node that stands for a graph input after the first (an ONNX file's): the input's name."""
+
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 

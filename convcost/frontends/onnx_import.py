@@ -19,11 +19,11 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from convcost.core.graph import INPUT, Graph, Node
+from convcost.core.graph import GRAPH_INPUT, INPUT, Graph, Node
 from convcost.errors import ConvcostError
 from convcost.frontends.model_file import MAX_NAME, RESERVED
 from convcost.ops import OPS
-from convcost.ops.onnx_generic import GRAPH_INPUT, ONNX_OP, TensorShape
+from convcost.ops.onnx_generic import ONNX_OP, TensorShape
 from convcost.ops.onnx_node import op_label
 from convcost.ops.registry import INTERNAL_OPS
 

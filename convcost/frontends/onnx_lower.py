@@ -12,12 +12,12 @@ from collections.abc import Iterable
 from math import prod
 
 from convcost.core.cost import Cost
-from convcost.core.graph import INPUT, Node
+from convcost.core.graph import GRAPH_INPUT, INPUT, Node
 from convcost.core.shapes import Shape
 from convcost.errors import ConvcostError
 from convcost.frontends.onnx_infer import DEFAULT_DOMAINS, Analysis, FileNode, label
 from convcost.ops import ONNX_HANDLERS, OPS
-from convcost.ops.onnx_generic import GRAPH_INPUT, ONNX_OP, UNKNOWN, TensorShape
+from convcost.ops.onnx_generic import ONNX_OP, UNKNOWN, TensorShape
 from convcost.ops.onnx_node import OnnxNode, graph_shape
 from convcost.ops.registry import Evaluated
 

@@ -24,8 +24,6 @@ from convcost.ops.registry import INTERNAL_OPS, Evaluated, OpDef
 
 ONNX_OP = "onnx"
 """The type of a node whose cost the ONNX front end precomputed."""
-GRAPH_INPUT = "graph_input"
-"""The attribute of an ``onnx`` node that stands for a graph input after the first: the input's name."""
 
 
 def evaluate(kind: str, attrs: Mapping[str, Any], inputs: Sequence[Shape]) -> Evaluated:

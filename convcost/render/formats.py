@@ -58,6 +58,8 @@ def json_text(data: Any, flat_depth: int = 3, _depth: int = 0) -> str:
     # lazy: each format's encoder only for that format
     import json
 
+    if _depth >= flat_depth:  # one line, whatever it holds (a layer row): no need to look inside
+        return json.dumps(data)
     if isinstance(data, dict):
         items = data.items()
         nested = any(isinstance(v, (dict, list)) for v in data.values())
@@ -66,7 +68,7 @@ def json_text(data: Any, flat_depth: int = 3, _depth: int = 0) -> str:
         nested = any(isinstance(v, (dict, list)) for v in data)
     else:
         return json.dumps(data)
-    if not data or not nested or _depth >= flat_depth:
+    if not data or not nested:
         return json.dumps(data)
     pad = "  " * (_depth + 1)
     if items is not None:

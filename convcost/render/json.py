@@ -112,7 +112,7 @@ def training_dict(t: Training | None) -> dict[str, int | None]:
 
 
 def _step_dict(fig: Figures | None) -> dict[str, Any]:
-    """``training_bytes``, and ``training_time_s`` with a device."""
+    """``training_bytes`` and ``training_time_s`` (a device was given)."""
     if fig is None:
         return {"training_bytes": None}
     data: dict[str, Any] = {"training_bytes": fig.traffic.bytes}
@@ -137,13 +137,16 @@ def _layer_training(data: dict[str, Any], report: LayerReport, lf: LayerFigures,
     """Add the training keys to ``convcost layer``'s JSON: per method and stage, and the run."""
     from convcost.analysis.training import layer_step, stage_step, training_run  # lazy: the training analysis only under --training
 
+    timed = lf.setup.device is not None  # the step's bytes and time: with a device, as in the tables
     step = layer_step(lf, lt)
     for index, (entry, whole, parts, fig) in enumerate(zip(data["methods"], lt.methods, lt.stages, step.rows, strict=True)):
         entry.update(training_dict(whole))
-        entry.update(_step_dict(fig))
+        if timed:
+            entry.update(_step_dict(fig))
         for at, (stage, part) in enumerate(zip(entry["stages"], parts, strict=True)):
             stage.update(training_dict(part))
-            stage.update(_step_dict(stage_step(lf, lt, index, at)))
+            if timed:
+                stage.update(_step_dict(stage_step(lf, lt, index, at)))
     first = lt.methods[0] if lt.methods else None
     seconds = step.total.timing.seconds if step.total is not None and step.total.timing is not None else None
     run = training_run(first, report.batch, lt.settings, seconds) if first is not None else None
@@ -156,14 +159,19 @@ def _model_training(data: dict[str, Any], report: ModelReport, mf: ModelFigures,
     """Add the training keys to ``convcost model``'s JSON: per layer, the totals, the what-if, the step, memory and the run."""
     from convcost.analysis.training import model_step, training_run  # lazy: the training analysis only under --training
 
-    step = model_step(mf, mt)
-    for entry, t, fig in zip(data["layers"], mt.rows, step.rows, strict=True):
-        entry.update(training_dict(t))
-        entry.update(_step_dict(fig))
+    timed = mf.setup.device is not None  # the step's bytes and time: with a device, as in the tables
+    step = model_step(mf, mt) if timed else None
+    for entry, t in zip(data["layers"], mt.rows, strict=True):  # written out: a network has 100,000 rows
+        entry["training_mults"] = t.forward_mults + t.backward_input_mults + t.backward_weight_mults
+        entry["backward_input_mults"] = t.backward_input_mults
+        entry["backward_weight_mults"] = t.backward_weight_mults
+    if step is not None:
+        for entry, fig in zip(data["layers"], step.rows, strict=True):
+            entry.update(_step_dict(fig))
+        data["roofline"].update(_step_dict(step.total))
     data["totals"].update(training_dict(mt.total))
     for entry, t in zip(data["whatif"], mt.whatif, strict=False):
         entry.update(training_dict(t))
-    data["roofline"].update(_step_dict(step.total))
     m = mt.memory
     training: dict[str, Any] = {
         "optimizer": m.optimizer,
@@ -175,7 +183,7 @@ def _model_training(data: dict[str, Any], report: ModelReport, mf: ModelFigures,
             "total_bytes": m.total_bytes,
         },
     }
-    seconds = step.total.timing.seconds if step.total is not None and step.total.timing is not None else None
+    seconds = step.total.timing.seconds if step is not None and step.total is not None and step.total.timing is not None else None
     run = training_run(mt.total, report.batch, mt.settings, seconds)
     if run is not None:
         training["run"] = run_dict(run)
