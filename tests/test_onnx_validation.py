@@ -823,3 +823,20 @@ def test_a_range_of_no_values_or_no_step_is_refused(tmp_path: Path, start: int, 
 
     assert_user_error(run("model", save(tmp_path / "bad.onnx", nodes, [("x", [1, 3])], ["y"], scalars(start, limit, delta))), fragment)
     assert run("model", save(tmp_path / "ok.onnx", nodes, [("x", [1, 3])], ["y"], scalars(0, 4, 1))).exit_code == 0
+
+
+def test_a_custom_domain_op_is_not_read_by_the_default_ops_rules(tmp_path: Path) -> None:
+    """A node of another domain whose op type is a default op's (com.example.Conv) is not costed or lowered by Conv's rules."""
+    weight = helper.make_tensor("w", TensorProto.FLOAT, [4, 3, 3, 3], [0.0] * 108)
+    node = helper.make_node("Conv", ["x", "w"], ["y"], name="custom_conv", domain="com.example")
+    model = helper.make_model(
+        helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 6, 6])], [weight]),
+        opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.example", 1)],
+    )  # fmt: skip
+    path = tmp_path / "custom.onnx"
+    path.write_bytes(model.SerializeToString())
+    data = run_json("model", str(path), "--all-ops")
+    (row,) = data["layers"]
+    assert (row["type"], row["mults"], row["kernel"]) == ("com.example.Conv", 0, "")
+    assert "not costed: 1 x com.example.Conv" in data["notes"]

@@ -138,7 +138,6 @@ class ModelReport:
     graph: Graph | None = None
     depth: int | None = None
     """``--depth``: the tables show layers at most this many blocks deep (None: all)."""
-    batch: int = 1
     whatif_note: str = ""
     """How the what-if chose each factorization's ranks (its caption)."""
     written: Cost = ZERO
@@ -153,6 +152,11 @@ class ModelReport:
         if self.depth is None:
             return self.layers
         return collapse(self, self.depth)
+
+    @property
+    def batch(self) -> int:
+        """The inputs the mults count: the graph's batch (its one record), 1 without a graph."""
+        return self.graph.batch if self.graph is not None else 1
 
     @property
     def mults(self) -> int:
@@ -354,7 +358,6 @@ def cost_graph(
         nodes=tuple(nodes),
         blocks=_block_totals(graph, nodes),
         graph=graph,
-        batch=graph.batch,
         written=base,
         whatif_note=whatif_caption(MethodOptions(rank, mid, targets, capped=True)),
     )

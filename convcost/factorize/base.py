@@ -380,8 +380,12 @@ class LayerReport:
     conv: Conv
     results: tuple[MethodResult, ...]
     baseline: MethodResult
-    batch: int = 1
-    """The inputs the mults count (``--batch``): every stage's mults scale with it, params do not."""
+
+    @property
+    def batch(self) -> int:
+        """The inputs the mults count (``--batch``): every stage's mults scale with it, params do not.
+        Its one record is the stages' (``Stage.batch``), set by :meth:`batched`."""
+        return self.baseline.stages[0].batch if self.baseline.stages else 1
 
     def batched(self, batch: int) -> LayerReport:
         """This report with every stage's mults counted for ``batch`` inputs."""
@@ -391,4 +395,4 @@ class LayerReport:
         def scaled(r: MethodResult) -> MethodResult:
             return replace(r, stages=tuple(replace(s, batch=batch) for s in r.stages))
 
-        return replace(self, results=tuple(scaled(r) for r in self.results), baseline=scaled(self.baseline), batch=batch)
+        return replace(self, results=tuple(scaled(r) for r in self.results), baseline=scaled(self.baseline))

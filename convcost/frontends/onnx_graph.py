@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
+from convcost.ops import ONNX_HANDLERS
+from convcost.ops.onnx_node import OnnxHandler
+
 DEFAULT_DOMAINS = ("", "ai.onnx")
 """The default ONNX domain's names: the only ops convcost knows the rules of."""
 
@@ -21,6 +24,11 @@ class FileNode(NamedTuple):
     outputs: tuple[str, ...]
     attrs: Mapping[str, Any]
     proto: Any
+
+    @property
+    def handler(self) -> OnnxHandler | None:
+        """Its op's handler (:data:`~convcost.ops.ONNX_HANDLERS`) for a node of the default domain; None otherwise."""
+        return ONNX_HANDLERS.get(self.op_type) if self.domain in DEFAULT_DOMAINS else None
 
 
 def attributes(onnx: Any, node: Any) -> dict[str, Any]:

@@ -201,7 +201,7 @@ class Analysis:
     def infer(self, model: Any) -> dict[str, tuple[int, ...] | None]:
         """Every tensor's dimensions (UNKNOWN where inference could not tell; None: unknown rank)."""
         onnx = self.onnx
-        own = [n for n in self.nodes if n.domain in DEFAULT_DOMAINS and (h := ONNX_HANDLERS.get(n.op_type)) and h.shape]
+        own = [n for n in self.nodes if (h := n.handler) is not None and h.shape]
         for node in own:  # ops whose shape convcost computes itself, out of ONNX's reach (the walk gives their shapes)
             node.proto.domain = OWN_SHAPE_DOMAIN
         if own:
@@ -271,7 +271,7 @@ class Analysis:
         """The float Constant nodes' tensors read only at the slots an op's handler declares its weights."""
         uses: dict[str, list[bool]] = {}
         for node in self.nodes:
-            handler = ONNX_HANDLERS.get(node.op_type) if node.domain in DEFAULT_DOMAINS else None
+            handler = node.handler
             for slot, name in enumerate(node.inputs):
                 if name in self.constant_values:
                     uses.setdefault(name, []).append(handler is not None and slot in handler.weights)
@@ -309,7 +309,7 @@ class Analysis:
                     raise ConvcostError(f"{where}: input {i} ({param.name}) is required but empty")
             self.check_input_types(node, schema, where)
         kinds = self.onnx.AttributeProto
-        handler = ONNX_HANDLERS.get(node.op_type)
+        handler = node.handler
         rules = handler.attributes if handler is not None else {}
         for attr in node.proto.attribute:
             rule = rules.get(attr.name)
@@ -362,7 +362,7 @@ class Analysis:
         for name in self.initializers:
             self.check_size(f"{self.source}: initializer", name)
         for node in self.nodes:
-            handler = ONNX_HANDLERS.get(node.op_type) if node.domain in DEFAULT_DOMAINS else None
+            handler = node.handler
             if handler is not None and handler.check is not None:
                 handler.check(self.record(node, 1))
             where = f"{self.source}: node {self.describe(node)}"
@@ -446,9 +446,7 @@ class Analysis:
 
     def mults(self, node: FileNode) -> int:
         """Multiply-accumulates of one node at the file's batch, by the counting rule: its handler's, else 0."""
-        if node.domain not in DEFAULT_DOMAINS:
-            return 0
-        handler = ONNX_HANDLERS.get(node.op_type)
+        handler = node.handler
         if handler is None or handler.mults is None:
             return 0
         return handler.mults(self.record(node, 1))

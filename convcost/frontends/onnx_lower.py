@@ -104,7 +104,7 @@ class Lowering:
         out = self.shape(node.outputs[0]) if node.outputs and node.outputs[0] else TensorShape((UNKNOWN,))
         name = self.name(node)
         hidden = not self.all_ops and mults == 0 and params == 0
-        handler = ONNX_HANDLERS.get(node.op_type)
+        handler = node.handler
         record = a.record(node, self.batch) if handler is not None else None
         found = self.registered(node, record, acts, name, cost, out, hidden)
         if found is None:

@@ -8,8 +8,7 @@ from collections.abc import Mapping, Sequence, Set
 from math import prod
 from typing import Any
 
-from convcost.frontends.onnx_graph import DEFAULT_DOMAINS, FileNode
-from convcost.ops import ONNX_HANDLERS
+from convcost.frontends.onnx_graph import FileNode
 
 
 def params(onnx: Any, nodes: Sequence[FileNode], weights: Mapping[str, Any], const: Set[str]) -> dict[int, int]:
@@ -41,8 +40,8 @@ def running_stat(name: str, consumers: Mapping[str, list[tuple[FileNode, int]]])
             continue
         seen.add(tensor)
         for node, slot in consumers.get(tensor, ()):
-            handler = ONNX_HANDLERS.get(node.op_type)
-            if handler is not None and handler.passes_through and node.domain in DEFAULT_DOMAINS:
+            handler = node.handler
+            if handler is not None and handler.passes_through:
                 stack.extend(o for o in node.outputs if o)
                 continue
             if handler is None or slot not in handler.not_params:

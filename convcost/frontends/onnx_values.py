@@ -23,7 +23,6 @@ from convcost.frontends.onnx_data import tensor_bytes, tensor_value
 from convcost.frontends.onnx_graph import DEFAULT_DOMAINS, FileNode
 from convcost.ops.onnx_node import UNKNOWN, OnnxNode, op_label
 from convcost.ops.onnx_values import MAX_VALUES, SHAPE_INPUTS, VALUE_RULES, Value, reads_only_dims
-from convcost.ops.registry import ONNX_HANDLERS
 
 MAX_COMPUTED = 100_000
 """The elements of all the values the walk computes, at most (a real network's shape arithmetic has a few thousand)."""
@@ -165,7 +164,7 @@ class Propagation:
         outputs = [o for o in node.outputs if o]
         if all((had := self.shapes.get(o)) is not None and UNKNOWN not in had for o in outputs):
             return
-        handler = ONNX_HANDLERS.get(node.op_type) if node.domain in DEFAULT_DOMAINS else None
+        handler = node.handler
         if handler is not None and handler.shape is not None:  # convcost's own rule; ONNX's is never run
             record = self.record(node)
             if outputs and all(record.known(slot) is not None for slot, i in enumerate(node.inputs) if i):
