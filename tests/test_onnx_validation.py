@@ -840,3 +840,31 @@ def test_a_custom_domain_op_is_not_read_by_the_default_ops_rules(tmp_path: Path)
     (row,) = data["layers"]
     assert (row["type"], row["mults"], row["kernel"]) == ("com.example.Conv", 0, "")
     assert "not costed: 1 x com.example.Conv" in data["notes"]
+
+
+def _conv_weight(tmp_path: Path, weight: onnx.TensorProto) -> str:
+    conv = helper.make_node("Conv", ["x", "w"], ["y"], name="c1")
+    return save(tmp_path / "w.onnx", [conv], [("x", [1, 3, 8, 8])], ["y"], [weight])
+
+
+@pytest.mark.parametrize(
+    ("fields", "held"),
+    [
+        ({"raw_data": b"\x00" * 432}, "holds 432 bytes of raw data, but its dimensions 1000000x3x3x3 need 108,000,000 bytes"),
+        ({"float_data": [0.0] * 108}, "holds 108 values, but its dimensions 1000000x3x3x3 need 27,000,000"),
+        ({}, "holds 0 values, but its dimensions 1000000x3x3x3 need 27,000,000"),
+        ({"raw_data": b"\x00" * 400_000}, "holds 400,000 bytes of raw data, but its dimensions 1000000x3x3x3 need 108,000,000 bytes"),
+    ],
+    ids=["raw", "typed", "empty", "large-raw"],
+)
+def test_a_weight_whose_values_do_not_fit_its_dimensions_is_refused(tmp_path: Path, fields: dict[str, Any], held: str) -> None:
+    """A weight stored with fewer values than its dimensions say would invent params and mults: refused, small or large."""
+    weight = onnx.TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[1_000_000, 3, 3, 3], **fields)
+    assert_user_error(run("model", _conv_weight(tmp_path, weight)), "node 'c1' (Conv): input 'w' (W) cannot be read: it " + held)
+
+
+def test_a_weight_that_fits_its_dimensions_is_costed(tmp_path: Path) -> None:
+    """The same Conv with a 4x3x3x3 weight of 108 values (raw or typed) is costed as ever."""
+    for fields in ({"raw_data": b"\x00" * 432}, {"float_data": [0.0] * 108}):
+        weight = onnx.TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[4, 3, 3, 3], **fields)
+        assert run_json("model", _conv_weight(tmp_path, weight))["totals"] == {"mults": 6 * 6 * 4 * 27, "params": 108}

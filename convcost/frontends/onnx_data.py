@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
+from convcost.frontends.onnx_tensors import MISMATCH_KEY
 from convcost.ops.onnx_values import Value, make
 
 _FORMATS = {1: "f", 2: "B", 3: "b", 4: "H", 5: "h", 6: "i", 7: "q", 9: "?", 10: "e", 11: "d", 12: "I", 13: "Q", 16: "H"}
@@ -27,6 +28,30 @@ INTEGER_TYPES = frozenset({2, 3, 4, 5, 6, 7, 9, 12, 13})
 
 ELEMENT_TYPES = {1: "FLOAT", 6: "INT32", 7: "INT64", 11: "DOUBLE"}
 """The element types whose values the front end hands back to ONNX's shape inference."""
+
+
+def stored_mismatch(tensor: Any) -> str | None:
+    """Why a TensorProto's stored values do not fit its dimensions (None: they fit, or the data is
+    external). A stripped tensor carries the scan's verdict (``onnx_tensors.MISMATCH_KEY``)."""
+    if tensor.data_location == 1:  # external (a stripped tensor is marked so too)
+        for entry in tensor.external_data:
+            if entry.key == MISMATCH_KEY.decode():
+                return str(entry.value)
+        return None
+    dims = list(tensor.dims)
+    if any(d < 0 for d in dims) or tensor.data_type not in _FORMATS:
+        return None  # a negative dimension has its own error; a type not read here is not checked
+    needed = math.prod(dims)
+    shape = "x".join(map(str, dims)) or "a scalar"
+    if tensor.HasField("raw_data"):
+        size = struct.calcsize(_FORMATS[tensor.data_type])
+        if len(tensor.raw_data) == needed * size:
+            return None
+        return f"holds {len(tensor.raw_data):,} bytes of raw data, but its dimensions {shape} need {needed * size:,} bytes"
+    held = len(getattr(tensor, _FIELDS[tensor.data_type]))
+    if held == needed:
+        return None
+    return f"holds {held:,} value{'s' if held != 1 else ''}, but its dimensions {shape} need {needed:,}"
 
 
 def numbers(tensor: Any) -> tuple[int | float, ...] | None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, shown
 from convcost.errors import ConvcostError
-from convcost.frontends.onnx_data import numbers
+from convcost.frontends.onnx_data import numbers, stored_mismatch
 from convcost.frontends.onnx_graph import DEFAULT_DOMAINS, FileNode, Schemas, attributes, label
 from convcost.frontends.onnx_inputs import Given, input_dims, set_dims
 from convcost.frontends.onnx_limits import MAX_NODES, STRIPPED, too_many_nodes
@@ -365,6 +365,18 @@ class Analysis:
             handler = node.handler
             if handler is not None and handler.check is not None:
                 handler.check(self.record(node, 1))
+            for slot, name in enumerate(node.inputs):  # a weight's values fit its dimensions, or its params are invented
+                weight = self.weights.get(name)
+                if weight is None or (handler is not None and slot in handler.not_params):
+                    continue  # an input read for its values (a Clip bound, a shape) is checked as it is read
+                if (why := stored_mismatch(weight)) is not None:
+                    schema = self.schemas.get(node.op_type)
+                    param = (
+                        schema.inputs[min(slot, len(schema.inputs) - 1)].name if schema is not None and schema.inputs else f"input {slot}"
+                    )
+                    raise ConvcostError(
+                        f"{self.source}: node {self.describe(node)}: input {shown(name)} ({param}) cannot be read: it {why}"
+                    )
             where = f"{self.source}: node {self.describe(node)}"
             for tensor in node.outputs:
                 bad = self.bad_dims.get(tensor)

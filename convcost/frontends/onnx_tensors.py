@@ -3,6 +3,8 @@ value infos and type protos, their dimensions counted across the repeated fields
 
 from __future__ import annotations
 
+from typing import Any
+
 from convcost.frontends.onnx_limits import (  # the limits and their counters
     KEEP_BYTES,
     MAX_RANK,
@@ -35,9 +37,84 @@ from convcost.frontends.onnx_wire import (
     _encode_varint,
     _fields,
     _length_field,
+    _varint,
     packed_varints,  # the wire format: field numbers and readers
     put_field,
 )
+
+_RAW = 9
+_ELEMENT_BYTES = {1: 4, 2: 1, 3: 1, 4: 2, 5: 2, 6: 4, 7: 8, 9: 1, 10: 2, 11: 8, 12: 4, 13: 8, 16: 2}
+"""ONNX element type -> bytes per element in ``raw_data`` (the fixed-size types)."""
+
+_FIXED_BYTES = {4: 4, 10: 8}
+"""``float_data`` and ``double_data`` -> bytes per packed element; the other typed fields are varints or strings."""
+
+
+MISMATCH_KEY = b"convcost: stored values"
+"""The external-data key under which a stripped tensor carries why its values did not fit its dimensions."""
+
+
+class _Data:
+    """What a large TensorProto stores, counted as the scan walks it: its dimensions, element type and values.
+
+    A tensor whose values are in the file (not external) holds exactly as many as its dimensions say, or
+    every figure made of it is invented (27,000,000 params for 108 stored weights). A small tensor keeps
+    its data, checked once parsed (``onnx_data.stored_mismatch``); a large one's is dropped here, so it is
+    counted here."""
+
+    __slots__ = ("dims", "elem", "external", "raw", "values")
+
+    def __init__(self) -> None:
+        self.dims: list[int] = []
+        self.elem = 0
+        self.external = False
+        self.raw = -1
+        """Bytes of raw_data (-1: none)."""
+        self.values = 0
+        """Values stored in the typed fields."""
+
+    def add(self, buf: Any, field: int, wire: int, value: int, after: int) -> None:
+        if field == _TENSOR_DIMS:
+            if wire == _VARINT:
+                self.dims.append(_varint(buf, value, after)[0])
+            elif wire == _LEN:
+                pos = value
+                while pos < after and len(self.dims) <= MAX_RANK:
+                    dim, pos = _varint(buf, pos, after)
+                    self.dims.append(dim)
+        elif field == 2 and wire == _VARINT:
+            self.elem = _varint(buf, value, after)[0]
+        elif field in (_TENSOR_EXTERNAL_DATA, _TENSOR_DATA_LOCATION):
+            self.external = True
+        elif field == _RAW and wire == _LEN:
+            self.raw = max(self.raw, 0) + after - value
+        elif field in _TENSOR_DATA:
+            if wire != _LEN or field == 6:  # one value, or one string
+                self.values += 1
+            elif field in _FIXED_BYTES:
+                self.values += (after - value) // _FIXED_BYTES[field]
+            else:
+                self.values += packed_varints(buf, value, after, after - value)
+
+    def mismatch(self) -> str | None:
+        """Why the stored values do not fit the dimensions (None: they fit, or the data is external)."""
+        if self.external or self.elem == 0 or len(self.dims) > MAX_RANK or any(d >= 1 << 63 for d in self.dims):
+            return None  # a negative dimension (int64 on the wire) is refused later, with its own error
+        needed = 1
+        for d in self.dims:
+            needed *= d
+        if self.raw >= 0:
+            size = _ELEMENT_BYTES.get(self.elem)
+            if size is None or (self.raw == needed * size and not self.values):
+                return None
+            held = f"{self.raw:,} bytes of raw data" if not self.values else "raw data and typed values"
+            need = f"{needed * size:,} bytes"
+        elif self.values == needed:
+            return None
+        else:
+            held, need = f"{self.values:,} value{'s' if self.values != 1 else ''}", f"{needed:,}"
+        shape = "x".join(map(str, self.dims)) or "a scalar"
+        return f"holds {held}, but its dimensions {shape} need {need}"
 
 
 class TensorScan(Counts):
@@ -68,7 +145,9 @@ class TensorScan(Counts):
         changed = large
         rank = 0
         seen: set[int] = set()
+        data = _Data()
         for field, wire, begin, value, after in _fields(buf, start, end):
+            data.add(buf, field, wire, value, after)
             if field == _TENSOR_DIMS and wire in (_VARINT, _LEN):
                 dims = packed_varints(buf, value, after, MAX_RANK - rank) if wire == _LEN else 1
                 if not dims:
@@ -103,6 +182,10 @@ class TensorScan(Counts):
         if large:
             entry = _length_field(1, b"location") + _length_field(2, STRIPPED)
             out += _length_field(_TENSOR_EXTERNAL_DATA, entry)
+            mismatch = data.mismatch()
+            if mismatch is not None:  # the data is dropped here: what was wrong with it goes along (a weight is refused for it)
+                entry = _length_field(1, MISMATCH_KEY) + _length_field(2, mismatch.encode())
+                out += _length_field(_TENSOR_EXTERNAL_DATA, entry)
             out += _encode_varint(_TENSOR_DATA_LOCATION << 3 | 0) + _encode_varint(1)
         else:
             self.keep(len(out))
