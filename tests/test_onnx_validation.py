@@ -868,3 +868,61 @@ def test_a_weight_that_fits_its_dimensions_is_costed(tmp_path: Path) -> None:
     for fields in ({"raw_data": b"\x00" * 432}, {"float_data": [0.0] * 108}):
         weight = onnx.TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[4, 3, 3, 3], **fields)
         assert run_json("model", _conv_weight(tmp_path, weight))["totals"] == {"mults": 6 * 6 * 4 * 27, "params": 108}
+
+
+def _identity_chain(first: onnx.NodeProto, count: int) -> list[onnx.NodeProto]:
+    nodes = [first]
+    nodes += [helper.make_node("Identity", [f"t{i}"], [f"t{i + 1}"], name=f"i{i}") for i in range(count)]
+    return [*nodes, helper.make_node("Relu", [f"t{count}"], ["y"], name="r")]
+
+
+def test_an_unsqueeze_past_the_rank_limit_is_refused_before_inference(tmp_path: Path) -> None:
+    """Unsqueeze with 99,990 axes (an attribute) or 2,048 (a constant) would build a huge rank along a chain: refused at once."""
+    old = helper.make_node("Unsqueeze", ["x"], ["t0"], name="u", axes=list(range(4, 4 + 99_990)))
+    path = save(tmp_path / "old.onnx", _identity_chain(old, 50), [("x", [1, 3, 8, 8])], ["y"], opset=11)
+    assert_user_error(run("model", path), "node 'u' (Unsqueeze): its attribute 'axes' has 99,990 values", "more than 64 dimensions")
+    new = helper.make_node("Unsqueeze", ["x", "ax"], ["t0"], name="u")
+    axes = helper.make_tensor("ax", TensorProto.INT64, [2048], list(range(4, 4 + 2048)))
+    path = save(tmp_path / "new.onnx", _identity_chain(new, 50), [("x", [1, 3, 8, 8])], ["y"], [axes])
+    assert_user_error(run("model", path), "node 'u' (Unsqueeze): its input 'ax' has 2,048 values", "more than 64 dimensions")
+
+
+def test_an_inferred_tensor_past_64_dimensions_is_refused(tmp_path: Path) -> None:
+    """61 axes on a rank-4 input: an inferred rank of 65, over the limit every tensor in the file has."""
+    node = helper.make_node("Unsqueeze", ["x", "ax"], ["t0"], name="u")
+    axes = helper.make_tensor("ax", TensorProto.INT64, [61], list(range(4, 65)))
+    path = save(tmp_path / "r.onnx", _identity_chain(node, 1), [("x", [1, 3, 8, 8])], ["y"], [axes])
+    assert_user_error(run("model", path), "tensor 't0' would have 65 dimensions; at most 64 are read")
+    fits = helper.make_tensor("ax", TensorProto.INT64, [60], list(range(4, 64)))
+    assert run("model", save(tmp_path / "ok.onnx", _identity_chain(node, 1), [("x", [1, 3, 8, 8])], ["y"], [fits])).exit_code == 0
+
+
+def _functions(tmp_path: Path, depth: int, width: int, recursive: bool = False) -> str:
+    opsets = [helper.make_opsetid("", 17), helper.make_opsetid("local", 1)]
+    functions = []
+    for k in range(depth + 1):
+        nodes = []
+        for i in range(width):
+            src, dst = ("a" if i == 0 else f"t{i - 1}"), ("b" if i == width - 1 else f"t{i}")
+            callee = f"F{k}" if recursive else f"F{k - 1}"
+            nodes.append(
+                helper.make_node("Relu", [src], [dst])
+                if k == 0 and not recursive
+                else helper.make_node(callee, [src], [dst], domain="local")
+            )
+        functions.append(helper.make_function("local", f"F{k}", ["a"], ["b"], nodes, opsets))
+    top = helper.make_node(f"F{depth}", ["x"], ["y"], domain="local", name="top")
+    graph = helper.make_graph([top], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])  # fmt: skip
+    model = helper.make_model(graph, opset_imports=opsets, functions=functions)
+    model.ir_version = 8
+    path = tmp_path / f"f{depth}.onnx"
+    path.write_bytes(model.SerializeToString())
+    return str(path)
+
+
+def test_model_local_functions_that_expand_past_the_node_limit_are_refused(tmp_path: Path) -> None:
+    """Eight functions each calling the one below ten times: 2 kB, 10^8 nodes once expanded; refused before inference."""
+    assert_user_error(run("model", _functions(tmp_path, 7, 10)), "model-local functions", "more than 100,000 nodes")
+    assert_user_error(run("model", _functions(tmp_path, 1, 2, recursive=True)), "calls itself")
+    assert run("model", _functions(tmp_path, 2, 10)).exit_code == 0  # 1,110 nodes expanded: costed

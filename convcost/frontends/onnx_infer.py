@@ -18,7 +18,7 @@ from convcost.errors import ConvcostError
 from convcost.frontends.onnx_data import numbers, stored_mismatch
 from convcost.frontends.onnx_graph import DEFAULT_DOMAINS, FileNode, Schemas, attributes, label
 from convcost.frontends.onnx_inputs import Given, input_dims, set_dims
-from convcost.frontends.onnx_limits import MAX_NODES, STRIPPED, too_many_nodes
+from convcost.frontends.onnx_limits import MAX_NODES, MAX_RANK, STRIPPED, too_many_nodes
 from convcost.frontends.onnx_params import is_float, params
 from convcost.frontends.onnx_values import Propagation, raw_dims
 from convcost.ops import ONNX_HANDLERS
@@ -27,6 +27,10 @@ from convcost.ops.onnx_node import UNKNOWN, OnnxNode, op_label, shown_attr
 OWN_SHAPE_DOMAIN = "convcost.own-shape"
 """The domain an op whose handler has its own shape rule is given while ONNX infers the graph's shapes (so ONNX
 skips it; its output's shape comes from the walk), then given back."""
+
+
+_RANK_INPUTS = {"Unsqueeze": 1, "Reshape": 1, "Expand": 1, "ConstantOfShape": 0}
+"""Ops whose output rank a constant input sets: the input's slot (Unsqueeze before opset 13: its attribute)."""
 
 
 class Analysis:
@@ -77,6 +81,7 @@ class Analysis:
             graph.node.extend(protos)
             self.nodes = [n._replace(proto=p) for n, p in zip(self.nodes, graph.node, strict=True)]
         self.schemas = Schemas(onnx, model)
+        self.check_functions(model)
         for node in self.nodes:
             self.check_node(node)
         self.shapes = self.infer(model)
@@ -195,6 +200,60 @@ class Analysis:
                     elif attr.type == kinds.GRAPHS:
                         graphs.extend(attr.graphs)
 
+    def check_rank(self, node: FileNode, where: str) -> None:
+        """Before shape inference, which would build them: no output of more than MAX_RANK dimensions from
+        an op whose rank a constant sets (Unsqueeze's axes, Reshape's and Expand's shape, ConstantOfShape's
+        input). A 100,000-axis Unsqueeze and a chain of Identity nodes take minutes and gigabytes otherwise."""
+        slot = _RANK_INPUTS.get(node.op_type)
+        if slot is None:
+            return
+        if node.op_type == "Unsqueeze" and isinstance(node.attrs.get("axes"), (list, tuple)):
+            count, what = len(node.attrs["axes"]), "its attribute 'axes'"
+        elif slot < len(node.inputs) and (tensor := self.initializers.get(node.inputs[slot])) is not None:
+            count, what = prod(tensor.dims), f"its input {shown(node.inputs[slot])}"
+        else:
+            return
+        if count > MAX_RANK:
+            raise ConvcostError(
+                f"{where}: {what} has {count:,} values, so its output would have more than {MAX_RANK} dimensions; "
+                f"at most {MAX_RANK} are read"
+            )
+
+    def check_functions(self, model: Any) -> None:
+        """Model-local functions, expanded where they are called (as shape inference expands them), make at
+        most MAX_NODES nodes with the graph's, and none calls itself: ten functions each calling the next ten
+        times are 10^10 nodes in a 2 kB file."""
+        if not model.functions:
+            return
+        bodies = {(f.domain, f.name): [(n.domain, n.op_type) for n in f.node] for f in model.functions}
+        sizes: dict[tuple[str, str], int] = {}
+
+        def size(key: tuple[str, str], calling: tuple[tuple[str, str], ...]) -> int:
+            found = sizes.get(key)
+            if found is not None:
+                return found
+            if key in calling:
+                raise ConvcostError(
+                    f"{self.source}: the model-local function {shown(f'{key[0]}.{key[1]}')} calls itself; expected no recursion"
+                )
+            total = 0
+            for callee in bodies[key]:
+                total += 1 + (size(callee, (*calling, key)) if callee in bodies else 0)
+                if total > MAX_NODES:
+                    break
+            sizes[key] = total = min(total, MAX_NODES + 1)
+            return total
+
+        count = len(self.nodes)
+        for node in self.nodes:
+            if (node.domain, node.op_type) in bodies:
+                count += size((node.domain, node.op_type), ())
+            if count > MAX_NODES:
+                raise ConvcostError(
+                    f"{self.source}: the graph's calls of its model-local functions, expanded as shape inference expands them, "
+                    f"make more than {MAX_NODES:,} nodes; at most {MAX_NODES:,} are costed"
+                )
+
     def describe(self, node: FileNode) -> str:
         return f"{shown(node.name or f'#{node.at}')} ({op_label(node.op_type)})"
 
@@ -228,6 +287,10 @@ class Analysis:
             if dims is None:
                 shapes.setdefault(vi.name, None)
                 continue
+            if len(dims) > MAX_RANK:
+                raise ConvcostError(
+                    f"{self.source}: tensor {shown(vi.name)} would have {len(dims):,} dimensions; at most {MAX_RANK} are read"
+                )
             if any(d is not None and d < 1 for d in dims):
                 self.bad_dims[vi.name] = dims
             shapes[vi.name] = tuple(UNKNOWN if d is None or d < 0 else d for d in dims)
@@ -289,6 +352,7 @@ class Analysis:
             raise ConvcostError(f"{where} has no op type; an op type is required (ONNX's NodeProto.op_type)")
         if node.domain not in DEFAULT_DOMAINS:
             return
+        self.check_rank(node, where)
         schema = self.schemas.get(node.op_type)
         if schema is not None:
             names = [p.name for p in schema.inputs]
