@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 from conftest import SPECS, assert_user_error, run, run_json
@@ -293,3 +294,18 @@ def test_model_csv_has_a_speedup_column_for_each_whatif_row() -> None:
     dws = rows["depthwise-separable"]
     assert float(dws[-1]) == total / int(dws[header.index("mults")])
     assert all(line.endswith(",") for line in lines[1:] if line.startswith("layer,"))
+
+
+def test_a_computed_size_past_30_digits_is_refused_at_once(tmp_yaml: Any) -> None:
+    """Chained 30-digit upsamples: the first output with a dimension past 30 digits is refused, naming the layer (not
+    an internal error after minutes of growing sizes); the API raises ConvcostError for it too."""
+    import convcost
+
+    text = "input: 1x1x1\nlayers:\n  - {repeat: 3000, layers: [{type: upsample, scale: 999999999999999999999999999999}]}\n"
+    path = tmp_yaml(text)
+    for fmt in ("json", "table", "csv"):
+        assert_user_error(run("model", path, "--format", fmt), "layer 2 'block[2].up2'", "a dimension of more than 30 digits")
+    with pytest.raises(convcost.ConvcostError, match="a dimension of more than 30 digits"):
+        convcost.cost_model(text)
+    one = "input: 1x1x1\nlayers:\n  - {type: upsample, scale: 999999999999999999999999999999}\n"
+    assert run_json("model", tmp_yaml(one))["output"] == [999999999999999999999999999999] * 2 + [1]

@@ -123,6 +123,33 @@ DIGITS_REASON = f"at most {MAX_DIGITS} digits are accepted"
 """Why a number with too many digits is refused: one wording for every parser (``...: at most 30 digits are accepted``)."""
 
 
+def too_many_elements(dims: Sequence[int]) -> str | None:
+    """Why an ONNX tensor of these dimensions is refused (None: it is not): more than MAX_DIGITS digits
+    of elements (ONNX tensors have any rank: their element count is bounded, as a feature map's
+    dimensions are, :func:`too_large_dimension`)."""
+    limit = 10**MAX_DIGITS
+    elements = 1
+    for d in dims:
+        elements *= d
+        if elements >= limit:
+            text = "x".join(map(str, dims))
+            text = text if len(text) <= 60 else text[:57] + "..."
+            return f"is {text}: more than {MAX_DIGITS} digits of elements; {DIGITS_REASON}"
+    return None
+
+
+def too_large_dimension(dims: Sequence[int]) -> str | None:
+    """Why a feature map of these dimensions is refused (None: it is not): a dimension of more than
+    MAX_DIGITS digits, the bound every written size has, so that sizes computed from sizes stay bounded
+    too (a chain of 30-digit upsamples would otherwise grow them to thousands of digits)."""
+    limit = 10**MAX_DIGITS
+    if all(d < limit for d in dims):
+        return None
+    text = "x".join(map(str, dims))
+    text = text if len(text) <= 60 else text[:57] + "..."
+    return f"is {text}: a dimension of more than {MAX_DIGITS} digits; {DIGITS_REASON}"
+
+
 def leading_zero(text: str) -> str:
     """Why a number written with a leading zero (``064``) is refused: one wording everywhere."""
     return f"{shown(text)} has a leading zero, which is ambiguous (YAML 1.1 reads it as octal); write the number without it"

@@ -13,7 +13,7 @@ from typing import Any
 
 from convcost.core.graph import INPUT, Block, Graph, Node
 from convcost.core.perf import paused_gc
-from convcost.core.shapes import Shape
+from convcost.core.shapes import Shape, too_large_dimension
 from convcost.errors import ConvcostError, SpecError
 from convcost.frontends.model_file import MAX_NAME, MAX_WORK, BlockNode, LayerNode, ModelSpec, Ref
 from convcost.frontends.model_file import Node as SpecNode
@@ -149,6 +149,9 @@ class _Lowering:
                     evaluated = self.single[memo_key] = OPS[node.type].evaluate(node.type, node.values, (self.shape(inputs[0]),))
             else:
                 evaluated = self.evaluate(node.type, node.values, node.key, inputs)
+            out_shape = evaluated.out
+            if (why := too_large_dimension((out_shape.h, out_shape.w, out_shape.c))) is not None:
+                raise ConvcostError(f"its output {why}")
         except MergeMismatchError as exc:
             a, b = inputs[exc.first], inputs[exc.second]
             raise SpecError(

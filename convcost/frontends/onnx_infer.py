@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from math import prod
 from typing import Any
 
-from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, shown
+from convcost.core.shapes import shown, too_many_elements
 from convcost.errors import ConvcostError
 from convcost.frontends.onnx_data import numbers, stored_mismatch
 from convcost.frontends.onnx_graph import DEFAULT_DOMAINS, FileNode, Schemas, attributes, label
@@ -23,14 +23,11 @@ from convcost.frontends.onnx_params import is_float, params
 from convcost.frontends.onnx_values import Propagation, raw_dims
 from convcost.ops import ONNX_HANDLERS
 from convcost.ops.onnx_node import UNKNOWN, OnnxNode, op_label, shown_attr
+from convcost.ops.onnx_values import RANK_INPUTS
 
 OWN_SHAPE_DOMAIN = "convcost.own-shape"
 """The domain an op whose handler has its own shape rule is given while ONNX infers the graph's shapes (so ONNX
 skips it; its output's shape comes from the walk), then given back."""
-
-
-_RANK_INPUTS = {"Unsqueeze": 1, "Reshape": 1, "Expand": 1, "ConstantOfShape": 0}
-"""Ops whose output rank a constant input sets: the input's slot (Unsqueeze before opset 13: its attribute)."""
 
 
 class Analysis:
@@ -204,10 +201,10 @@ class Analysis:
         """Before shape inference, which would build them: no output of more than MAX_RANK dimensions from
         an op whose rank a constant sets (Unsqueeze's axes, Reshape's and Expand's shape, ConstantOfShape's
         input). A 100,000-axis Unsqueeze and a chain of Identity nodes take minutes and gigabytes otherwise."""
-        slot = _RANK_INPUTS.get(node.op_type)
+        slot = RANK_INPUTS.get(node.op_type)
         if slot is None:
             return
-        if node.op_type == "Unsqueeze" and isinstance(node.attrs.get("axes"), (list, tuple)):
+        if isinstance(node.attrs.get("axes"), (list, tuple)):  # Unsqueeze before opset 13
             count, what = len(node.attrs["axes"]), "its attribute 'axes'"
         elif slot < len(node.inputs) and (tensor := self.initializers.get(node.inputs[slot])) is not None:
             count, what = prod(tensor.dims), f"its input {shown(node.inputs[slot])}"
@@ -455,14 +452,9 @@ class Analysis:
         dims = self.shapes.get(tensor)
         if dims is None or not dims or UNKNOWN in dims:
             return
-        limit = 10**MAX_DIGITS
-        elements = 1
-        for d in dims:
-            elements *= d
-            if elements >= limit:
-                text = "x".join(map(str, dims))
-                text = text if len(text) <= 60 else text[:57] + "..."
-                raise ConvcostError(f"{where} {shown(tensor)} is {text}: more than {MAX_DIGITS} digits of elements; {DIGITS_REASON}")
+        why = too_many_elements(dims)
+        if why is not None:
+            raise ConvcostError(f"{where} {shown(tensor)} {why}")
 
     # --- the rule -------------------------------------------------------------------
 

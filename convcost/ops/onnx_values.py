@@ -27,6 +27,10 @@ def reads_only_dims(op_type: str) -> bool:
     return op_type in _DIMS_ONLY
 
 
+RANK_INPUTS: Mapping[str, int] = MappingProxyType({"Unsqueeze": 1, "Reshape": 1, "Expand": 1, "ConstantOfShape": 0})
+"""Ops whose output rank a constant input's length sets (or, with ``axes`` an attribute, Unsqueeze's attribute):
+the input's slot. The front end bounds that length before shape inference builds the output."""
+
 SHAPE_INPUTS: Mapping[str, tuple[int, ...]] = MappingProxyType(
     {
         "Reshape": (1,),
@@ -53,4 +57,4 @@ SHAPE_INPUTS: Mapping[str, tuple[int, ...]] = MappingProxyType(
 )
 """ONNX op type -> the inputs whose values decide its output's shape (named when a shape stays unknown)."""
 
-__all__ = ["MAX_BITS", "MAX_VALUES", "SHAPE_INPUTS", "VALUE_RULES", "Value", "ValueRule", "make", "reads_only_dims"]
+__all__ = ["MAX_BITS", "MAX_VALUES", "RANK_INPUTS", "SHAPE_INPUTS", "VALUE_RULES", "Value", "ValueRule", "make", "reads_only_dims"]
