@@ -926,3 +926,34 @@ def test_model_local_functions_that_expand_past_the_node_limit_are_refused(tmp_p
     assert_user_error(run("model", _functions(tmp_path, 7, 10)), "model-local functions", "more than 100,000 nodes")
     assert_user_error(run("model", _functions(tmp_path, 1, 2, recursive=True)), "calls itself")
     assert run("model", _functions(tmp_path, 2, 10)).exit_code == 0  # 1,110 nodes expanded: costed
+
+
+@pytest.mark.parametrize(
+    ("node", "initializers", "fragment"),
+    [
+        (
+            helper.make_node("Split", ["x"], ["a", "b"], name="sp", axis=1, num_outputs=5),
+            [init("w", [4, 1, 3, 3])],
+            "node 'sp' (Split): attribute 'num_outputs' is 5, but the node has 2 outputs; expected them equal",
+        ),
+        (
+            helper.make_node("MaxUnpool", ["x", "i"], ["a"], name="mu", kernel_shape=[0, 0]),
+            [helper.make_tensor("i", TensorProto.INT64, [1, 3, 8, 8], [0] * 192), init("w", [4, 3, 3, 3])],
+            "node 'mu' (MaxUnpool): attribute kernel_shape [0, 0]; expected whole numbers >= 1",
+        ),
+        (
+            helper.make_node("Transpose", ["x"], ["a"], name="tr", perm=[0]),
+            [init("w", [1, 1000])],
+            "node 'tr' (Transpose): attribute 'perm' is [0]; expected a permutation of 0 to 3 (the input has 4 dimensions)",
+        ),
+    ],
+    ids=["split", "maxunpool", "transpose"],
+)
+def test_a_layout_op_with_an_impossible_attribute_is_refused(
+    tmp_path: Path, node: onnx.NodeProto, initializers: list[onnx.TensorProto], fragment: str
+) -> None:
+    """Split, MaxUnpool and Transpose with attributes ONNX's inference lets through would invent the next layer's shape."""
+    follow = "MatMul" if node.op_type == "Transpose" else "Conv"
+    nodes = [node, helper.make_node(follow, ["a", "w"], ["y"], name="next")]
+    path = save(tmp_path / "layout.onnx", nodes, [("x", [1, 3, 8, 8])], ["y"], initializers, opset=18)
+    assert_user_error(run("model", path), fragment)

@@ -19,8 +19,8 @@ from typing import Any
 
 from convcost.core.shapes import Shape
 from convcost.errors import ConvcostError
-from convcost.ops.onnx_node import UNKNOWN, TensorShape
-from convcost.ops.registry import INTERNAL_OPS, Evaluated, OpDef
+from convcost.ops.onnx_node import UNKNOWN, OnnxHandler, OnnxNode, TensorShape, all_at_least, shown_attr
+from convcost.ops.registry import INTERNAL_OPS, ONNX_HANDLERS, Evaluated, OpDef
 
 ONNX_OP = "onnx"
 """The type of a node whose cost the ONNX front end precomputed."""
@@ -39,4 +39,44 @@ GENERIC = OpDef((ONNX_OP,), evaluate, auto_name="node", summary="a node read fro
 INTERNAL_OPS[ONNX_OP] = GENERIC
 
 
-__all__ = ["GENERIC", "ONNX_OP", "UNKNOWN", "TensorShape", "evaluate"]
+# --- layout ops: no model-file type, but their rules, so that no later layer is costed on a shape they cannot have
+
+
+def _check_transpose(node: OnnxNode) -> None:
+    """``perm`` is a permutation of the input's axes (``[0]`` on a rank-4 tensor would make 192 elements 1)."""
+    perm, dims = node.attrs.get("perm"), node.known(0)
+    if perm is None or dims is None:
+        return
+    if sorted(perm) != list(range(len(dims))):
+        raise ConvcostError(
+            f"{node.where}: attribute 'perm' is {shown_attr(perm)}; expected a permutation of 0 to {len(dims) - 1} "
+            f"(the input has {len(dims)} dimensions)"
+        )
+
+
+def _check_split(node: OnnxNode) -> None:
+    """``num_outputs``, where given, is the number of outputs and at most the size of the axis split."""
+    parts, dims = node.attrs.get("num_outputs"), node.known(0)
+    if parts is None:
+        return
+    outputs = len(node.outputs)
+    if parts != outputs:
+        plural = "s" if outputs != 1 else ""
+        raise ConvcostError(
+            f"{node.where}: attribute 'num_outputs' is {parts}, but the node has {outputs} output{plural}; expected them equal"
+        )
+    axis = node.attrs.get("axis", 0)
+    if dims is not None and -len(dims) <= axis < len(dims) and parts > dims[axis]:
+        raise ConvcostError(f"{node.where}: attribute 'num_outputs' is {parts}; expected at most {dims[axis]}, the size of axis {axis}")
+
+
+LAYOUT_HANDLERS = {
+    "Transpose": OnnxHandler(check=_check_transpose),
+    "Split": OnnxHandler(check=_check_split),
+    "MaxUnpool": OnnxHandler(attributes={"kernel_shape": all_at_least(1), "strides": all_at_least(1), "pads": all_at_least(0)}),
+}
+"""Ops that move or split values: their cost is 0 and no model-file type expresses them; their attributes are checked."""
+ONNX_HANDLERS.update(LAYOUT_HANDLERS)
+
+
+__all__ = ["GENERIC", "LAYOUT_HANDLERS", "ONNX_OP", "UNKNOWN", "TensorShape", "evaluate"]
