@@ -694,3 +694,19 @@ def test_numpy_long_doubles_and_0d_times() -> None:
     _error(lambda: convcost.build_layer((28, 28, 8), k=3, out=numpy.clongdouble(16)), "out: expected")
     _error(lambda: convcost.build_layer((28, 28, 8), k=3, out=numpy.array(numpy.timedelta64(16))), "out: expected")
     _error(lambda: convcost.separability(numpy.array(5)), "kernel: expected")
+
+
+def test_a_set_of_methods_is_refused() -> None:
+    """A set has no order: the methods shown and the one a budget checks would change with PYTHONHASHSEED; refused."""
+    spec = convcost.build_layer((28, 28, 8), k=3, out=16)
+    for methods in ({"cp", "low-rank"}, frozenset({"cp"})):
+        with pytest.raises(convcost.ConvcostError, match="expected a method name or a list of them"):
+            convcost.cost_layer(spec, methods)
+    assert [r.method for r in convcost.cost_layer(spec, ["cp", "low-rank"]).results] == ["cp", "low-rank"]
+
+
+def test_a_dict_model_keeps_every_name_exactly() -> None:
+    """A layer name with U+0085, U+2028, an escape or a non-ASCII letter survives a dict model exactly (not folded to a space)."""
+    for name in ("a\x85b", "a\u2028b", "a\x1bb", "café", "a\tb"):
+        model = convcost.cost_model({"input": [8, 8, 3], "layers": [{"name": name, "k": 3, "out": 4}]})
+        assert model.layers[0].name == name

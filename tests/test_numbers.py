@@ -416,3 +416,38 @@ def test_a_plus_sign_is_refused_in_files(tmp_yaml) -> None:  # type: ignore[no-u
 def test_a_signed_zero_is_refused_as_padding(padding: str) -> None:
     """`--padding -0` is no padding convcost takes: refused as written (a sign is no part of a size), never read as 0."""
     assert_user_error(run("layer", "--in", "28x28x8", "--k", "3", "--out", "16", "--padding", padding), "--padding: expected")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--in", "28x28x8\x1f"),
+        ("--k", "3\x1d"),
+        ("--out", "16\x1c"),
+        ("--out", "\u300016"),
+        ("--out", "16\u00a0"),
+        ("--out", "16\u2028"),
+        ("--out", "16\x85"),
+        ("--out", "16\x0b"),
+        ("--max-mults", "1k\x1c\r"),
+    ],
+)
+def test_a_number_with_other_whitespace_or_a_control_character_is_refused(args: tuple[str, str]) -> None:
+    """Only ASCII spaces and tabs around a value are dropped; a no-break or ideographic space or a control character is refused."""
+    flags = {"--in": "28x28x8", "--k": "3", "--out": "16"}
+    flags[args[0]] = args[1]
+    result = run("layer", *[x for kv in flags.items() for x in kv], *(args if args[0] not in flags else ()))
+    assert_user_error(result, args[0])
+
+
+def test_spaces_and_tabs_around_a_number_are_dropped() -> None:
+    """' 16\t' is 16, as before."""
+    assert run_json("layer", "--in", " 28x28x8 ", "--k", "\t3", "--out", "16 ")["layer"]["out"] == [26, 26, 16]
+
+
+def test_a_time_budget_takes_no_space_or_control_character_before_its_unit() -> None:
+    """--max-time '1 us' is refused as --max-mults '600 M' is; a control character before the unit too, never echoed raw."""
+    base = ("layer", "--in", "56x56x256", "--k", "3", "--out", "256", "--padding", "1", "--method", "standard", "--device", "a100")
+    for text in ("1 us", "1\x1e\x0b\x0c\rus"):
+        assert_user_error(run(*base, "--max-time", text), "--max-time")
+    assert run(*base, "--max-time", "1us", "--format", "csv").exit_code == 1

@@ -25,7 +25,7 @@ from fractions import Fraction
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
-from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, leading_zero, shown
+from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, leading_zero, shown, trimmed
 from convcost.core.suggest import did_you_mean
 from convcost.core.units import DTYPES
 from convcost.errors import ConvcostError
@@ -61,7 +61,7 @@ def parse_rate(value: object, what: object, unit: str) -> Fraction:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         text = repr(value)
     elif isinstance(value, str):
-        text = value.strip()
+        text = trimmed(value)
 
     match = _NUMBER.fullmatch(text) if text is not None else None
     too_long = match is not None and len(match[1]) + len(match[2] or "") > MAX_DIGITS
@@ -228,7 +228,7 @@ def find_device(spec: str, table_path: str | None = None) -> Device:
     raise ConvcostError(f"--device: unknown device {_shown(spec)}{hint} (known: {', '.join(table)}; or peak=19.5T,bw=1555G)")
 
 
-_DURATION = re.compile(r"([0-9]+)(?:\.([0-9]+))?\s*(s|ms|us|\u00b5s|\u03bcs|ns)")
+_DURATION = re.compile(r"([0-9]+)(?:\.([0-9]+))?(s|ms|us|\u00b5s|\u03bcs|ns)")
 _SECONDS = {"s": 1, "ms": 10**3, "us": 10**6, "\u00b5s": 10**6, "\u03bcs": 10**6, "ns": 10**9}
 """Microseconds as ``us``, with the micro sign (U+00B5) or the Greek mu (U+03BC) that keyboards and NFKC give."""
 
@@ -236,7 +236,7 @@ _SECONDS = {"s": 1, "ms": 10**3, "us": 10**6, "\u00b5s": 10**6, "\u03bcs": 10**6
 def parse_duration(value: object, what: object) -> tuple[Fraction, str]:
     """``2ms``, ``150us``, ``1.5s``, ``800ns`` -> exact seconds, and the text as written."""
 
-    text = value.strip() if isinstance(value, str) else ""
+    text = trimmed(value) if isinstance(value, str) else ""
     match = _DURATION.fullmatch(text)
     if match is not None and len(match[1]) + len(match[2] or "") > MAX_DIGITS:
         raise ConvcostError(f"{what}: expected a time with a unit s, ms, us or ns (e.g. 2ms, 1.5s), got {_shown(value)}: {DIGITS_REASON}")

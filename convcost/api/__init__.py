@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from fractions import Fraction
 from functools import partial
 from itertools import islice
@@ -170,8 +171,8 @@ def _names(value: object, what: str, choices: Sequence[str]) -> list[str]:
     """One name or a list of names, each one of ``choices``."""
     if isinstance(value, str):
         items: list[object] = [value]
-    elif isinstance(value, Iterable) and not isinstance(value, (Mapping, bytes)):
-        items = list(value)
+    elif isinstance(value, Iterable) and not isinstance(value, (Mapping, bytes, AbstractSet)):  # a set has no order: the
+        items = list(value)  # methods shown, and the one a budget checks, would change from run to run
     else:
         raise ConvcostError(f"{what}: expected a method name or a list of them ({', '.join(choices)}), got {_describe(value)}")
     for item in items:

@@ -150,6 +150,13 @@ def too_large_dimension(dims: Sequence[int]) -> str | None:
     return f"is {text}: a dimension of more than {MAX_DIGITS} digits; {DIGITS_REASON}"
 
 
+def trimmed(text: str) -> str:
+    """A value as written, without the ASCII spaces and tabs around it. Any other whitespace or control
+    character (a no-break or ideographic space, U+001C, a line separator) is part of the value, and so refused
+    where a number or a word is expected: one rule for every number and word convcost reads."""
+    return text.strip(" \t")
+
+
 def leading_zero(text: str) -> str:
     """Why a number written with a leading zero (``064``) is refused: one wording everywhere."""
     return f"{shown(text)} has a leading zero, which is ambiguous (YAML 1.1 reads it as octal); write the number without it"
@@ -167,7 +174,7 @@ def _whole(item: object) -> int:
         raise _NotWholeError(DIGITS_REASON)
     if not isinstance(item, str):
         raise _NotWholeError
-    text = item.strip()
+    text = trimmed(item)
     body = text[1:] if text[:1] == "-" else text  # a minus only to say "-3" is below the minimum; "+3" is refused
     if body != text and body.strip("0") == "":  # "-0" is no number a size takes: refused as written, not read as 0
         raise _NotWholeError
@@ -264,7 +271,7 @@ def parse_padding(value: object, what: object) -> PaddingSpec:
     as PyTorch's ``padding=(PH, PW)`` does.
     """
     if isinstance(value, str):
-        word = value.strip().lower()
+        word = trimmed(value).lower()
         if word == "same":
             return "same"
         if word == "valid":
@@ -287,7 +294,7 @@ def parse_bool(value: object, what: object) -> bool:
     if isinstance(value, bool):
         return value
     if isinstance(value, str):
-        text = value.strip()
+        text = trimmed(value)
         if text in _TRUE:
             return True
         if text in _FALSE:

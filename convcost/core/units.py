@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, leading_zero, parse_int, shown
+from convcost.core.shapes import DIGITS_REASON, MAX_DIGITS, leading_zero, parse_int, shown, trimmed
 from convcost.core.suggest import did_you_mean
 from convcost.errors import ConvcostError
 
@@ -55,7 +55,7 @@ FP32 = Precision()
 
 def parse_dtype(value: object, what: str, compute: bool = False) -> str:
     """One of :data:`DTYPES` (any case); with ``compute``, a compute precision (``tf32``) too."""
-    text = value.strip().lower() if isinstance(value, str) else None
+    text = trimmed(value).lower() if isinstance(value, str) else None
     allowed = (*DTYPES, *COMPUTE_DTYPES) if compute else DTYPES
     if text is None or text not in allowed:
         if compute:
@@ -99,7 +99,7 @@ def parse_si(value: object, what: object) -> tuple[int, str]:
         raise ConvcostError(f"{what}: expected {_EXPECTED}, got {shown(value)}")
     if isinstance(value, int) and not -(10**MAX_DIGITS) < value < 10**MAX_DIGITS:
         raise ConvcostError(f"{what}: expected {_EXPECTED}, got {shown(value)}: {DIGITS_REASON}")
-    text = str(value).strip()
+    text = trimmed(str(value))
     factor = _SCALE.get(text[-1:], 1)
     digits = text[:-1] if text[-1:] in _SCALE else text
     whole, dot, frac = digits.partition(".")

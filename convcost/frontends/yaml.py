@@ -416,7 +416,8 @@ def dump_yaml(data: object, what: str) -> str:
     import yaml
 
     try:
-        return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+        # every character outside ASCII escaped: U+0085 written raw would be read back as a line break, folded to a space
+        return str(yaml.safe_dump(data, sort_keys=False, allow_unicode=False))
     except RecursionError:
         raise ConvcostError(f"{what}: the mapping is nested too deeply") from None
     except yaml.YAMLError as exc:

@@ -6,6 +6,7 @@ import importlib
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from convcost.render.formats import visible
 from convcost.render.numbers import fixed, num
 
 if TYPE_CHECKING:
@@ -68,7 +69,8 @@ def run_views(run: Run) -> dict[str, View]:
 
 def budget_lines(checks: Sequence[BudgetCheck]) -> list[str]:
     """One stderr line per exceeded budget: ``mults 612,400,000 > 600M by 2.1%``."""
-    return [f"{c.figure} {_value_text(c)} > {c.limit_text} by {fixed(*c.over_by(), 1)}%" for c in checks if not c.ok]
+    # the limit as written, escaped (a budget from a file or a flag is untrusted text)
+    return [f"{c.figure} {_value_text(c)} > {visible(c.limit_text)} by {fixed(*c.over_by(), 1)}%" for c in checks if not c.ok]
 
 
 def _value_text(check: BudgetCheck) -> str:
