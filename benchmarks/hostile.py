@@ -28,6 +28,11 @@ slow or greedy:
                    out and the model read: this venv has no onnx, so they end at its absence,
                    exit 2; with onnx they cost a one-node model's time and memory)
 
+  third round     (onnx then installed in the venv, so the ONNX files get past the scan) nested model-local
+                  functions of 2 kB (10^8 nodes expanded), Unsqueeze of 99,990 axes (an attribute) and of 2,048
+                  (a constant) along chains of Identity nodes, a weight storing 108 of 27,000,000 values; a 90-byte
+                  model file of chained 30-digit upsamples; beside a valid one-Conv ONNX file (onnx's import)
+
 each against `python -c "import yaml"` (and, for reference, a valid `convcost layer ... --format
 json`: convcost's own start-up; the last column is each case's time over it). Targets: every YAML and
 flag case within 2x that time and under 100 MB peak; every ONNX case within 1 s and under 200 MB.
@@ -226,9 +231,65 @@ def measure(command: Sequence[str], stdin: str | None) -> tuple[float, float, in
     return elapsed, usage.ru_maxrss / 1024, process.returncode
 
 
+THIRD_ROUND = ("functions 2 kB", "Unsqueeze 99,990 axes", "Unsqueeze 2,048 axes", "weight 108 of 27M")
+"""The third attack's files (needing onnx to write and, past the scan, to read): nested model-local functions
+(10^8 nodes expanded), Unsqueeze axes along a chain of Identity nodes (as an attribute and as a constant), a
+weight that stores 108 values under dimensions of 27,000,000; and a model file of chained 30-digit upsamples."""
+
+
+def third_round(root: Path) -> dict[str, Path]:
+    """The third attack's files, written with onnx.helper (the runner's Python has onnx)."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    def save(name: str, nodes: list[onnx.NodeProto], inits: list[onnx.TensorProto], opset: int = 17, **extra: object) -> Path:
+        graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], inits)  # fmt: skip
+        opsets = [helper.make_opsetid("", opset), *extra.pop("opsets", [])]  # type: ignore[misc]
+        model = helper.make_model(graph, opset_imports=opsets, **extra)
+        model.ir_version = 8
+        path = root / name
+        path.write_bytes(model.SerializeToString())
+        return path
+
+    def chain(first: onnx.NodeProto, count: int) -> list[onnx.NodeProto]:
+        nodes = [first, *(helper.make_node("Identity", [f"t{i}"], [f"t{i + 1}"]) for i in range(count))]
+        return [*nodes, helper.make_node("Relu", [f"t{count}"], ["y"])]
+
+    local = [helper.make_opsetid("", 17), helper.make_opsetid("local", 1)]
+    functions = []
+    for k in range(8):
+        body = [
+            helper.make_node("Relu" if k == 0 else f"F{k - 1}", ["a" if i == 0 else f"t{i - 1}"], ["b" if i == 9 else f"t{i}"],
+                             domain="" if k == 0 else "local")
+            for i in range(10)
+        ]  # fmt: skip
+        functions.append(helper.make_function("local", f"F{k}", ["a"], ["b"], body, local))
+    out = {
+        "functions 2 kB": save("functions.onnx", [helper.make_node("F7", ["x"], ["y"], domain="local")], [], opsets=[local[1]],
+                               functions=functions),
+        "Unsqueeze 99,990 axes": save("axes_attr.onnx", chain(helper.make_node("Unsqueeze", ["x"], ["t0"], axes=[*range(4, 99_994)]), 1000),
+                                      [], opset=11),
+        "Unsqueeze 2,048 axes": save("axes_const.onnx", chain(helper.make_node("Unsqueeze", ["x", "ax"], ["t0"]), 30_000),
+                                     [helper.make_tensor("ax", TensorProto.INT64, [2048], list(range(4, 2052)))]),
+        "weight 108 of 27M": save("weight.onnx", [helper.make_node("Conv", ["x", "w"], ["y"])],
+                                  [onnx.TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[10**6, 3, 3, 3], float_data=[0.0] * 108)]),
+    }  # fmt: skip
+    upsamples = root / "upsamples.yaml"
+    upsamples.write_text(
+        "input: 1x1x1\nlayers:\n  - {repeat: 3000, layers: [{type: upsample, scale: " + "9" * 30 + "}]}\n", encoding="utf-8"
+    )
+    out["upsamples 90 B"] = upsamples
+    return out
+
+
 def main() -> None:
     if sys.argv[1:2] == ["--write-onnx"]:
         onnx_bombs(Path(sys.argv[2]))
+        return
+    if sys.argv[1:2] == ["--write-third"]:  # in a process of its own: onnx loaded here would count in every peak below
+        for label, path in {**third_round(Path(sys.argv[2])), "a valid ONNX Conv": _valid_onnx(Path(sys.argv[2]))}.items():
+            print(f"{label}\t{path}")
         return
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 7
     with tempfile.TemporaryDirectory() as tmp:
@@ -236,6 +297,40 @@ def main() -> None:
         bin_dir = installed_venv(root / "venv")
         files = write_inputs(root)
         bench(bin_dir, files, runs)
+        print("\nThird round, with onnx installed in the venv (the ONNX files get past the scan; onnx's import is in each figure):")
+        subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "-q", "onnx"], check=True, env=ENV)
+        written = subprocess.run([sys.executable, __file__, "--write-third", str(root)], check=True, capture_output=True, text=True)
+        third = dict(line.split("\t") for line in written.stdout.splitlines())
+        convcost = str(bin_dir / "convcost")
+        valid = third.pop("a valid ONNX Conv")
+        cases = [(label, [convcost, "model", path], None) for label, path in {"a valid ONNX Conv": valid, **third}.items()]
+        report(cases, runs)
+
+
+def _valid_onnx(root: Path) -> Path:
+    """A one-Conv ONNX file: what reading any ONNX file costs here (onnx's import)."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [helper.make_tensor("w", TensorProto.FLOAT, [4, 3, 3, 3], [0.0] * 108)])  # fmt: skip
+    path = root / "valid.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return path
+
+
+def report(cases: list[tuple[str, list[str], str | None]], runs: int) -> None:
+    """Median time, peak memory and exit status of each case."""
+    for _, command, stdin in cases:
+        measure(command, stdin)
+    for label, command, stdin in cases:
+        found = [measure(command, stdin) for _ in range(runs)]
+        median = statistics.median(f[0] for f in found)
+        peak = max(f[1] for f in found)
+        codes = ",".join(map(str, sorted({f[2] for f in found})))
+        print(f"{label:24} {median * 1000:6.0f} ms {peak:6.1f} MB  exit {codes}")
 
 
 def bench(bin_dir: Path, files: dict[str, Path], runs: int) -> None:
