@@ -7,9 +7,10 @@ refusal names file:line:column, the text as written and what was expected.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
-from conftest import assert_user_error, run, run_json
+from conftest import SPECS, assert_user_error, run, run_json
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -451,3 +452,18 @@ def test_a_time_budget_takes_no_space_or_control_character_before_its_unit() -> 
     for text in ("1 us", "1\x1e\x0b\x0c\rus"):
         assert_user_error(run(*base, "--max-time", text), "--max-time")
     assert run(*base, "--max-time", "1us", "--format", "csv").exit_code == 1
+
+
+def test_a_flops_budget_is_twice_the_mults(tmp_yaml: Any) -> None:
+    """--max-flops (and a file's max-flops) checks 2 x mults: MobileNetV1's 568,740,352 mults are 1,137,480,704 FLOPs."""
+    spec = str(SPECS / "mobilenet_v1.yaml")
+    over = run("model", spec, "--max-flops", "1G")
+    assert over.exit_code == 1
+    assert over.stderr == "flops 1,137,480,704 > 1G by 13.7%\n"
+    assert run_json("model", spec, "--max-flops", "1.2G")["budget"] == {
+        "flops": {"limit": 1_200_000_000, "value": 1_137_480_704, "ok": True}
+    }
+    text = "input: 8x8x3\nbudget: {max-flops: 1k}\nlayers:\n  - {k: 3, out: 4}\n"
+    assert run("model", tmp_yaml(text)).exit_code == 1  # 2 x 6 x 6 x 4 x 27 = 7,776 FLOPs
+    layer = run("layer", "--in", "28x28x8", "--k", "3", "--out", "16", "--method", "standard", "--max-flops", "1557504")
+    assert layer.exit_code == 0

@@ -15,7 +15,7 @@ class BudgetCheck:
     """One limit against one figure."""
 
     figure: str
-    """``mults``, ``params``, ``bytes`` or ``time``."""
+    """``mults``, ``params``, ``flops``, ``bytes`` or ``time``."""
     limit: int | Fraction
     limit_text: str
     """The limit as written, e.g. ``600M``."""
@@ -38,8 +38,8 @@ class BudgetCheck:
 
 
 def check_budget(limits: Mapping[str, tuple[int, str]], mults: int, params: int) -> tuple[BudgetCheck, ...]:
-    """Check ``max-mults`` / ``max-params`` limits (value, text) against the figures."""
-    figures = {"max-mults": ("mults", mults), "max-params": ("params", params)}
+    """Check ``max-mults`` / ``max-params`` / ``max-flops`` limits (value, text) against the figures (FLOPs = 2 x mults)."""
+    figures = {"max-mults": ("mults", mults), "max-params": ("params", params), "max-flops": ("flops", 2 * mults)}
     return tuple(BudgetCheck(figures[key][0], limit, text, figures[key][1]) for key, (limit, text) in limits.items())
 
 

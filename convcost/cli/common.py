@@ -67,7 +67,7 @@ def _format_option(func: F) -> F:
 
 
 def _review_options(func: F) -> F:
-    """--max-mults, --max-params and --export, shared by layer, model and diff."""
+    """--max-mults, --max-params, --max-flops and --export, shared by layer, model and diff."""
     func = click.option(
         "--export",
         metavar="FILE",
@@ -75,14 +75,17 @@ def _review_options(func: F) -> F:
         help="Also write the report to FILE (.html, .svg, .md or .txt, by its extension), with the command line, "
         "input files, version and date it came from.",
     )(func)
+    func = click.option("--max-flops", metavar="N", help="Budget: exit 1 if FLOPs (2 x mults) exceed N (e.g. 1.2G).")(func)
     func = click.option("--max-params", metavar="N", help="Budget: exit 1 if params exceed N (e.g. 4.2M).")(func)
     return click.option("--max-mults", metavar="N", help="Budget: exit 1 if mults exceed N (e.g. 600M, 1.5G, 250k).")(func)
 
 
-def _limits(max_mults: str | None, max_params: str | None, base: Mapping[str, tuple[int, str]] | None = None) -> dict[str, tuple[int, str]]:
+def _limits(
+    max_mults: str | None, max_params: str | None, base: Mapping[str, tuple[int, str]] | None = None, max_flops: str | None = None
+) -> dict[str, tuple[int, str]]:
     """Budget limits: a file's ``budget:`` overridden by the flags."""
     limits = dict(base or {})
-    for key, value in (("max-mults", max_mults), ("max-params", max_params)):
+    for key, value in (("max-mults", max_mults), ("max-params", max_params), ("max-flops", max_flops)):
         if value is not None:
             limits[key] = parse_si(value, f"--{key}")
     return limits

@@ -25,7 +25,14 @@ from convcost.pipeline import Settings, diff_run
 @_format_option
 @_review_options
 def diff(
-    base: str, proposed: str, input_dims: tuple[str, ...], fmt: str, max_mults: str | None, max_params: str | None, export: str | None
+    base: str,
+    proposed: str,
+    input_dims: tuple[str, ...],
+    fmt: str,
+    max_mults: str | None,
+    max_params: str | None,
+    max_flops: str | None,
+    export: str | None,
 ) -> None:
     """Compare two model files (YAML or ONNX): totals side by side, then the layers that differ.
 
@@ -44,5 +51,5 @@ def diff(
         raise ConvcostError(f"--input {shown(input_dims[0])}: only an .onnx model takes --input, and neither {base} nor {proposed} is one")
     # an ONNX file's zero-cost nodes stay rows, so they match the layers of its import
     base_graph, proposed_graph = (load_graph(f, (input_dims or None) if is_onnx(f) else None, all_ops=True) for f in (base, proposed))
-    run = diff_run(base_graph, proposed_graph, Settings(limits=_limits(max_mults, max_params)))
+    run = diff_run(base_graph, proposed_graph, Settings(limits=_limits(max_mults, max_params, max_flops=max_flops)))
     _finish(fmt, render.run_views(run), export, f"convcost diff: {base} -> {proposed}", run.checks, (base, proposed))

@@ -74,6 +74,7 @@ def layer(
     explain: bool,
     max_mults: str | None,
     max_params: str | None,
+    max_flops: str | None,
     export: str | None,
     **flags: Any,
 ) -> None:
@@ -107,7 +108,7 @@ def layer(
         if value is not None:
             fields[key] = (value, f"--{key}")
 
-    limits = _limits(max_mults, max_params)
+    limits = _limits(max_mults, max_params, max_flops=max_flops)
     spec = layer_spec(fields, missing_layer_key(source))._replace(targets=targets)
     # lazy: after the flags and the file are read (a bad value is refused sooner); the cost models' names only for --method
     from convcost.pipeline import Settings, layer_run  # after the layer is read: a bad value is refused sooner

@@ -69,6 +69,7 @@ def model(
     fmt: str,
     max_mults: str | None,
     max_params: str | None,
+    max_flops: str | None,
     export: str | None,
     **device_flags: Any,
 ) -> None:
@@ -107,7 +108,7 @@ def model(
     roofline = roofline_settings(flags, inputs, export)
     with paused_gc():
         graph = kept("model", file) or load_graph(file, input_dims or None, all_ops)
-        limits = _limits(max_mults, max_params)  # after the file is read: a bad file is refused sooner
+        limits = _limits(max_mults, max_params, max_flops=max_flops)  # after the file is read: a bad file is refused sooner
         device = None if roofline is None else roofline.settings
         settings = Settings(rank_value, mid_value, targets, method, depth=depth_value, limits=limits, device=device, training=training)
         run = model_run(graph, settings)

@@ -79,8 +79,8 @@ def precision(dtype: str | None = None, weight_dtype: str | None = None, batch: 
     return Precision(act, weights, size)
 
 
-BUDGET_KEYS = ("max-mults", "max-params")
-"""The budget keys, as flags (``--max-mults``) and as keys of a model file's ``budget:``."""
+BUDGET_KEYS = ("max-mults", "max-params", "max-flops")
+"""The budget keys, as flags (``--max-mults``) and as keys of a model file's ``budget:`` (``max-flops``: FLOPs = 2 x mults)."""
 
 _SCALE = {"k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 _EXPECTED = "a whole number, optionally with k, M, G or T (e.g. 600M, 1.5G, 250k)"
