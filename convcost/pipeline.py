@@ -72,6 +72,10 @@ class Settings(NamedTuple):
     methods: tuple[str, ...] = ()
     """``layer``: the cost models shown (all of them when empty)."""
     depth: int | None = None
+    sort: str | None = None
+    """``model --sort``: the figure the tables order their rows by, heaviest first."""
+    top: int | None = None
+    """``model --top``: how many rows the tables show, the heaviest."""
     limits: Limits = _NO_LIMITS
     """Budgets given as flags or arguments; for a model they win over its file's ``budget:``."""
     device: DeviceSettings | None = None
@@ -195,8 +199,8 @@ def model_run(graph: Graph, settings: Settings = DEFAULT) -> Run:
     if device is not None and device.batch_given:
         graph = graph._replace(batch=device.precision.batch)
     report = cost_graph(graph, settings.rank, settings.mid, settings.method, settings.targets)
-    if settings.depth is not None:
-        report = replace(report, depth=settings.depth)
+    if settings.depth is not None or settings.sort is not None or settings.top is not None:
+        report = replace(report, depth=settings.depth, sort=settings.sort, top=settings.top)
     limits = {**(graph.budget or {}), **settings.limits}
     checks = _checks(limits, report.mults, report.params)
     setup = _setup(settings)

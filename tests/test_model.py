@@ -309,3 +309,33 @@ def test_a_computed_size_past_30_digits_is_refused_at_once(tmp_yaml: Any) -> Non
         convcost.cost_model(text)
     one = "input: 1x1x1\nlayers:\n  - {type: upsample, scale: 999999999999999999999999999999}\n"
     assert run_json("model", tmp_yaml(one))["output"] == [999999999999999999999999999999] * 2 + [1]
+
+
+def test_top_and_sort_show_the_heaviest_rows() -> None:
+    """--top N shows the N heaviest rows by mults (ties in network order) and says so; the total stays the network's;
+    JSON keeps every row and adds the order."""
+    spec = str(SPECS / "mobilenet_v1.yaml")
+    data = run_json("model", spec)
+    by_mults = sorted(data["layers"], key=lambda r: -r["mults"])  # stable: ties in network order
+    top = run_json("model", spec, "--top", "3")
+    assert top["layers"] == data["layers"]  # every row, as without --top
+    assert top["order"] == {"by": "mults", "top": 3, "rows": [r["index"] for r in by_mults[:3]]}
+    assert top["totals"] == data["totals"]
+    csv_rows = [line.split(",") for line in run("model", spec, "--top", "3", "--format", "csv").stdout.splitlines()]
+    assert [row[1] for row in csv_rows if row[0] == "layer"] == [str(r["index"]) for r in by_mults[:3]]
+    table = run("model", spec, "--top", "3").stdout
+    assert "The 3 heaviest of 29 rows by mults, heaviest first; the total is the whole network's." in table
+    by_params = sorted(data["layers"], key=lambda r: -r["params"])
+    assert run_json("model", spec, "--sort", "params")["order"]["rows"] == [r["index"] for r in by_params]
+    by_bytes = sorted(data["layers"], key=lambda r: -r["bytes"])
+    assert run_json("model", spec, "--sort", "bytes", "--top", "5")["order"]["rows"] == [r["index"] for r in by_bytes[:5]]
+
+
+def test_sort_by_time_needs_a_device() -> None:
+    """--sort time without --device is a mistake (exit 2); with one, rows are ordered by their roofline time."""
+    spec = str(SPECS / "mobilenet_v1.yaml")
+    assert_user_error(run("model", spec, "--sort", "time"), "--sort time needs --device")
+    data = run_json("model", spec, "--sort", "time", "--device", "a100")
+    by_time = sorted(data["layers"], key=lambda r: -r["time_s"])
+    assert data["order"]["rows"] == [r["index"] for r in by_time]
+    assert_user_error(run("model", spec, "--top", "0"), "--top")

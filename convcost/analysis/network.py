@@ -138,6 +138,10 @@ class ModelReport:
     graph: Graph | None = None
     depth: int | None = None
     """``--depth``: the tables show layers at most this many blocks deep (None: all)."""
+    sort: str | None = None
+    """``--sort``: the tables show their rows heaviest first by this figure (``mults``, ``params``, ``bytes``, ``time``)."""
+    top: int | None = None
+    """``--top``: the tables show only this many rows, the heaviest by ``sort`` (mults by default)."""
     whatif_note: str = ""
     """How the what-if chose each factorization's ranks (its caption)."""
     written: Cost = ZERO

@@ -21,7 +21,7 @@ time is asked for (a device was given), so the JSON path without ``--device`` st
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from convcost.core.cost import ZERO, Cost, batched, conv_cost
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from convcost.analysis.devices import Device
     from convcost.analysis.memory import Memory
-    from convcost.analysis.network import Alternative, ModelReport
+    from convcost.analysis.network import Alternative, LayerRow, ModelReport
     from convcost.factorize import LayerReport, MethodResult
 
 from convcost.core.units import FP32, Precision
@@ -331,6 +331,48 @@ def model_figures(report: ModelReport, setup: Setup) -> ModelFigures:
     prec = setup.precision
     memory = peak_memory(graph, weights, prec) if graph is not None else Memory(0, -1, prec.weight_bytes * weights)
     return ModelFigures(setup, tuple(shown), tuple(rows), merges, len(hidden), total, shown_total, whatif, memory)
+
+
+def row_figures(report: ModelReport, mf: ModelFigures) -> Callable[[LayerRow], Figures | None]:
+    """Each table row's figures: a layer's, or a ``--depth`` block row's sum of its layers'."""
+    by_node = {row.node: fig for row, fig in zip(report.layers, mf.rows, strict=True)}
+    blocks = {b.name: b for b in report.blocks}
+
+    def get(row: LayerRow) -> Figures | None:
+        if row.type == "block" and row.name in blocks:
+            b = blocks[row.name]
+            return combine([fig for node, fig in by_node.items() if b.first <= node <= b.last])
+        return by_node.get(row.node)
+
+    return get
+
+
+SORT_KEYS = ("mults", "params", "bytes", "time")
+"""``model --sort``: the figures the rows can be ordered by (``bytes`` and ``time`` from the roofline)."""
+
+
+def shown_rows(report: ModelReport, figures: Callable[[], ModelFigures]) -> tuple[LayerRow, ...]:
+    """The rows the tables show: ``report.table_rows``, heaviest first by ``report.sort`` (mults with
+    ``--top`` alone), ties in network order, and only the first ``report.top`` of them."""
+    rows = report.table_rows
+    key = report.sort or ("mults" if report.top is not None else None)
+    if key is None:
+        return rows
+    if key in ("mults", "params"):
+        ordered = sorted(rows, key=lambda r: -(r.mults if key == "mults" else r.params))
+    else:
+        get = row_figures(report, figures())
+
+        def weight(row: LayerRow) -> int | Fraction:
+            fig = get(row)
+            if fig is None:
+                return 0
+            if key == "bytes":
+                return -fig.traffic.bytes
+            return -fig.timing.seconds if fig.timing is not None else 0
+
+        ordered = sorted(rows, key=weight)
+    return tuple(ordered if report.top is None else ordered[: report.top])
 
 
 class LayerFigures(NamedTuple):

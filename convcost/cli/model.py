@@ -10,6 +10,7 @@ from convcost import render
 from convcost.cli.common import (
     DeviceFlags,
     LazyChoice,
+    SuggestingChoice,
     _finish,
     _format_option,
     _limits,
@@ -45,6 +46,14 @@ def _method_names() -> list[str]:
 @click.option("--target-params", metavar="Fx|P%", help="The same on params (with --target: both must be met).")
 @click.option("--depth", metavar="N", help="Show layers at most N blocks deep; a deeper block is one row with its subtotal.")
 @click.option(
+    "--top", metavar="N", help="Show only the N heaviest rows (by --sort, default mults); JSON keeps every row and adds the order."
+)
+@click.option(
+    "--sort",
+    type=SuggestingChoice(("mults", "params", "bytes", "time")),
+    help="Show the rows heaviest first by this figure (time needs --device).",
+)
+@click.option(
     "--input",
     "input_dims",
     multiple=True,
@@ -64,6 +73,8 @@ def model(
     target: str | None,
     target_params: str | None,
     depth: str | None,
+    top: str | None,
+    sort: str | None,
     input_dims: tuple[str, ...],
     all_ops: bool,
     fmt: str,
@@ -102,6 +113,7 @@ def model(
         targets = tuple(parse_target(text, flag, figure) for text, flag, figure in given if text is not None)
         check_choice(rank_value, mid_value, targets)
     depth_value = parse_int(depth, "--depth", 0) if depth is not None else None
+    top_value = parse_int(top, "--top") if top is not None else None
     training = training_settings(device_flags)
     flags = DeviceFlags.pop(device_flags)
     inputs = (file, *flags.inputs)
@@ -110,7 +122,20 @@ def model(
         graph = kept("model", file) or load_graph(file, input_dims or None, all_ops)
         limits = _limits(max_mults, max_params, max_flops=max_flops)  # after the file is read: a bad file is refused sooner
         device = None if roofline is None else roofline.settings
-        settings = Settings(rank_value, mid_value, targets, method, depth=depth_value, limits=limits, device=device, training=training)
+        if sort == "time" and (device is None or device.device is None):
+            raise click.UsageError("--sort time needs --device (a time is a device's)")
+        settings = Settings(
+            rank_value,
+            mid_value,
+            targets,
+            method,
+            depth=depth_value,
+            sort=sort,
+            top=top_value,
+            limits=limits,
+            device=device,
+            training=training,
+        )
         run = model_run(graph, settings)
         report = run.report
         title = f"convcost model: {report.name or report.source}"

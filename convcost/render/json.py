@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from convcost.analysis.roofline import Setup, layer_figures, model_figures, ridge
+from convcost.analysis.roofline import Setup, layer_figures, model_figures, ridge, shown_rows
 from convcost.core.cost import change_pct, reduction_pct, speedup
 from convcost.factorize import chosen_ranks
 from convcost.ops.registry import kernel_lists
@@ -67,6 +67,9 @@ def model_json(
         data["notes"] = list(report.graph.notes)
     figures = roofline() if roofline is not None else model_figures(report, Setup())
     data = _extend_model(data, report, figures)
+    if report.sort is not None or report.top is not None:  # every row stays; the order the tables show is added
+        rows = shown_rows(report, lambda: figures)
+        data["order"] = {"by": report.sort or "mults", "top": report.top, "rows": [row.index for row in rows]}
     if training is not None:
         _model_training(data, report, figures, training())
     return json_text(_with_budget(data, checks), flat_depth=2)

@@ -146,11 +146,37 @@ def _left_as_written(report: ModelReport) -> str:
     return "".join(f"\nLeft as written under {report.variant}: {', '.join(names)} ({reason})." for reason, names in why.items())
 
 
-def _sheets(report: ModelReport, mf: ModelFigures | None = None, mt: ModelTraining | None = None) -> tuple[Sheet[Entry], Sheet[Option]]:
+def shown(report: ModelReport, roofline: Callable[[], ModelFigures] | None) -> tuple[LayerRow, ...]:
+    """The rows the views show: every layer (with --depth the blocks below it as subtotal rows), in
+    network order or, with --sort or --top, heaviest first (bytes and time from the roofline)."""
+    # lazy: the roofline analysis only for its figures
+    from convcost.analysis.roofline import Setup, model_figures, shown_rows
+
+    return shown_rows(report, roofline if roofline is not None else lambda: model_figures(report, Setup()))
+
+
+def _order_note(report: ModelReport, rows: Sequence[LayerRow]) -> str:
+    """Under --sort or --top: which rows the table shows, in what order."""
+    if report.sort is None and report.top is None:
+        return ""
+    by = report.sort or "mults"
+    everything = len(report.table_rows)
+    if report.top is not None and len(rows) < everything:
+        return f"\nThe {len(rows):,} heaviest of {everything:,} rows by {by}, heaviest first; the total is the whole network's."
+    return f"\nRows heaviest first by {by}."
+
+
+def _sheets(
+    report: ModelReport,
+    mf: ModelFigures | None = None,
+    mt: ModelTraining | None = None,
+    rows: Sequence[LayerRow] | None = None,
+) -> tuple[Sheet[Entry], Sheet[Option]]:
     total = Total(report.mults, report.params)
-    rows = report.table_rows  # every layer, or with --depth the blocks below it as subtotal rows
+    rows = report.table_rows if rows is None else rows  # every layer, or with --depth the blocks below it as subtotal rows
     columns = layer_columns(report, total, rows)
-    notes = f"Bars are scaled to the heaviest layer.\n{_convention(report)}" + _left_as_written(report)
+    bars = "Bars are scaled to the heaviest layer shown." if report.top is not None else "Bars are scaled to the heaviest layer."
+    notes = f"{bars}{_order_note(report, rows)}\n{_convention(report)}" + _left_as_written(report)
     written = report.written if report.variant is not None else total  # under --method, the rows are the variant's
     reference = AsWritten(written.mults, written.params)
     options = whatif_columns(reference)
@@ -206,7 +232,7 @@ def model_csv(
     report: ModelReport, roofline: Callable[[], ModelFigures] | None = None, training: Callable[[], ModelTraining] | None = None
 ) -> str:
     """``convcost model --format csv``: the layers, then a ``total`` row, then the what-if rows."""
-    return csv_sheet(*_sheets(report, _timed(roofline), _trained(training)))
+    return csv_sheet(*_sheets(report, _timed(roofline), _trained(training), shown(report, roofline)))
 
 
 def model_markdown(
@@ -215,7 +241,7 @@ def model_markdown(
     """``convcost model --format markdown``: the layer table and the what-if table."""
     mf = _timed(roofline)
     mt = _trained(training)
-    layers, whatif = _sheets(report, mf, mt)
+    layers, whatif = _sheets(report, mf, mt, shown(report, roofline))
     title = markdown_cell(_model_title(report))
     tail = _convention(report).replace("\n", "  \n") if report.graph is not None and report.graph.notes else MODEL_CONVENTION
     tail += _left_as_written(report).replace("\n", " ")
@@ -236,5 +262,5 @@ def model_tables(
     report: ModelReport, roofline: Callable[[], ModelFigures] | None = None, training: Callable[[], ModelTraining] | None = None
 ) -> list[str | TextTable]:
     """The default ``model`` output: the per-layer table and the what-if table."""
-    layers, whatif = _sheets(report, _timed(roofline), _trained(training))
+    layers, whatif = _sheets(report, _timed(roofline), _trained(training), shown(report, roofline))
     return [text_table(layers), Prose(""), text_table(whatif)]

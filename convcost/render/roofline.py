@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from convcost.analysis.devices import rate_text
 from convcost.analysis.memory import peak_at
-from convcost.analysis.roofline import combine, ridge
+from convcost.analysis.roofline import ridge, row_figures
 from convcost.core.units import storage_dtype
 from convcost.render.columns import Column
 from convcost.render.formats import markdown_cell, visible
@@ -19,7 +19,7 @@ from convcost.render.numbers import fraction_reduction_text, fraction_share_text
 from convcost.render.rows import AsWritten, Total
 
 if TYPE_CHECKING:
-    from convcost.analysis.network import LayerRow, ModelReport
+    from convcost.analysis.network import ModelReport
     from convcost.analysis.roofline import Figures, LayerFigures, ModelFigures, Setup
     from convcost.core.units import Precision
     from convcost.factorize import MethodResult
@@ -166,24 +166,13 @@ def figure_columns(get: Callable[[R], Figures | None], setup: Setup, whole: Figu
 # --- convcost model -------------------------------------------------------------------------
 
 
-def _figures_by_node(report: ModelReport, mf: ModelFigures) -> dict[int, Figures]:
-    return {row.node: fig for row, fig in zip(report.layers, mf.rows, strict=True)}
-
-
 def model_columns(report: ModelReport, mf: ModelFigures) -> list[Column[Entry]]:
     """The per-layer table's roofline columns (a block row of ``--depth`` sums its layers)."""
 
-    by_node = _figures_by_node(report, mf)
-    blocks = {b.name: b for b in report.blocks}
+    figures = row_figures(report, mf)
 
     def get(r: Entry) -> Figures | None:
-        if isinstance(r, Total):
-            return mf.total
-        row: LayerRow = r
-        if row.type == "block" and row.name in blocks:
-            b = blocks[row.name]
-            return combine([fig for node, fig in by_node.items() if b.first <= node <= b.last])
-        return by_node.get(row.node)
+        return mf.total if isinstance(r, Total) else figures(r)
 
     return figure_columns(get, mf.setup, mf.total, (7, 9, 8, 1, 1))
 
