@@ -270,7 +270,8 @@ def test_depth_collapses_blocks_into_subtotal_rows() -> None:
     assert ",block," in rows[2]
     table = run("model", str(SPECS / "resnet50.yaml"), "--depth", "1")
     assert table.exit_code == 0
-    assert len(table.stdout.splitlines()) < 60
+    full = run("model", str(SPECS / "resnet50.yaml"))
+    assert len(table.stdout.splitlines()) < len(full.stdout.splitlines()) - 20  # fewer rows: blocks collapsed
     assert "4,089,184,256" in table.stdout
 
 

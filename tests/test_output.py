@@ -539,3 +539,19 @@ def test_json_is_built_in_one_module_from_the_records() -> None:
                     if isinstance(item, ast.FunctionDef) and item.name in {"to_dict", "to_json", "as_dict"}
                 ]
     assert found == []
+
+
+def test_short_units_round_exactly() -> None:
+    """short(): 3 significant digits in k/M/G/T, half away from zero, exactly; a unit rounded up moves to the next."""
+    from convcost.render.numbers import short
+
+    cases = {4_089_184_256: "4.09 G", 25_557_032: "25.6 M", 568_740_352: "569 M", 912: "912", 999_499: "999 k",
+             999_500: "1.00 M", 999_999_999: "1.00 G", 1_000: "1.00 k", 12_149_538_816: "12.1 G", 0: "0", -2_500: "-2.50 k"}  # fmt: skip
+    assert {n: short(n) for n in cases} == cases
+
+
+def test_model_tables_state_the_totals_in_short_units() -> None:
+    """Under the table: the exact totals in short units, FLOPs beside mults (JSON stays exact)."""
+    text = run("model", str(SPECS / "resnet50.yaml"), "--depth", "0").stdout
+    assert "Total: 4.09 G mults (8.18 G FLOPs), 25.6 M params." in text
+    assert json.loads(run("model", str(SPECS / "resnet50.yaml"), "--format", "json").stdout)["totals"]["mults"] == 4_089_184_256

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from convcost.core.cost import share_pct, speedup
 from convcost.render.columns import Column, Sheet, Where, csv_only, csv_sheet, markdown_sheet, text_table
 from convcost.render.formats import markdown_cell, visible
-from convcost.render.numbers import num, reduction_text, share_bar, share_text
+from convcost.render.numbers import num, reduction_text, share_bar, share_text, short
 from convcost.render.rows import CONVENTION, AsWritten, Entry, Option, Total
 from convcost.render.table import Prose, TextTable
 
@@ -155,6 +155,11 @@ def shown(report: ModelReport, roofline: Callable[[], ModelFigures] | None) -> t
     return shown_rows(report, roofline if roofline is not None else lambda: model_figures(report, Setup()))
 
 
+def _short_totals(total: Total) -> str:
+    """``Total: 4.09 G mults (8.18 G FLOPs), 25.6 M params.``: the exact totals above, in short units."""
+    return f"Total: {short(total.mults)} mults ({short(2 * total.mults)} FLOPs), {short(total.params)} params."
+
+
 def _order_note(report: ModelReport, rows: Sequence[LayerRow]) -> str:
     """Under --sort or --top: which rows the table shows, in what order."""
     if report.sort is None and report.top is None:
@@ -176,7 +181,7 @@ def _sheets(
     rows = report.table_rows if rows is None else rows  # every layer, or with --depth the blocks below it as subtotal rows
     columns = layer_columns(report, total, rows)
     bars = "Bars are scaled to the heaviest layer shown." if report.top is not None else "Bars are scaled to the heaviest layer."
-    notes = f"{bars}{_order_note(report, rows)}\n{_convention(report)}" + _left_as_written(report)
+    notes = f"{_short_totals(total)}\n{bars}{_order_note(report, rows)}\n{_convention(report)}" + _left_as_written(report)
     written = report.written if report.variant is not None else total  # under --method, the rows are the variant's
     reference = AsWritten(written.mults, written.params)
     options = whatif_columns(reference)

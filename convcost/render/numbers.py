@@ -16,6 +16,30 @@ def num(n: int) -> str:
     return f"{n:,}"
 
 
+_SHORT = ((10**12, "T"), (10**9, "G"), (10**6, "M"), (10**3, "k"))
+
+
+def short(n: int) -> str:
+    """A count in short SI units to 3 significant digits, rounded exactly (half away from zero):
+    ``4.09 G``, ``25.6 M``, ``569 M``, ``912`` (the exact integer stays beside it, and in JSON)."""
+    if n < 0:
+        return "-" + short(-n)
+    for scale, unit in _SHORT:
+        if n >= scale:
+            whole = n // scale
+            digits = max(0, 3 - len(str(whole)))
+            text = fixed(n, scale, digits)
+            if text.replace(",", "").split(".")[0] == "1000" and unit != "T":  # rounded up into the next unit
+                return short_next(n, scale * 1000)
+            return f"{text} {unit}"
+    return str(n)
+
+
+def short_next(n: int, scale: int) -> str:
+    unit = dict(_SHORT)[scale]
+    return f"{fixed(n, scale, 2)} {unit}"
+
+
 def signed(n: int) -> str:
     """An integer with its sign, ``+4,096``, ``-576`` or ``0``."""
     return f"+{n:,}" if n > 0 else f"{n:,}"
