@@ -957,3 +957,64 @@ def test_a_layout_op_with_an_impossible_attribute_is_refused(
     nodes = [node, helper.make_node(follow, ["a", "w"], ["y"], name="next")]
     path = save(tmp_path / "layout.onnx", nodes, [("x", [1, 3, 8, 8])], ["y"], initializers, opset=18)
     assert_user_error(run("model", path), fragment)
+
+
+def test_a_chain_of_einsums_growing_the_rank_is_refused_at_65_dimensions(tmp_path: Path) -> None:
+    """Einsum '...,a->...a' adds an axis per node, by convcost's own shape rule: refused where a tensor passes 64 dimensions."""
+    nodes, prev = [], "x"
+    for i in range(100):
+        nodes.append(helper.make_node("Einsum", [prev, "o"], [f"t{i}"], equation="...,a->...a", name=f"e{i}"))
+        prev = f"t{i}"
+    path = save(tmp_path / "e.onnx", nodes, [("x", [1, 3, 2, 2])], [prev], [init("o", [1])], opset=12)
+    assert_user_error(run("model", path), "tensor 't60' would have 65 dimensions; at most 64 are read")
+
+
+@pytest.mark.parametrize(
+    ("node", "initializers", "fragment"),
+    [
+        (
+            helper.make_node("SpaceToDepth", ["x"], ["a"], name="s", blocksize=3),
+            [],
+            "blocksize 3 does not divide the input's height and width 6x8",
+        ),
+        (
+            helper.make_node("DepthToSpace", ["x"], ["a"], name="s", blocksize=2),
+            [],
+            "blocksize 2 squared (4) does not divide the input's 6 channels",
+        ),
+        (
+            helper.make_node("DepthToSpace", ["x"], ["a"], name="s", blocksize=1, mode="XYZ"),
+            [],
+            "attribute mode 'XYZ'; expected one of DCR, CRD",
+        ),
+        (helper.make_node("LRN", ["x"], ["a"], name="s", size=0), [], "attribute size 0; expected a whole number >= 1"),
+        (helper.make_node("LpPool", ["x"], ["a"], name="s", kernel_shape=[2, 2], p=0), [], "attribute p 0; expected a whole number >= 1"),
+        (
+            helper.make_node("GroupNormalization", ["x", "g", "b"], ["a"], name="s", num_groups=4),
+            [init("g", [4]), init("b", [4])],
+            "attribute 'num_groups' is 4; it does not divide the input's 6 channels",
+        ),
+        (
+            helper.make_node("Resize", ["x", "", "sc"], ["a"], name="s", coordinate_transformation_mode="zzz"),
+            [init("sc", [4], values=[1, 1, 2, 2])],
+            "attribute coordinate_transformation_mode 'zzz'; expected one of",
+        ),
+        (
+            helper.make_node("Resize", ["x", "", "sc"], ["a"], name="s", nearest_mode="zzz"),
+            [init("sc", [4], values=[1, 1, 2, 2])],
+            "attribute nearest_mode 'zzz'; expected one of",
+        ),
+        (
+            helper.make_node("Resize", ["x", "", "sc"], ["a"], name="s"),
+            [init("sc", [4], values=[1, 1, 1e30, 1e30])],
+            "would have a dimension past ONNX's 64-bit range (shape inference overflowed)",
+        ),
+    ],
+    ids=["space-to-depth", "depth-to-space", "d2s-mode", "lrn", "lppool", "groupnorm", "resize-ctm", "resize-nearest", "resize-huge"],
+)
+def test_a_zero_cost_op_with_an_impossible_attribute_is_refused(
+    tmp_path: Path, node: onnx.NodeProto, initializers: list[onnx.TensorProto], fragment: str
+) -> None:
+    """An op whose attribute its operator forbids (or whose output ONNX's arithmetic overflows) is refused, naming the node."""
+    path = save(tmp_path / "z.onnx", [node], [("x", [1, 6, 6, 8])], ["a"], initializers, opset=18)
+    assert_user_error(run("model", path), "node 's' (", fragment)

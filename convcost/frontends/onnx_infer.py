@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from math import prod
 from typing import Any
 
-from convcost.core.shapes import shown, too_many_elements
+from convcost.core.shapes import MAX_DIGITS, shown, too_many_elements
 from convcost.errors import ConvcostError
 from convcost.frontends.onnx_data import numbers, stored_mismatch
 from convcost.frontends.onnx_graph import DEFAULT_DOMAINS, FileNode, Schemas, attributes, label
@@ -442,6 +442,11 @@ class Analysis:
             for tensor in node.outputs:
                 bad = self.bad_dims.get(tensor)
                 if bad is not None and (tensor not in self.const or any(d is not None and d < 0 for d in bad)):
+                    if any(d is not None and d <= -(2**62) for d in bad):  # no real size: ONNX's int64 arithmetic wrapped
+                        raise ConvcostError(
+                            f"{where}: its output {shown(tensor)} would have a dimension past ONNX's 64-bit range (shape inference "
+                            f"overflowed); expected at most {MAX_DIGITS} digits of elements"
+                        )
                     text = "x".join("?" if d is None else str(d) for d in bad)
                     raise ConvcostError(f"{where}: its output {shown(tensor)} would be {text}; expected every dimension to be 1 or more")
                 self.check_size(f"{where}: output", tensor)

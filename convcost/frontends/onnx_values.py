@@ -21,6 +21,7 @@ from convcost.core.shapes import MAX_DIGITS, shown
 from convcost.errors import ConvcostError
 from convcost.frontends.onnx_data import tensor_bytes, tensor_value
 from convcost.frontends.onnx_graph import DEFAULT_DOMAINS, FileNode
+from convcost.frontends.onnx_limits import MAX_RANK
 from convcost.ops.onnx_node import UNKNOWN, OnnxNode, op_label
 from convcost.ops.onnx_values import MAX_VALUES, SHAPE_INPUTS, VALUE_RULES, Value, reads_only_dims
 
@@ -142,7 +143,11 @@ class Propagation:
     # --- shapes -----------------------------------------------------------------------
 
     def set_shape(self, tensor: str, dims: RawDims, like: str = "") -> None:
-        """``tensor`` has these dimensions, its element type as ONNX gave it (or ``like``'s, where ONNX gave none)."""
+        """``tensor`` has these dimensions, its element type as ONNX gave it (or ``like``'s, where ONNX gave none);
+        at most MAX_RANK of them, as every tensor ONNX's inference gives (a chain of Einsums adding an axis each
+        would otherwise grow without bound)."""
+        if len(dims) > MAX_RANK:
+            raise ConvcostError(f"{self.source}: tensor {shown(tensor)} would have {len(dims):,} dimensions; at most {MAX_RANK} are read")
         self.shapes[tensor] = tuple(UNKNOWN if d is None or d < 0 else d for d in dims)
         if any(d is not None and d < 1 for d in dims):
             self.bad_dims[tensor] = dims

@@ -310,6 +310,15 @@ def lower_onnx_resize(node: OnnxNode) -> Lowered | None:
     return ("upsample", values, (node.inputs[0],))
 
 
+_RESIZE_ATTRIBUTES = {
+    "mode": one_of("nearest", "linear", "cubic"),
+    "coordinate_transformation_mode": one_of(
+        "half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_crop_and_resize"
+    ),
+    "nearest_mode": one_of("round_prefer_floor", "round_prefer_ceil", "floor", "ceil"),
+}
+"""Resize's attributes that decide its output or which values it reads: each one of its op's words."""
+
 register(
     OpDef(
         ("upsample",),
@@ -322,7 +331,7 @@ register(
         auto_name="up",
         summary="upsampling: scaled HxW, 0 mults, 0 params",
         onnx={
-            "Resize": OnnxHandler(lower_onnx_resize, {"mode": one_of("nearest", "linear", "cubic")}, check=check_onnx_resize),
+            "Resize": OnnxHandler(lower_onnx_resize, _RESIZE_ATTRIBUTES, check=check_onnx_resize),
             "Upsample": OnnxHandler(lower_onnx_resize, {"mode": one_of("nearest", "linear", "bilinear")}),
         },
     )

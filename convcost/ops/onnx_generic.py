@@ -19,7 +19,7 @@ from typing import Any
 
 from convcost.core.shapes import Shape
 from convcost.errors import ConvcostError
-from convcost.ops.onnx_node import UNKNOWN, OnnxHandler, OnnxNode, TensorShape, all_at_least, shown_attr
+from convcost.ops.onnx_node import UNKNOWN, OnnxHandler, OnnxNode, TensorShape, all_at_least, at_least, one_of, shown_attr
 from convcost.ops.registry import INTERNAL_OPS, ONNX_HANDLERS, Evaluated, OpDef
 
 ONNX_OP = "onnx"
@@ -70,12 +70,37 @@ def _check_split(node: OnnxNode) -> None:
         raise ConvcostError(f"{node.where}: attribute 'num_outputs' is {parts}; expected at most {dims[axis]}, the size of axis {axis}")
 
 
+def _check_blocks(node: OnnxNode) -> None:
+    """SpaceToDepth's blocksize divides the height and width; DepthToSpace's square divides the channels."""
+    size, dims = node.attrs.get("blocksize"), node.known(0)
+    if not isinstance(size, int) or size < 1 or dims is None or len(dims) != 4:
+        return
+    _, c, h, w = dims
+    if node.op_type == "SpaceToDepth" and (h % size or w % size):
+        raise ConvcostError(f"{node.where}: blocksize {size} does not divide the input's height and width {h}x{w}")
+    if node.op_type == "DepthToSpace" and c % (size * size):
+        raise ConvcostError(f"{node.where}: blocksize {size} squared ({size * size}) does not divide the input's {c} channels")
+
+
+def _check_groups(node: OnnxNode) -> None:
+    """GroupNormalization's num_groups divides the channels."""
+    groups, dims = node.attrs.get("num_groups"), node.known(0)
+    if isinstance(groups, int) and groups >= 1 and dims is not None and len(dims) >= 2 and dims[1] % groups:
+        raise ConvcostError(f"{node.where}: attribute 'num_groups' is {groups}; it does not divide the input's {dims[1]} channels")
+
+
+_BLOCKS = {"blocksize": at_least(1)}
+
 LAYOUT_HANDLERS = {
     "Transpose": OnnxHandler(check=_check_transpose),
+    "SpaceToDepth": OnnxHandler(attributes=_BLOCKS, check=_check_blocks),
+    "DepthToSpace": OnnxHandler(attributes={**_BLOCKS, "mode": one_of("DCR", "CRD")}, check=_check_blocks),
+    "LRN": OnnxHandler(attributes={"size": at_least(1)}),
+    "GroupNormalization": OnnxHandler(attributes={"num_groups": at_least(1)}, check=_check_groups),
     "Split": OnnxHandler(check=_check_split),
     "MaxUnpool": OnnxHandler(attributes={"kernel_shape": all_at_least(1), "strides": all_at_least(1), "pads": all_at_least(0)}),
 }
-"""Ops that move or split values: their cost is 0 and no model-file type expresses them; their attributes are checked."""
+"""Ops that move, split or normalise values: their cost is 0 and no model-file type expresses them; their attributes are checked."""
 ONNX_HANDLERS.update(LAYOUT_HANDLERS)
 
 

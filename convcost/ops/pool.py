@@ -8,7 +8,7 @@ from typing import Any
 from convcost.core.cost import Cost
 from convcost.core.shapes import Shape, parse_bool, resolve_padding, window_out
 from convcost.ops.conv import KEYS, onnx_pads_2d
-from convcost.ops.onnx_node import FLAG, WINDOW, Lowered, OnnxHandler, OnnxNode, TensorShape
+from convcost.ops.onnx_node import FLAG, WINDOW, Lowered, OnnxHandler, OnnxNode, TensorShape, at_least
 from convcost.ops.parsers import BOOL_SCHEMA
 from convcost.ops.registry import Evaluated, Key, OpDef, kernel_text, register, window_kernel
 
@@ -82,7 +82,7 @@ register(
         onnx={
             "MaxPool": OnnxHandler(lower_onnx_pool, {**_POOL, "storage_order": FLAG}, kernel=onnx_pool_kernel),
             "AveragePool": OnnxHandler(lower_onnx_pool, {**_POOL, "count_include_pad": FLAG}, kernel=onnx_pool_kernel),
-            "LpPool": OnnxHandler(attributes=_POOL, kernel=onnx_pool_kernel),
+            "LpPool": OnnxHandler(attributes={**_POOL, "p": at_least(1)}, kernel=onnx_pool_kernel),
             "GlobalAveragePool": OnnxHandler(lower_onnx_global_pool),
             "GlobalMaxPool": OnnxHandler(lower_onnx_global_pool),
         },
