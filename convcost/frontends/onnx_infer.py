@@ -9,21 +9,21 @@ the batch and the params rule. ``onnx`` comes in as an argument (imported at the
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from math import prod
 from typing import Any
 
 from convcost.core.shapes import MAX_DIGITS, shown, too_many_elements
 from convcost.errors import ConvcostError
+from convcost.frontends.onnx_bounds import check_functions, check_rank, check_subgraphs
 from convcost.frontends.onnx_data import numbers, stored_mismatch
 from convcost.frontends.onnx_graph import DEFAULT_DOMAINS, FileNode, Schemas, attributes, label
 from convcost.frontends.onnx_inputs import Given, input_dims, set_dims
-from convcost.frontends.onnx_limits import MAX_NODES, MAX_RANK, STRIPPED, too_many_nodes
+from convcost.frontends.onnx_limits import MAX_RANK, STRIPPED
 from convcost.frontends.onnx_params import is_float, params
 from convcost.frontends.onnx_values import Propagation, raw_dims
 from convcost.ops import ONNX_HANDLERS
 from convcost.ops.onnx_node import UNKNOWN, OnnxNode, op_label, shown_attr
-from convcost.ops.onnx_values import RANK_INPUTS
 
 OWN_SHAPE_DOMAIN = "convcost.own-shape"
 """The domain an op whose handler has its own shape rule is given while ONNX infers the graph's shapes (so ONNX
@@ -78,7 +78,7 @@ class Analysis:
             graph.node.extend(protos)
             self.nodes = [n._replace(proto=p) for n, p in zip(self.nodes, graph.node, strict=True)]
         self.schemas = Schemas(onnx, model)
-        self.check_functions(model)
+        check_functions(model, self.nodes, source)
         for node in self.nodes:
             self.check_node(node)
         self.shapes = self.infer(model)
@@ -124,7 +124,7 @@ class Analysis:
             FileNode(i, n.name, n.op_type, n.domain, tuple(n.input), tuple(n.output), attributes(onnx, n), n)
             for i, n in enumerate(graph.node)
         ]
-        self.check_subgraphs(len(nodes), [v for n in nodes for v in n.attrs.values() if isinstance(v, onnx.AttributeProto)])
+        check_subgraphs(onnx, self.source, len(nodes), [v for n in nodes for v in n.attrs.values() if isinstance(v, onnx.AttributeProto)])
         producer: dict[str, int] = {}
         for node in nodes:
             for out in node.outputs:
@@ -179,77 +179,6 @@ class Analysis:
         dims = self.shapes.get(tensor)
         if dims is not None and UNKNOWN not in dims and (not dims or dims[0] != first):
             yield f"{label} is {'x'.join(map(str, dims)) or 'a scalar'}"
-
-    def check_subgraphs(self, count: int, attributes: Sequence[Any]) -> None:
-        """The graph's nodes and those of its subgraphs (``If``, ``Loop``, ``Scan`` bodies) are at most MAX_NODES."""
-
-        kinds = self.onnx.AttributeProto
-        graphs = [g for a in attributes for g in ((a.g,) if a.type == kinds.GRAPH else a.graphs if a.type == kinds.GRAPHS else ())]
-        while graphs:
-            graph = graphs.pop()
-            count += len(graph.node)
-            if count > MAX_NODES:
-                raise ConvcostError(too_many_nodes(self.source))
-            for node in graph.node:
-                for attr in node.attribute:
-                    if attr.type == kinds.GRAPH:
-                        graphs.append(attr.g)
-                    elif attr.type == kinds.GRAPHS:
-                        graphs.extend(attr.graphs)
-
-    def check_rank(self, node: FileNode, where: str) -> None:
-        """Before shape inference, which would build them: no output of more than MAX_RANK dimensions from
-        an op whose rank a constant sets (Unsqueeze's axes, Reshape's and Expand's shape, ConstantOfShape's
-        input). A 100,000-axis Unsqueeze and a chain of Identity nodes take minutes and gigabytes otherwise."""
-        slot = RANK_INPUTS.get(node.op_type)
-        if slot is None:
-            return
-        if isinstance(node.attrs.get("axes"), (list, tuple)):  # Unsqueeze before opset 13
-            count, what = len(node.attrs["axes"]), "its attribute 'axes'"
-        elif slot < len(node.inputs) and (tensor := self.initializers.get(node.inputs[slot])) is not None:
-            count, what = prod(tensor.dims), f"its input {shown(node.inputs[slot])}"
-        else:
-            return
-        if count > MAX_RANK:
-            raise ConvcostError(
-                f"{where}: {what} has {count:,} values, so its output would have more than {MAX_RANK} dimensions; "
-                f"at most {MAX_RANK} are read"
-            )
-
-    def check_functions(self, model: Any) -> None:
-        """Model-local functions, expanded where they are called (as shape inference expands them), make at
-        most MAX_NODES nodes with the graph's, and none calls itself: ten functions each calling the next ten
-        times are 10^10 nodes in a 2 kB file."""
-        if not model.functions:
-            return
-        bodies = {(f.domain, f.name): [(n.domain, n.op_type) for n in f.node] for f in model.functions}
-        sizes: dict[tuple[str, str], int] = {}
-
-        def size(key: tuple[str, str], calling: tuple[tuple[str, str], ...]) -> int:
-            found = sizes.get(key)
-            if found is not None:
-                return found
-            if key in calling:
-                raise ConvcostError(
-                    f"{self.source}: the model-local function {shown(f'{key[0]}.{key[1]}')} calls itself; expected no recursion"
-                )
-            total = 0
-            for callee in bodies[key]:
-                total += 1 + (size(callee, (*calling, key)) if callee in bodies else 0)
-                if total > MAX_NODES:
-                    break
-            sizes[key] = total = min(total, MAX_NODES + 1)
-            return total
-
-        count = len(self.nodes)
-        for node in self.nodes:
-            if (node.domain, node.op_type) in bodies:
-                count += size((node.domain, node.op_type), ())
-            if count > MAX_NODES:
-                raise ConvcostError(
-                    f"{self.source}: the graph's calls of its model-local functions, expanded as shape inference expands them, "
-                    f"make more than {MAX_NODES:,} nodes; at most {MAX_NODES:,} are costed"
-                )
 
     def describe(self, node: FileNode) -> str:
         return f"{shown(node.name or f'#{node.at}')} ({op_label(node.op_type)})"
@@ -349,7 +278,7 @@ class Analysis:
             raise ConvcostError(f"{where} has no op type; an op type is required (ONNX's NodeProto.op_type)")
         if node.domain not in DEFAULT_DOMAINS:
             return
-        self.check_rank(node, where)
+        check_rank(node, where, self.initializers)
         schema = self.schemas.get(node.op_type)
         if schema is not None:
             names = [p.name for p in schema.inputs]
