@@ -368,3 +368,25 @@ def test_a_diff_where_nothing_differs_prints_no_empty_table(tmp_yaml) -> None:  
         assert result.exit_code == 0
         assert "No layer differs (2 unchanged layers)." in result.stdout
         assert "Layers that differ" not in result.stdout
+
+
+def test_diff_titles_by_file_and_never_hides_a_cost_change_behind_a_rename(tmp_path: Path) -> None:
+    """diff's title names the files (two edits of one network share its name); a paired layer whose cost differs is
+    'changed' even when renamed; 'renamed' means only the name differs; CSV lists what differs before unchanged rows."""
+    v1, v2 = str(SPECS / "mobilenet_v1.yaml"), str(SPECS / "mobilenet_v2.yaml")
+    table = run("diff", v1, v2).stdout
+    assert table.splitlines()[0] == f"{v1} (MobileNetV1 1.0-224) -> {v2} (MobileNetV2 1.0-224)"
+    rows = json.loads(run("diff", v1, v2, "--format", "json").stdout)["layers"]
+    for row in rows:
+        if row["status"] == "renamed":
+            assert row["mults_change"] == 0
+            assert row["params_change"] == 0
+        if row["base"] and row["proposed"] and row["mults_change"]:
+            assert row["status"] == "changed"
+    base = tmp_path / "a.yaml"
+    edit = tmp_path / "b.yaml"
+    base.write_text("name: net\ninput: 8x8x3\nlayers:\n  - {name: a, k: 3, out: 4}\n  - {name: b, k: 3, out: 4}\n", encoding="utf-8")
+    edit.write_text("name: net\ninput: 8x8x3\nlayers:\n  - {name: a, k: 3, out: 4}\n  - {name: c, k: 3, out: 4}\n", encoding="utf-8")
+    assert run("diff", str(base), str(edit)).stdout.splitlines()[0] == f"{base} (net) -> {edit} (net)"
+    statuses = [line.split(",")[0] for line in run("diff", str(base), str(edit), "--format", "csv").stdout.splitlines()[1:]]
+    assert statuses == ["renamed", "unchanged"]

@@ -44,7 +44,8 @@ def _same(a: LayerRow, b: LayerRow) -> bool:
 
 def diff_models(base: ModelReport, proposed: ModelReport) -> DiffReport:
     """Match layers by the names the files gave them, then the rest by position when the
-    types agree (a conv in place of a conv is renamed; a pool in place of a conv is not)."""
+    types agree (a conv in place of a conv is paired; a pool in place of a conv is not). A pair is
+    ``changed`` when its cost or shape differs (renamed or not), ``renamed`` when only its name does."""
     by_name: dict[str, list[int]] = {}
     for i, row in enumerate(base.layers):
         if row.named:
@@ -62,10 +63,11 @@ def diff_models(base: ModelReport, proposed: ModelReport) -> DiffReport:
     for i, b in enumerate(base.layers):
         if i in pairs:
             p = proposed.layers[pairs[i]]
-            status = "renamed" if p.name != b.name else "unchanged" if _same(b, p) else "changed"
+            status = "changed" if not _same(b, p) else "renamed" if p.name != b.name else "unchanged"  # a cost change shows, renamed or not
             rows.append((i, DiffRow(status, b, p)))
         else:
             rows.append((i, DiffRow("removed", b, None)))
     rows += [(j, DiffRow("added", None, p)) for j, p in enumerate(proposed.layers) if j not in taken]
-    rows.sort(key=lambda item: (-abs(item[1].mults_change), -abs(item[1].params_change), item[0]))
+    # what differs first (a rename of equal cost too), heaviest change first; the unchanged layers last
+    rows.sort(key=lambda item: (item[1].status == "unchanged", -abs(item[1].mults_change), -abs(item[1].params_change), item[0]))
     return DiffReport(base, proposed, tuple(row for _, row in rows))

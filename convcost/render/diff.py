@@ -12,7 +12,7 @@ from convcost.render.table import Prose, TextTable
 
 if TYPE_CHECKING:
     from convcost.analysis.diff import DiffReport, DiffRow
-    from convcost.analysis.network import LayerRow
+    from convcost.analysis.network import LayerRow, ModelReport
 
 
 class Figure(NamedTuple):
@@ -70,7 +70,13 @@ LAYER_COLUMNS: list[Column[DiffRow]] = [
 
 
 def _names(report: DiffReport) -> tuple[str, str]:
-    return (visible(report.base.name or report.base.source), visible(report.proposed.name or report.proposed.source))
+    """Each side as its file, with the model's name where the file gives one: two files of one network
+    (``resnet18.onnx`` and an edit of it) have the same name, but never the same path."""
+
+    def side(m: ModelReport) -> str:
+        return visible(m.source) + (f" ({visible(m.name)})" if m.name and m.name != m.source else "")
+
+    return side(report.base), side(report.proposed)
 
 
 def _layers(count: int) -> str:
