@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import ROOT, SPECS, assert_user_error, run, run_json
@@ -301,3 +302,16 @@ def test_a_long_word_gets_no_suggestion_in_bounded_time() -> None:
     from convcost.core.suggest import closest
 
     assert closest("x" * 1_000_000, ["a100", "h100-sxm"]) is None
+
+
+def test_an_input_that_looks_channels_first_gets_a_hint_and_is_never_reinterpreted(tmp_yaml: Any) -> None:
+    """--in 8x28x28 (H < W == C, PyTorch's CxHxW habit) is costed as written, channels last, with one caption line saying
+    how to write the other reading; 28x28x8 gets no such line; JSON is unchanged."""
+    hint = "--in 8x28x28 is read channels last: 8 high, 28 wide, 28 channels; for PyTorch's CxHxW (8 channels of 28x28) write 28x28x8."
+    odd = run("layer", "--in", "8x28x28", "--k", "3", "--out", "16", "--method", "standard")
+    assert odd.exit_code == 0
+    assert hint in odd.stdout.splitlines()
+    assert run_json("layer", "--in", "8x28x28", "--k", "3", "--out", "16")["layer"]["in"] == [8, 28, 28]
+    assert "read channels last" not in run("layer", "--in", "28x28x8", "--k", "3", "--out", "16").stdout
+    model = run("model", tmp_yaml("input: 3x224x224\nlayers:\n  - {k: 3, out: 8}\n")).stdout
+    assert "input: 3x224x224 is read channels last: 3 high, 224 wide, 224 channels" in model

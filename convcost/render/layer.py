@@ -12,7 +12,7 @@ from convcost.core.shapes import Conv
 from convcost.factorize import METHODS, LayerReport, MethodResult, Stage
 from convcost.render.formats import visible
 from convcost.render.numbers import num, padding_text, pair_text, reduction_text, speedup_text
-from convcost.render.rows import CONVENTION, Line
+from convcost.render.rows import CONVENTION, Line, channels_first_hint
 
 if TYPE_CHECKING:
     from convcost.analysis.roofline import LayerFigures
@@ -234,7 +234,9 @@ def _layer_title(report: LayerReport) -> str:
 def _caption(report: LayerReport, sep: str = "\n") -> str:
     counted = "bias parameters counted, bias adds not" if report.conv.bias else "no bias (--no-bias)"
     batch = f"{sep}batch {report.batch:,}: mults count the whole batch; shapes are per input." if report.batch != 1 else ""
-    return f"{CONVENTION};{sep}{counted}.{batch}"
+    inp = report.conv.inp
+    hint = channels_first_hint(inp.h, inp.w, inp.c, "--in")
+    return f"{CONVENTION};{sep}{counted}.{batch}" + (f"{sep}{hint}" if hint else "")
 
 
 def _method_note(result: MethodResult) -> str | None:

@@ -9,7 +9,7 @@ from convcost.core.cost import share_pct, speedup
 from convcost.render.columns import Column, Sheet, Where, csv_only, csv_sheet, markdown_sheet, text_table
 from convcost.render.formats import markdown_cell, visible
 from convcost.render.numbers import num, reduction_text, share_bar, share_text, short
-from convcost.render.rows import CONVENTION, AsWritten, Entry, Option, Total
+from convcost.render.rows import CONVENTION, AsWritten, Entry, Option, Total, channels_first_hint
 from convcost.render.table import Prose, TextTable
 
 if TYPE_CHECKING:
@@ -131,7 +131,9 @@ def _convention(report: ModelReport) -> str:
     text = "\n".join(graph.notes) if graph is not None and graph.notes else MODEL_NOTES
     if report.batch != 1:
         text += f"\nbatch {report.batch:,}: mults and activations count the whole batch; shapes are per sample."
-    return text
+    inp = report.input
+    hint = channels_first_hint(inp.h, inp.w, inp.c, "input:") if graph is None or not graph.notes else ""  # ONNX: NCHW, read as such
+    return text + (f"\n{hint}" if hint else "")
 
 
 def _left_as_written(report: ModelReport) -> str:

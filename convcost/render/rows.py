@@ -12,6 +12,18 @@ if TYPE_CHECKING:
 CONVENTION = "mults = multiply-accumulates, one per weight use (FLOPs = 2 x mults); additions are not counted"
 
 
+def channels_first_hint(h: int, w: int, c: int, flag: str) -> str:
+    """A line for an input that looks channels-first (``8x28x28``: H below W, W equal to C, as PyTorch's
+    CxHxW of a square image reads): sizes are HxWxC, channels last, and never reinterpreted, so say how to
+    write the other reading. Empty for any other input."""
+    if not h < w == c:
+        return ""
+    return (
+        f"{flag} {h}x{w}x{c} is read channels last: {h} high, {w} wide, {c} channels; "
+        f"for PyTorch's CxHxW ({h} channels of {w}x{c}) write {w}x{c}x{h}."
+    )
+
+
 class Line(NamedTuple):
     """One row of the layer views: a method's total (``stage`` None) or one of its stages."""
 
