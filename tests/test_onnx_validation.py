@@ -1018,3 +1018,14 @@ def test_a_zero_cost_op_with_an_impossible_attribute_is_refused(
     """An op whose attribute its operator forbids (or whose output ONNX's arithmetic overflows) is refused, naming the node."""
     path = save(tmp_path / "z.onnx", [node], [("x", [1, 6, 6, 8])], ["a"], initializers, opset=18)
     assert_user_error(run("model", path), "node 's' (", fragment)
+
+
+def test_nodes_times_the_input_rank_are_bounded_before_inference(tmp_path: Path) -> None:
+    """2,000 nodes on a rank-64 input (128,000 dimensions for inference to build) are refused before inference;
+    the same chain on a rank-4 input is costed."""
+    nodes = [helper.make_node("Relu", ["x" if i == 0 else f"t{i}"], [f"t{i + 1}" if i < 1999 else "y"], name=f"r{i}") for i in range(2000)]
+    wide = save(tmp_path / "wide.onnx", nodes, [("x", [1] * 62 + [2, 2])], ["y"])
+    assert_user_error(
+        run("model", wide), "2,000 nodes on an input of 64 dimensions make about 128,000 tensor dimensions", "at most 100,000"
+    )
+    assert run("model", save(tmp_path / "narrow.onnx", nodes, [("x", [1, 3, 4, 4])], ["y"])).exit_code == 0

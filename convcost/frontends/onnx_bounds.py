@@ -10,7 +10,7 @@ from typing import Any
 from convcost.core.shapes import shown
 from convcost.errors import ConvcostError
 from convcost.frontends.onnx_graph import FileNode
-from convcost.frontends.onnx_limits import MAX_NODES, MAX_RANK, too_many_nodes
+from convcost.frontends.onnx_limits import MAX_INFERRED_DIMS, MAX_NODES, MAX_RANK, too_many_nodes
 from convcost.ops.onnx_values import RANK_INPUTS
 
 
@@ -83,3 +83,15 @@ def check_functions(model: Any, nodes: Sequence[FileNode], source: str) -> None:
                 f"{source}: the graph's calls of its model-local functions, expanded as shape inference expands them, "
                 f"make more than {MAX_NODES:,} nodes; at most {MAX_NODES:,} are costed"
             )
+
+
+def check_inferred_dims(nodes: int, inputs: Sequence[Any], source: str) -> None:
+    """Before shape inference: the nodes times the largest rank of a graph input, the dimensions inference would
+    give if every tensor kept that rank, at most MAX_INFERRED_DIMS (counted again on what inference gives)."""
+    rank = max((len(vi.type.tensor_type.shape.dim) for vi in inputs), default=1)
+    estimate = nodes * max(rank, 1)
+    if estimate > MAX_INFERRED_DIMS:
+        raise ConvcostError(
+            f"{source}: {nodes:,} nodes on an input of {rank} dimensions make about {estimate:,} tensor dimensions "
+            f"for shape inference; at most {MAX_INFERRED_DIMS:,} are read (at rank {rank}, {MAX_INFERRED_DIMS // max(rank, 1):,} nodes)"
+        )

@@ -15,11 +15,11 @@ from typing import Any
 
 from convcost.core.shapes import MAX_DIGITS, shown, too_many_elements
 from convcost.errors import ConvcostError
-from convcost.frontends.onnx_bounds import check_functions, check_rank, check_subgraphs
+from convcost.frontends.onnx_bounds import check_functions, check_inferred_dims, check_rank, check_subgraphs
 from convcost.frontends.onnx_data import numbers, stored_mismatch
 from convcost.frontends.onnx_graph import DEFAULT_DOMAINS, FileNode, Schemas, attributes, label
 from convcost.frontends.onnx_inputs import Given, input_dims, set_dims
-from convcost.frontends.onnx_limits import MAX_RANK, STRIPPED
+from convcost.frontends.onnx_limits import MAX_INFERRED_DIMS, MAX_RANK, STRIPPED
 from convcost.frontends.onnx_params import is_float, params
 from convcost.frontends.onnx_values import Propagation, raw_dims
 from convcost.ops import ONNX_HANDLERS
@@ -120,6 +120,7 @@ class Analysis:
     def order(self, graph: Any) -> list[FileNode]:
         """The nodes in execution order (the file's, unless it is not topological); a cycle is an error."""
         onnx = self.onnx
+        check_inferred_dims(len(graph.node), [vi for vi in graph.input if vi.name in self.input_names], self.source)
         nodes = [
             FileNode(i, n.name, n.op_type, n.domain, tuple(n.input), tuple(n.output), attributes(onnx, n), n)
             for i, n in enumerate(graph.node)
@@ -207,7 +208,14 @@ class Analysis:
         self.types: dict[str, Any] = {}
         """Tensor -> its TypeProto as inference gave it (the initializers' from their type and dimensions)."""
         graph = inferred.graph
-        for vi in (*graph.input, *graph.value_info, *graph.output):
+        infos = (*graph.input, *graph.value_info, *graph.output)
+        dims_in_all = sum(len(vi.type.tensor_type.shape.dim) for vi in infos)
+        if dims_in_all > MAX_INFERRED_DIMS:  # before convcost walks them: time and memory grow with each dimension
+            raise ConvcostError(
+                f"{self.source}: shape inference gives {dims_in_all:,} tensor dimensions in all (each tensor's rank, added up); "
+                f"at most {MAX_INFERRED_DIMS:,} are read"
+            )
+        for vi in infos:
             self.types[vi.name] = vi.type
             dims = raw_dims(vi.type)
             if dims is None:
