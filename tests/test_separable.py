@@ -238,4 +238,4 @@ def test_separable_markdown_is_a_title_a_verdict_and_a_table() -> None:
     out = run("separable", "1 2 1; 2 4 2; 1 2 1", "--format", "markdown").stdout.splitlines()
     assert out[0] == "**kernel 3x3, rank 1 (exact rational arithmetic)**"
     assert "| 1 | [1 2 1]^T | [1 2 1] |" in out
-    assert out[-1] == "mults per output pixel: 9 as a 3x3 kernel, 6 as 3x1 then 1x3 (speed-up 1.50x)"
+    assert out[-1] == "mults per output pixel: 9 as a 3x3 kernel, 6 as 3x1 then 1x3 (1.50x fewer)"

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def _figures(line: Line) -> tuple[str, str, str, str, str]:
-    """mults, params, mults saved, speed-up, params saved of a method row; stage rows have the first two."""
+    """mults, params, mults saved, how many times fewer mults, params saved of a method row; stage rows have the first two."""
     if line.stage is not None:
         return (num(line.stage.mults), num(line.stage.params), "", "", "")
     base, result = line.report.baseline, line.result
@@ -114,7 +114,7 @@ def method_columns() -> list[Column[Line]]:
             value=lambda ln: _total(ln, "mults_reduction_pct"),
             drop=1,
         ),
-        Column("speed-up", lambda ln: _figures(ln)[3], right=True, drop=4),
+        Column("fewer\nmults", lambda ln: _figures(ln)[3], right=True, drop=4),  # a ratio of mults: never called a speed-up
         Column(
             "params\nsaved",
             lambda ln: _figures(ln)[4],
@@ -335,7 +335,7 @@ def layer_explain(report: LayerReport) -> Prose:
             psum = " + ".join(num(s.params) for s in result.stages)
             lines.append(
                 f"  total: {msum} = {num(result.mults)} mults ({_versus(base.mults, result.mults)}, "
-                f"speed-up {speedup_text(base.mults, result.mults)}); {psum} = {num(result.params)} params "
+                f"{speedup_text(base.mults, result.mults)} fewer mults); {psum} = {num(result.params)} params "
                 f"({_versus(base.params, result.params)})"
             )
         closed = _closed_form(report, result)

@@ -42,7 +42,7 @@ def separable_text(result: Separability) -> str:
         lines += [f"  {_vector(c)}^T x {_vector(r)}" for c, r in result.pairs]
     full, pairs = result.full_cost, result.pair_cost
     label = f"{kh}x1 then 1x{kw}" if result.separable else f"{result.rank} pairs, {result.rank} x ({kh} + {kw})"
-    lines.append(f"mults per output pixel: {full} as a {kh}x{kw} kernel, {pairs} as {label} (speed-up {speedup_text(full, pairs)})")
+    lines.append(f"mults per output pixel: {full} as a {kh}x{kw} kernel, {pairs} as {label} ({speedup_text(full, pairs)} fewer)")
     return "\n".join(lines)
 
 
