@@ -710,3 +710,13 @@ def test_a_dict_model_keeps_every_name_exactly() -> None:
     for name in ("a\x85b", "a\u2028b", "a\x1bb", "café", "a\tb"):
         model = convcost.cost_model({"input": [8, 8, 3], "layers": [{"name": name, "k": 3, "out": 4}]})
         assert model.layers[0].name == name
+
+
+def test_a_call_that_does_not_fit_the_signature_raises_convcost_error() -> None:
+    """An unknown keyword, a missing or an extra argument: ConvcostError naming the function, never a bare TypeError."""
+    with pytest.raises(convcost.ConvcostError, match="build_layer: got an unexpected keyword argument 'evil'"):
+        convcost.build_layer((8, 8, 3), k=3, out=4, evil=1)  # type: ignore[call-arg]
+    with pytest.raises(convcost.ConvcostError, match="cost_layer: missing a required argument: 'spec'"):
+        convcost.cost_layer()  # type: ignore[call-arg]
+    with pytest.raises(convcost.ConvcostError, match="to_json: too many positional arguments"):
+        convcost.to_json(1, 2)  # type: ignore[call-arg]

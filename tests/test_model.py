@@ -339,3 +339,11 @@ def test_sort_by_time_needs_a_device() -> None:
     by_time = sorted(data["layers"], key=lambda r: -r["time_s"])
     assert data["order"]["rows"] == [r["index"] for r in by_time]
     assert_user_error(run("model", spec, "--top", "0"), "--top")
+
+
+def test_branches_that_double_the_channels_are_bounded_too(tmp_yaml: Any) -> None:
+    """repeat of branches: [[], []] doubles the channels each pass: refused at the merge past 30 digits, at once."""
+    path = tmp_yaml("input: 2x2x1\nlayers:\n  - repeat: 49999\n    layers:\n      - branches: [[], []]\n")
+    assert_user_error(run("model", path), "'block[100].concat' (the block's merge)", "a dimension of more than 30 digits")
+    fine = tmp_yaml("input: 2x2x1\nlayers:\n  - repeat: 3\n    layers:\n      - branches: [[], []]\n")
+    assert run_json("model", fine)["output"] == [2, 2, 8]

@@ -17,7 +17,7 @@ import termios
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pytest
 from click.testing import CliRunner
@@ -555,3 +555,15 @@ def test_model_tables_state_the_totals_in_short_units() -> None:
     text = run("model", str(SPECS / "resnet50.yaml"), "--depth", "0").stdout
     assert "Total: 4.09 G mults (8.18 G FLOPs), 25.6 M params." in text
     assert json.loads(run("model", str(SPECS / "resnet50.yaml"), "--format", "json").stdout)["totals"]["mults"] == 4_089_184_256
+
+
+def test_markdown_escapes_entities_emphasis_and_code_in_names(tmp_yaml: Any) -> None:
+    """A name like 'a&#x41;&amp;b', '*x*' or '`c`' is shown as written in Markdown, never as an entity, emphasis or code."""
+    from convcost.render.formats import markdown_cell
+
+    assert markdown_cell("a&#x41;&amp;b") == "a\\&#x41;\\&amp;b"
+    assert markdown_cell("*x*") == "\\*x\\*"
+    assert markdown_cell("`c`") == "\\`c\\`"
+    assert markdown_cell("dw_pw7-11[1]") == "dw_pw7-11[1]"
+    text = run("model", tmp_yaml("input: 8x8x3\nlayers:\n  - {name: 'a&#x41;*b*', k: 3, out: 4}\n"), "--format", "markdown").stdout
+    assert "a\\&#x41;\\*b\\*" in text

@@ -15,9 +15,9 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from fractions import Fraction
-from functools import partial
+from functools import partial, wraps
 from itertools import islice
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, TypeVar, Union, cast
 
 from convcost import render
 from convcost.analysis.budget import check_budget as _check_budget
@@ -103,6 +103,32 @@ _PARAMS = {"in": "inp"}
 """build_layer's parameter names where they differ from the layer-file keys."""
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _arguments(function: F) -> F:
+    """An API function whose call does not fit its signature (an unknown keyword, a missing or extra argument)
+    raises ConvcostError naming the function, as every other bad argument does; the signature is looked at only
+    then, so a good call pays nothing."""
+
+    @wraps(function)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except TypeError:
+            # lazy: inspect only for a call that failed
+            import inspect
+
+            try:
+                inspect.signature(function).bind(*args, **kwargs)
+            except TypeError as exc:
+                raise ConvcostError(f"{function.__name__}: {exc}") from None
+            raise  # a TypeError of the work itself: not the caller's arguments
+
+    return cast(F, call)
+
+
+@_arguments
 def build_layer(
     inp: Size,
     k: Size,
@@ -182,6 +208,7 @@ def _names(value: object, what: str, choices: Sequence[str]) -> list[str]:
     return [item for item in items if isinstance(item, str)]
 
 
+@_arguments
 def cost_layer(spec: LayerSpec | Mapping[str, object], methods: str | Iterable[str] | None = None) -> LayerReport:
     """Run the named cost models on one layer: all of them by default, one (``"low-rank"``) or a list.
 
@@ -216,6 +243,7 @@ def _load_mapping(data: Mapping[Any, object]) -> ModelSpec:
     return load_model_text(text, "<dict>")
 
 
+@_arguments
 def load_model(source: ModelSource) -> ModelSpec:
     """Read and validate a model: a file path (str or Path; ``-``: standard input), YAML text, or a dict.
 
@@ -249,6 +277,7 @@ def _model_options(rank: object, mid: object, method: object, target: object, ta
     return Settings(rank_value, mid_value, targets, method if isinstance(method, str) else None)
 
 
+@_arguments
 def cost_model(
     model: ModelSource,
     rank: RankValue | None = None,
@@ -268,6 +297,7 @@ def cost_model(
     return _model_run(lower(load_model(model)), settings)
 
 
+@_arguments
 def cost_model_file(
     path: PathLike,
     rank: RankValue | None = None,
@@ -324,6 +354,7 @@ def _report(model: object) -> ModelReport:
     return model if isinstance(model, ModelReport) else cost_model(model)  # type: ignore[arg-type]
 
 
+@_arguments
 def diff_models(base: ModelReport | ModelSource, proposed: ModelReport | ModelSource) -> DiffReport:
     """Compare two models: costed reports, or anything load_model takes (costed as written)."""
 
@@ -363,6 +394,7 @@ def _figures(result: object, params: object) -> tuple[int, int]:
     return parse_int(_scalar(result), "mults", 0), parse_int(_scalar(params), "params", 0)
 
 
+@_arguments
 def check_budget(
     limits: Mapping[str, int | str | tuple[int, str]],
     mults: int | LayerReport | ModelReport | DiffReport,
@@ -403,6 +435,7 @@ def _kernel_rows(kernel: object) -> list[list[Number]]:
     return check_rows([[parse_entry(_scalar(x), f"row {i + 1}") for x in row] for i, row in enumerate(raw)])
 
 
+@_arguments
 def separability(kernel: Kernel, tolerance: float | None = None) -> Separability:
     """The rank of a 2-D kernel and its split into separable pairs, from text or from rows.
 
@@ -415,6 +448,7 @@ def separability(kernel: Kernel, tolerance: float | None = None) -> Separability
     return _separability(_kernel_rows(kernel), float(tol))
 
 
+@_arguments
 def to_json(result: LayerReport | ModelReport | DiffReport | Separability) -> str:
     """The same JSON text the CLI prints for this result with ``--format json`` (and no device flags:
     layers and models carry their memory traffic, ``bytes`` and ``intensity``, at fp32)."""
@@ -439,6 +473,7 @@ def to_json(result: LayerReport | ModelReport | DiffReport | Separability) -> st
     return text
 
 
+@_arguments
 def to_dict(result: LayerReport | ModelReport | DiffReport | Separability) -> dict[str, Any]:
     """The JSON document of :func:`to_json` as Python data (dicts, lists, ints, floats, strings,
     None): one document, built in one place, whichever way it is read."""

@@ -116,8 +116,12 @@ class _Lowering:
     def emit(self, node: Node, evaluated: Evaluated) -> int:
         if len(self.nodes) >= self.limit:
             raise SpecError(f"{self.spec.source}: the model expands to too many layers")
+        out = evaluated.out
+        if (why := too_large_dimension((out.h, out.w, out.c))) is not None:  # every node: a layer, a block's concatenation
+            where = f"layer {self.rows + 1} {node.name!r}" if not node.hidden else f"{node.name!r} (the block's merge)"
+            raise SpecError(f"{node.origin}: {where}: its output {why}")
         self.nodes.append(node)
-        self.shapes.append(evaluated.out)
+        self.shapes.append(out)
         self.evaluated.append(evaluated)
         if not node.hidden:
             self.rows += 1
@@ -149,9 +153,6 @@ class _Lowering:
                     evaluated = self.single[memo_key] = OPS[node.type].evaluate(node.type, node.values, (self.shape(inputs[0]),))
             else:
                 evaluated = self.evaluate(node.type, node.values, node.key, inputs)
-            out_shape = evaluated.out
-            if (why := too_large_dimension((out_shape.h, out_shape.w, out_shape.c))) is not None:
-                raise ConvcostError(f"its output {why}")
         except MergeMismatchError as exc:
             a, b = inputs[exc.first], inputs[exc.second]
             raise SpecError(

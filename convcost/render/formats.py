@@ -28,13 +28,19 @@ def visible(text: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
+_MARKDOWN_SPECIAL = ("\\", "|", "<", "&", "*", "`")
+
+
 def markdown_cell(text: str) -> str:
-    """``text`` for a Markdown table cell: :func:`visible`, then ``\\``, ``|`` and ``<`` escaped, and
-    ``](`` broken (``]\\(``) so that a name like ``[x](javascript:...)`` is text, never a link;
-    brackets alone stay as written (``dw_pw7-11[1]``)."""
+    """``text`` for a Markdown table cell: :func:`visible`, then ``\\``, ``|``, ``<``, ``&`` (an entity such as
+    ``&#x41;`` would render as another character), ``*`` and a backtick escaped, and ``](`` broken (``]\\(``) so
+    that a name like ``[x](javascript:...)`` is text, never a link; brackets and underscores stay as written
+    (``dw_pw7-11[1]``)."""
     text = visible(text)
-    if "\\" in text or "|" in text or "<" in text:
-        text = text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "\\<")
+    if any(ch in text for ch in _MARKDOWN_SPECIAL):
+        text = text.replace("\\", "\\\\")
+        for ch in _MARKDOWN_SPECIAL[1:]:
+            text = text.replace(ch, "\\" + ch)
     return text.replace("](", "]\\(") if "](" in text else text
 
 
