@@ -1029,3 +1029,17 @@ def test_nodes_times_the_input_rank_are_bounded_before_inference(tmp_path: Path)
         run("model", wide), "2,000 nodes on an input of 64 dimensions make about 128,000 tensor dimensions", "at most 100,000"
     )
     assert run("model", save(tmp_path / "narrow.onnx", nodes, [("x", [1, 3, 4, 4])], ["y"])).exit_code == 0
+
+
+def test_clip_bounds_stored_as_initializers_are_not_params_and_import(tmp_path: Path) -> None:
+    """Clip(0, 6) with its bounds as initializers is a relu6 like the attribute or Constant forms: its two scalars are
+    no params, and convcost import writes it (the round trip's totals equal the file's)."""
+    conv = helper.make_node("Conv", ["x", "w"], ["c"], name="conv")
+    clip = helper.make_node("Clip", ["c", "lo", "hi"], ["y"], name="clip")
+    bounds = [init("lo", [], values=[0.0]), init("hi", [], values=[6.0])]
+    path = save(tmp_path / "clip.onnx", [conv, clip], [("x", [1, 3, 9, 9])], ["y"], [init("w", [4, 3, 3, 3]), *bounds])
+    totals = run_json("model", path)["totals"]
+    assert totals == {"mults": 7 * 7 * 4 * 27, "params": 108}
+    out = tmp_path / "clip.yaml"
+    assert run("import", path, "-o", str(out)).exit_code == 0
+    assert run_json("model", str(out))["totals"] == totals

@@ -51,7 +51,7 @@ COUNTING_RULE = (
     "ConvTranspose: input elements x C_out/group x KH x KW; Gemm: M x N x K; MatMul: batch x M x N x K",
     "(two activations too); Einsum: the product of the sizes of the indices in the output or in both operands",
     "(one operand: 0); every other op 0. params: the distinct float initializers, each once,",
-    "batch-norm running mean and variance excluded.",
+    "batch-norm running mean and variance and Clip bounds excluded.",
 )
 """The counting rule, as the lines of a caption."""
 

@@ -76,7 +76,7 @@ register(
         ACTIVATIONS,
         evaluate_pointwise_free,
         summary="activation: same shape, 0 mults, 0 params",
-        onnx={**{op: same_type(kind) for op, kind in _ONNX_ACTIVATIONS.items()}, "Clip": OnnxHandler(lower_onnx_clip)},
+        onnx={**{op: same_type(kind) for op, kind in _ONNX_ACTIVATIONS.items()}, "Clip": OnnxHandler(lower_onnx_clip, not_params=(1, 2))},
     )
 )
 register(
