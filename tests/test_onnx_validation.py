@@ -1043,3 +1043,18 @@ def test_clip_bounds_stored_as_initializers_are_not_params_and_import(tmp_path: 
     out = tmp_path / "clip.yaml"
     assert run("import", path, "-o", str(out)).exit_code == 0
     assert run_json("model", str(out))["totals"] == totals
+
+
+def test_nodes_that_reach_no_output_are_counted_and_said_so(tmp_path: Path) -> None:
+    """Convs whose outputs no graph output reads are costed as the file holds them, and a note under the table names them."""
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["y"], name="used"),
+        helper.make_node("Conv", ["x", "w"], ["dead"], name="dead1"),
+        helper.make_node("Conv", ["dead", "w2"], ["dead2"], name="dead2"),
+    ]
+    path = save(tmp_path / "dead.onnx", nodes, [("x", [1, 3, 8, 8])], ["y"], [init("w", [4, 3, 3, 3]), init("w2", [4, 4, 3, 3])])
+    data = run_json("model", path)
+    assert data["totals"]["mults"] == 6 * 6 * 4 * 27 * 2 + 4 * 4 * 4 * 36
+    assert any(n.startswith("2 nodes with mults reach no graph output ('dead1', 'dead2')") for n in data["notes"])
+    alive = save(tmp_path / "alive.onnx", nodes[:1], [("x", [1, 3, 8, 8])], ["y"], [init("w", [4, 3, 3, 3])])
+    assert not any("reach no graph output" in n for n in run_json("model", alive)["notes"])

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from convcost.core.graph import Graph
@@ -38,6 +39,7 @@ from convcost.core.perf import paused_gc
 from convcost.core.shapes import shown
 from convcost.errors import ConvcostError
 from convcost.frontends.onnx_blocks import blocks
+from convcost.frontends.onnx_graph import FileNode
 from convcost.frontends.onnx_infer import DEFAULT_DOMAINS, Analysis, label
 from convcost.frontends.onnx_inputs import InputSpecs, parse_inputs
 from convcost.frontends.onnx_lower import Lowering
@@ -168,6 +170,13 @@ def load_onnx(path: str, input_dims: InputSpecs = None, all_ops: bool = False) -
     if not_costed:
         listed = ", ".join(f"{count} x {label}" for label, count in sorted(not_costed.items(), key=lambda item: (-item[1], item[0])))
         notes.append(f"not costed: {listed}")
+    dead = _unreached(analysis.nodes, {o.name for o in model.graph.output}, analysis.node_mults)
+    if dead:
+        names = ", ".join(shown(n) for n in dead[:3]) + (", ..." if len(dead) > 3 else "")
+        notes.append(
+            f"{len(dead):,} node{'s' if len(dead) != 1 else ''} with mults reach no graph output ({names}): counted all the same, "
+            "as the file holds them (a runtime may prune them)"
+        )
     notes.extend(COUNTING_RULE)
     return Graph(
         path,
@@ -182,6 +191,20 @@ def load_onnx(path: str, input_dims: InputSpecs = None, all_ops: bool = False) -
         notes=tuple(notes),
         evaluated=tuple(lowering.evaluated),
     )
+
+
+def _unreached(nodes: Sequence[FileNode], outputs: set[str], mults: Mapping[int, int]) -> list[str]:
+    """The names of the nodes with mults whose outputs no graph output depends on (dead code in the file)."""
+    producer = {o: n for n in nodes for o in n.outputs if o}
+    needed: set[int] = set()
+    stack = [producer[t] for t in outputs if t in producer]
+    while stack:
+        node = stack.pop()
+        if node.at in needed:
+            continue
+        needed.add(node.at)
+        stack.extend(producer[t] for t in node.inputs if t in producer and producer[t].at not in needed)
+    return [n.name or f"{n.op_type}_{n.at}" for n in nodes if n.at not in needed and mults.get(n.at, 0)]  # as the table names them
 
 
 _EXPORTER_GRAPH_NAMES = frozenset({"", "main_graph", "torch_jit", "torch-jit-export", "tf2onnx", "graph"})
