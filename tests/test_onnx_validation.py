@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import onnx
 import pytest
-from conftest import assert_user_error, run, run_json
+from conftest import ROOT, assert_user_error, run, run_json
 from onnx import TensorProto, helper
 from onnx_cases import init, save
 
@@ -1058,3 +1058,16 @@ def test_nodes_that_reach_no_output_are_counted_and_said_so(tmp_path: Path) -> N
     assert any(n.startswith("2 nodes with mults reach no graph output ('dead1', 'dead2')") for n in data["notes"])
     alive = save(tmp_path / "alive.onnx", nodes[:1], [("x", [1, 3, 8, 8])], ["y"], [init("w", [4, 3, 3, 3])])
     assert not any("reach no graph output" in n for n in run_json("model", alive)["notes"])
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("1x3x1000000000000x8", "a size has at most 12 digits"),
+        ("1x3x0x8", "every size is 1 or more"),
+        ("x".join(["1"] * 65), "at most 64 sizes"),
+    ],
+)
+def test_an_input_flag_refused_says_why(value: str, why: str) -> None:
+    """--input that is refused says what is wrong with it, not only the form expected."""
+    assert_user_error(run("model", str(ROOT / "tests" / "data" / "resnet18.onnx"), "--input", value), "--input: expected NxCxHxW", why)

@@ -17,12 +17,15 @@ def parse_input(text: str, what: str = "--input") -> tuple[int, ...]:
     by the one number rule of every size (no leading zero, at most 12 digits here: ONNX sizes are 64-bit)."""
 
     parts = _sizes(text)
-    if (
-        len(parts) > MAX_RANK
-        or not all(p.isascii() and p.isdigit() and len(p) <= _MAX_DIGITS for p in parts)
-        or any(int(p) < 1 for p in parts)
-    ):
-        raise ConvcostError(f"{what}: expected NxCxHxW (or HxWxC for batch 1), e.g. 1x3x224x224, got {shown(text)}")
+    expected = f"{what}: expected NxCxHxW (or HxWxC for batch 1), e.g. 1x3x224x224, got {shown(text)}"
+    if len(parts) > MAX_RANK:
+        raise ConvcostError(f"{expected}: at most {MAX_RANK} sizes")
+    if not all(p.isascii() and p.isdigit() for p in parts):
+        raise ConvcostError(expected)
+    if any(len(p) > _MAX_DIGITS for p in parts):
+        raise ConvcostError(f"{expected}: a size has at most {_MAX_DIGITS} digits (ONNX sizes are 64-bit integers)")
+    if any(int(p) < 1 for p in parts):
+        raise ConvcostError(f"{expected}: every size is 1 or more")
     return tuple(parse_int(p, f"{what} {shown(text)}") for p in parts)
 
 
