@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
+from convcost.analysis.roofline import Figures, Timing, Traffic, check_representable, combine
 from convcost.core.graph import GRAPH_INPUT, INPUT
 from convcost.core.units import FP32, Precision
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from fractions import Fraction
 
     from convcost.analysis.network import Alternative, LayerRow, ModelReport
-    from convcost.analysis.roofline import Figures, LayerFigures, ModelFigures
+    from convcost.analysis.roofline import LayerFigures, ModelFigures
     from convcost.core.graph import Graph
     from convcost.factorize import LayerReport, MethodResult
 
@@ -309,8 +310,6 @@ def training_memory(report: ModelReport, optimizer: str, precision: Precision, r
 
 def _scaled(fig: Figures, passes: int) -> Figures:
     """``passes`` runs of a layer whose figures are ``fig`` (each pass its own kernel: bytes and time add)."""
-    from convcost.analysis.roofline import Figures, Timing, Traffic  # lazy: the roofline only with figures
-
     t, timing = fig.traffic, fig.timing
     scaled = None if timing is None else Timing(timing.seconds * passes, timing.bound)
     return Figures(Traffic(t.flops * passes, t.bytes * passes), scaled)
@@ -319,8 +318,6 @@ def _scaled(fig: Figures, passes: int) -> Figures:
 def step_figures(fig: Figures, parts: Sequence[Training], whole: Training) -> Figures:
     """A layer's training step from its forward figures: each stage's passes (``parts``), or the
     layer's (``whole``) when it is one op."""
-    from convcost.analysis.roofline import combine  # lazy: the roofline only with figures
-
     if fig.stages and len(parts) == len(fig.stages):
         return combine([_scaled(f, p.passes) for f, p in zip(fig.stages, parts, strict=True)])
     return _scaled(fig, whole.passes)
@@ -335,8 +332,6 @@ class TrainingFigures(NamedTuple):
 
 def model_step(mf: ModelFigures, training: ModelTraining) -> TrainingFigures:
     """Per shown row and for the network: the step's figures (the merges, which have no mults, forward only)."""
-    from convcost.analysis.roofline import check_representable, combine  # lazy: the roofline only with figures
-
     memo: dict[tuple[Figures, tuple[Training, ...], Training], Figures] = {}  # identical layers share their figures: each step once
     rows = []
     for f, s, t in zip(mf.rows, training.stages, training.rows, strict=True):
@@ -361,8 +356,6 @@ def stage_step(lf: LayerFigures, training: LayerTraining, method: int, stage: in
 
 def layer_step(lf: LayerFigures, training: LayerTraining) -> TrainingFigures:
     """Per cost model: the step's figures (None where it does not apply)."""
-    from convcost.analysis.roofline import check_representable  # lazy: the roofline only with figures
-
     rows = []
     for fig, whole, parts in zip(lf.figures, training.methods, training.stages, strict=True):
         step = None if fig is None or whole is None else step_figures(fig, parts, whole)

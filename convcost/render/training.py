@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
+from convcost.analysis.roofline import combine
 from convcost.analysis.training import ZERO, Training, TrainingFigures, add, layer_step, model_step, stage_step, training_run
 from convcost.render.columns import Column
 from convcost.render.numbers import fixed, num, seconds_text
@@ -111,8 +112,6 @@ class ModelView:
         nodes = self._nodes(r)
         if nodes is None:
             return self.steps.get(r.node)
-        from convcost.analysis.roofline import combine  # lazy: the roofline only with figures
-
         return combine([f for n in nodes if (f := self.steps.get(n)) is not None])
 
     def columns(self) -> list[Column[Entry]]:
