@@ -439,6 +439,22 @@ def test_file_arguments_complete_file_names(words: str, cword: str, expected: st
     assert result.stdout == expected
 
 
+@pytest.mark.parametrize(
+    ("words", "cword", "expected"),
+    [
+        ("convcost layer --device h", "3", "plain,h100-sxm\n"),
+        ("convcost model x.yaml --device r", "4", "plain,rtx4090\nplain,rpi5\n"),
+        ("convcost layer --dtype b", "3", "plain,bf16\n"),
+    ],
+)
+def test_device_and_dtype_complete_their_names(words: str, cword: str, expected: str) -> None:
+    """bash completion of --device offers the built-in devices' names, of --dtype the dtypes."""
+    env = {"_CONVCOST_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": cword}
+    result = CliRunner().invoke(cli, [], env=env, prog_name="convcost")
+    assert result.exit_code == 0
+    assert result.stdout == expected
+
+
 def test_mistyped_flag_suggests_the_closest_first() -> None:
     """--strid: one Error line naming --strid, then the sentence 'Did you mean '--stride'', before any other candidate."""
     result = run(*LAYER, "--strid", "2")

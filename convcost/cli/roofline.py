@@ -21,6 +21,14 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _device_names(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    """Shell completion for --device: the built-in devices' names."""
+    # lazy: the device table only when a shell asks for completions
+    from convcost.analysis.devices import builtin_devices
+
+    return [name for name in builtin_devices() if name.startswith(incomplete)]
+
+
 def device_options(func: F) -> F:
     """--device, --devices, --batch, --dtype, --weight-dtype, --max-time, --max-bytes and --plot."""
     options = [
@@ -33,7 +41,6 @@ def device_options(func: F) -> F:
         click.option("--max-bytes", metavar="N", help="Budget: exit 1 if bytes moved exceed N (e.g. 40M)."),
         click.option("--max-time", metavar="T", help="Budget: exit 1 if the roofline time exceeds T (e.g. 2ms, 150us; needs --device)."),
         click.option("--weight-dtype", metavar="DTYPE", help="Weight dtype, if not --dtype's: fp32, fp16, bf16 or int8."),
-        click.option("--dtype", metavar="DTYPE", help="Tensor dtype for bytes and the peak used: fp32, fp16, bf16, int8.  [default: fp32]"),
         click.option(
             "--batch",
             metavar="B",
@@ -50,6 +57,13 @@ def device_options(func: F) -> F:
             "--device",
             metavar="NAME|peak=P,bw=B",
             help="Add bytes, intensity, bound and time on this device ('convcost devices' lists them).",
+            shell_complete=_device_names,
+        ),
+        click.option(
+            "--dtype",
+            metavar="DTYPE",
+            help="Tensor dtype for bytes and the peak used: fp32, fp16, bf16, int8 (tf32: fp32 tensors at the tf32 peak).  [default: fp32]",
+            shell_complete=lambda ctx, param, incomplete: [d for d in ("fp32", "fp16", "bf16", "int8", "tf32") if d.startswith(incomplete)],
         ),
     ]
     for option in options:
