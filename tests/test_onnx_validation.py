@@ -1071,3 +1071,42 @@ def test_nodes_that_reach_no_output_are_counted_and_said_so(tmp_path: Path) -> N
 def test_an_input_flag_refused_says_why(value: str, why: str) -> None:
     """--input that is refused says what is wrong with it, not only the form expected."""
     assert_user_error(run("model", str(ROOT / "tests" / "data" / "resnet18.onnx"), "--input", value), "--input: expected NxCxHxW", why)
+
+
+@pytest.mark.parametrize(
+    ("node", "initializers", "fragment"),
+    [
+        (
+            helper.make_node("InstanceNormalization", ["x", "sc", "b"], ["a"], name="s"),
+            [init("sc", [7]), init("b", [7])],
+            "its scale 'sc' has 7 values; expected one per channel (6)",
+        ),
+        (
+            helper.make_node("LayerNormalization", ["x", "sc"], ["a"], name="s", axis=-1),
+            [init("sc", [5])],
+            "its scale 'sc' is 5; expected it to broadcast onto 8",
+        ),
+        (
+            helper.make_node("ReduceMean", ["x"], ["a"], name="s", axes=[1, 1], keepdims=0),
+            [],
+            "attribute 'axes' is [1, 1]; expected distinct axes",
+        ),
+        (
+            helper.make_node("GatherElements", ["x", "i"], ["a"], name="s", axis=9),
+            [helper.make_tensor("i", TensorProto.INT64, [1, 6, 6, 8], [0] * 288)],
+            "attribute 'axis' is 9; expected -4 to 3",
+        ),
+        (
+            helper.make_node("Reshape", ["x", "sh"], ["a"], name="s"),
+            [helper.make_tensor("sh", TensorProto.INT64, [2, 2], [1, 6, 6, 8])],
+            "its shape input 'sh' is 2x2; expected a 1-D tensor",
+        ),
+    ],
+    ids=["instancenorm", "layernorm", "reduce-axes", "gather-elements", "reshape-2d"],
+)
+def test_a_zero_cost_op_with_inconsistent_inputs_is_refused(
+    tmp_path: Path, node: onnx.NodeProto, initializers: list[onnx.TensorProto], fragment: str
+) -> None:
+    """Normalisation scales of the wrong length (invented params), duplicate or out-of-range axes, a 2-D Reshape target."""
+    path = save(tmp_path / "z.onnx", [node], [("x", [1, 6, 6, 8])], ["a"], initializers, opset=13 if node.op_type == "ReduceMean" else 17)
+    assert_user_error(run("model", path), "node 's' (", fragment)

@@ -131,6 +131,9 @@ def lower_onnx_reshape(node: OnnxNode) -> Lowered | None:
 def check_onnx_reshape(node: OnnxNode) -> None:
     """A reshaping node keeps its elements: an input of 192 elements cannot become 1x7 (shape inference
     lets a constant target through; the figures downstream would be a network's that does not exist)."""
+    if node.op_type == "Reshape" and len(node.dims) > 1 and node.dims[1] is not None and len(node.dims[1]) != 1:
+        target = "x".join(map(str, node.dims[1])) or "a scalar"
+        raise ConvcostError(f"{node.where}: its shape input {shown(node.inputs[1])} is {target}; expected a 1-D tensor (one size per axis)")
     dims = node.known(0)
     out = node.out_dims[0] if node.out_dims else None
     if dims is None or out is None or any(d < 0 for d in out):

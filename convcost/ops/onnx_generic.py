@@ -14,10 +14,11 @@ removed, and it counts as ``Shape(1, 1, elements)`` wherever code multiplies ``h
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from convcost.core.shapes import Shape
+from convcost.core.shapes import Shape, shown
 from convcost.errors import ConvcostError
 from convcost.ops.onnx_node import UNKNOWN, OnnxHandler, OnnxNode, TensorShape, all_at_least, at_least, one_of, shown_attr
 from convcost.ops.registry import INTERNAL_OPS, ONNX_HANDLERS, Evaluated, OpDef
@@ -89,7 +90,65 @@ def _check_groups(node: OnnxNode) -> None:
         raise ConvcostError(f"{node.where}: attribute 'num_groups' is {groups}; it does not divide the input's {dims[1]} channels")
 
 
+def _check_channel_scale(node: OnnxNode) -> None:
+    """InstanceNormalization's scale and bias hold one value per channel (more would be invented params)."""
+    dims = node.known(0)
+    if dims is None or len(dims) < 2:
+        return
+    for slot, what in ((1, "scale"), (2, "bias")):
+        given = node.known(slot) if slot < len(node.dims) else None
+        if given is not None and math.prod(given) != dims[1]:
+            raise ConvcostError(
+                f"{node.where}: its {what} {shown(node.inputs[slot])} has {math.prod(given):,} values; "
+                f"expected one per channel ({dims[1]:,})"
+            )
+
+
+def _check_layer_scale(node: OnnxNode) -> None:
+    """LayerNormalization's scale and bias broadcast onto the dimensions it normalises (from ``axis`` on)."""
+    dims = node.known(0)
+    if dims is None:
+        return
+    axis = node.attrs.get("axis", -1)
+    if not isinstance(axis, int) or not -len(dims) <= axis < len(dims):
+        raise ConvcostError(f"{node.where}: attribute 'axis' is {shown_attr(axis)}; expected -{len(dims)} to {len(dims) - 1}")
+    normalised = dims[axis:] if axis >= 0 else dims[len(dims) + axis :]
+    for slot, what in ((1, "scale"), (2, "bias")):
+        given = node.known(slot) if slot < len(node.dims) else None
+        if given is None:
+            continue
+        tail = normalised[len(normalised) - len(given) :] if len(given) <= len(normalised) else None
+        if tail is None or any(g not in (1, n) for g, n in zip(given, tail, strict=True)):
+            shape = "x".join(map(str, given)) or "a scalar"
+            raise ConvcostError(
+                f"{node.where}: its {what} {shown(node.inputs[slot])} is {shape}; "
+                f"expected it to broadcast onto {'x'.join(map(str, normalised))}"
+            )
+
+
+def _check_axes(node: OnnxNode) -> None:
+    """A reduction's ``axes`` attribute: distinct axes of the input, each in -rank to rank - 1."""
+    axes, dims = node.attrs.get("axes"), node.known(0)
+    if not isinstance(axes, (list, tuple)) or dims is None or not dims:
+        return
+    rank = len(dims)
+    if any(not -rank <= a < rank for a in axes) or len({a % rank for a in axes}) != len(axes):
+        raise ConvcostError(f"{node.where}: attribute 'axes' is {shown_attr(axes)}; expected distinct axes from -{rank} to {rank - 1}")
+
+
+def _check_axis(node: OnnxNode) -> None:
+    """An op's ``axis`` lies in -rank to rank - 1 of its input."""
+    axis, dims = node.attrs.get("axis", 0), node.known(0)
+    if isinstance(axis, int) and dims is not None and not -len(dims) <= axis < len(dims):
+        raise ConvcostError(
+            f"{node.where}: attribute 'axis' is {axis}; expected -{len(dims)} to {len(dims) - 1} (the input has {len(dims)} dimensions)"
+        )
+
+
 _BLOCKS = {"blocksize": at_least(1)}
+
+_REDUCTIONS = ("ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceLogSum",
+               "ReduceLogSumExp", "ReduceSumSquare")  # fmt: skip
 
 LAYOUT_HANDLERS = {
     "Transpose": OnnxHandler(check=_check_transpose),
@@ -97,6 +156,10 @@ LAYOUT_HANDLERS = {
     "DepthToSpace": OnnxHandler(attributes={**_BLOCKS, "mode": one_of("DCR", "CRD")}, check=_check_blocks),
     "LRN": OnnxHandler(attributes={"size": at_least(1)}),
     "GroupNormalization": OnnxHandler(attributes={"num_groups": at_least(1)}, check=_check_groups),
+    "InstanceNormalization": OnnxHandler(check=_check_channel_scale),
+    "LayerNormalization": OnnxHandler(check=_check_layer_scale),
+    "GatherElements": OnnxHandler(check=_check_axis),
+    **{op: OnnxHandler(check=_check_axes) for op in _REDUCTIONS},
     "Split": OnnxHandler(check=_check_split),
     "MaxUnpool": OnnxHandler(attributes={"kernel_shape": all_at_least(1), "strides": all_at_least(1), "pads": all_at_least(0)}),
 }
