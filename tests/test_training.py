@@ -74,37 +74,55 @@ def _matmuls(path: Path) -> None:
     from onnx import TensorProto, helper
 
     nodes = [
-        helper.make_node("Relu", ["x"], ["a"], name="relu"),
+        helper.make_node("MatMul", ["x", "w0"], ["p"], name="project"),  # weights: everything after it needs gradients
+        helper.make_node("Relu", ["p"], ["a"], name="relu"),
         helper.make_node("Transpose", ["a"], ["b"], perm=[0, 2, 1], name="t"),
         helper.make_node("MatMul", ["a", "b"], ["c"], name="two_activations"),
-        helper.make_node("MatMul", ["x", "b"], ["d"], name="one_fed_by_input"),
+        helper.make_node("Transpose", ["x"], ["xt"], perm=[0, 2, 1], name="xt"),
+        helper.make_node("MatMul", ["a", "xt"], ["d"], name="one_learned"),
         helper.make_node("MatMul", ["c", "w"], ["e"], name="weighted"),
         helper.make_node("Add", ["d", "e"], ["y"], name="add"),
     ]
-    weight = helper.make_tensor("w", TensorProto.FLOAT, [8, 8], [0.0] * 64)
+    weights = [
+        helper.make_tensor("w0", TensorProto.FLOAT, [16, 16], [0.0] * 256),
+        helper.make_tensor("w", TensorProto.FLOAT, [8, 8], [0.0] * 64),
+    ]
     graph = helper.make_graph(
         nodes,
         "g",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 8, 16])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 8, 8])],
-        [weight],
+        weights,
     )
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
 
 
 def test_a_matmul_of_two_activations_has_two_input_gradients(tmp_path: Path) -> None:
-    """MatMul(a, b): two input gradients, no weight gradient; an operand that is the network input has none;
-    MatMul(c, W): one input gradient and a weight gradient."""
+    """MatMul(a, b) of two learned activations: two input gradients, no weight gradient; an operand made of the network
+    input by weightless ops alone (a transpose of it) needs none; MatMul(c, W): one input gradient and a weight gradient."""
     pytest.importorskip("onnx")
     path = tmp_path / "mm.onnx"
     _matmuls(path)
     rows = {row["name"]: row for row in run_json("model", str(path), "--training", "--all-ops")["layers"]}
+    p = 8 * 16 * 16
+    assert _trio(rows["project"]) == (p, 0, p)  # fed by the network input
     m = 8 * 16 * 8
     assert _trio(rows["two_activations"]) == (m, 2 * m, 0)
-    assert _trio(rows["one_fed_by_input"]) == (m, m, 0)
+    assert _trio(rows["one_learned"]) == (m, m, 0)
     w = 8 * 8 * 8
     assert _trio(rows["weighted"]) == (w, w, w)
     assert _trio(rows["relu"]) == (0, 0, 0)
+
+
+def test_weightless_ops_before_the_first_learned_op_need_no_gradient(tmp_yaml: Any) -> None:
+    """A pad or an activation between the input and the first conv: nothing upstream has weights, so that conv has no
+    input gradient, as when the padding is the conv's own; a batch norm upstream (it has params) needs one."""
+    own = run_json("model", tmp_yaml("input: 8x8x3\nlayers:\n  - {k: 3, out: 4, padding: 1}\n"), "--training")["totals"]
+    for before in ("{type: pad, padding: 1}", "{type: relu}\n  - {type: pad, padding: 1}"):
+        text = f"input: 8x8x3\nlayers:\n  - {before}\n  - {{k: 3, out: 4}}\n"
+        assert run_json("model", tmp_yaml(text), "--training")["totals"] == own
+    bn = run_json("model", tmp_yaml("input: 8x8x3\nlayers:\n  - {type: batchnorm}\n  - {k: 3, out: 4, padding: 1}\n"), "--training")
+    assert bn["totals"]["backward_input_mults"] == bn["totals"]["mults"] == 8 * 8 * 4 * 27
 
 
 def test_layer_first_layer_rule() -> None:

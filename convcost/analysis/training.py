@@ -8,7 +8,9 @@ The rule, stated once (the README's "Training cost" and every caption repeat it)
   grouped convolution's weight gradient sees C/G input channels per group, as its forward pass
   does). A MatMul of two activations has two input gradients and no weight gradient.
 - No input gradient is computed for an input that is the network's input (nothing upstream needs
-  it); ``convcost layer`` costs its layer as one inside a network unless ``--first-layer`` says it
+  it), nor for what weightless ops (a pad, an activation, a normalising Sub/Div) make of it alone: a
+  tensor needs a gradient only when some op with params is it or lies upstream of it, as in
+  autograd (a batch norm counts: it has params); ``convcost layer`` costs its layer as one inside a network unless ``--first-layer`` says it
   is fed by the input. A factorized layer's stages are ops like any other: only the first stage
   can be fed by the input.
 - Ops with 0 forward mults (pools, activations, batch norm, additions, concatenations) have 0
@@ -28,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from convcost.analysis.roofline import Figures, Timing, Traffic, check_representable, combine
-from convcost.core.graph import GRAPH_INPUT, INPUT
+from convcost.core.graph import INPUT
 from convcost.core.units import FP32, Precision
 
 if TYPE_CHECKING:
@@ -155,23 +157,30 @@ class ModelTraining(NamedTuple):
     memory: TrainingMemory
 
 
-def _network_input(graph: Graph, tensor: int) -> bool:
-    """The tensor is one of the network's inputs (the first, or another ONNX graph input)."""
-    return tensor == INPUT or GRAPH_INPUT in graph.nodes[tensor].attrs
+def _learned_upstream(graph: Graph, rows: Sequence[LayerRow]) -> list[bool]:
+    """Per node: whether some op with params is it or lies upstream of it. Only such a tensor needs a gradient:
+    the network's input, and what weightless ops (a pad, an activation, a normalising Sub/Div) make of it alone,
+    need none, as autograd computes none there."""
+    learned = [row.params > 0 for row in rows]
+    for i, node in enumerate(graph.nodes):
+        if not learned[i]:
+            learned[i] = any(t != INPUT and learned[t] for t in node.inputs)
+    return learned
 
 
 class _Rows:
     """Training of each row and alternative of one graph (a factorization's first stage is
     rebuilt only for a layer fed by the network input)."""
 
-    def __init__(self, graph: Graph | None, batch: int) -> None:
-        self.graph = graph
-        self.batch = batch
+    def __init__(self, report: ModelReport) -> None:
+        self.graph = graph = report.graph
+        self.batch = report.batch
         self.results: dict[Alternative, MethodResult] = {}
         """Each alternative's stages, rebuilt once (identical layers share one alternative)."""
         self.built: dict[tuple[Alternative, bool], tuple[Training, tuple[Training, ...]]] = {}
-        self.graph_inputs: frozenset[int] | None = None
-        """The nodes that stand for ONNX graph inputs other than the first (found on first use)."""
+        nodes = report.nodes if report.variant is None or report.as_written is None else report.as_written.nodes
+        self.learned = _learned_upstream(graph, nodes) if graph is not None and len(nodes) == len(graph.nodes) else None
+        """Per node: a tensor that needs a gradient (some op with params is it or upstream of it)."""
 
     def result(self, alt: Alternative) -> MethodResult:
         found = self.results.get(alt)
@@ -182,14 +191,16 @@ class _Rows:
     def inputs(self, row: LayerRow) -> tuple[int, ...]:
         return self.graph.nodes[row.node].inputs if self.graph is not None and row.node >= 0 else (INPUT,)
 
+    def gradients(self, row: LayerRow) -> int:
+        """How many of the row's inputs need a gradient."""
+        learned = self.learned
+        if learned is None:
+            return sum(1 for t in self.inputs(row) if t != INPUT)
+        return sum(1 for t in self.inputs(row) if t != INPUT and learned[t])
+
     def fed(self, row: LayerRow) -> bool:
-        graph = self.graph
-        if graph is None:
-            return False
-        if self.graph_inputs is None:
-            self.graph_inputs = frozenset(i for i, node in enumerate(graph.nodes) if GRAPH_INPUT in node.attrs)
-        tensors = self.inputs(row)
-        return INPUT in tensors or not self.graph_inputs.isdisjoint(tensors)
+        """The row's input needs no gradient (the network's input, or made of it by weightless ops alone)."""
+        return self.gradients(row) == 0
 
     def row(self, row: LayerRow) -> tuple[Training, tuple[Training, ...]]:
         if row.built is not None:
@@ -201,15 +212,12 @@ class _Rows:
             return found
         if not row.mults:
             return ZERO, ()
-        graph = self.graph
-        gradients = sum(1 for t in self.inputs(row) if graph is None or not _network_input(graph, t))
-        return op_training(row.mults, gradients, row.params > 0), ()
+        return op_training(row.mults, self.gradients(row), row.params > 0), ()
 
     def all(self, layers: Sequence[LayerRow]) -> list[tuple[Training, tuple[Training, ...]]]:
-        """:meth:`row` of every row, the common case (one op, its inputs computed tensors) written
-        out: a network has 100,000 rows."""
-        graph = self.graph
-        if graph is None:
+        """:meth:`row` of every row, the common case (one op) written out: a network has 100,000 rows."""
+        graph, learned = self.graph, self.learned
+        if graph is None or learned is None:
             return [self.row(row) for row in layers]
         nodes = graph.nodes
         found: list[tuple[Training, tuple[Training, ...]]] = []
@@ -224,7 +232,7 @@ class _Rows:
             else:
                 gradients = 0
                 for t in nodes[row.node].inputs:
-                    if t != INPUT and GRAPH_INPUT not in nodes[t].attrs:
+                    if t != INPUT and learned[t]:
                         gradients += 1
                 append((Training(mults, mults * gradients, mults if row.params else 0), none))
         return found
@@ -237,7 +245,7 @@ def model_training(report: ModelReport, settings: TrainingSettings, precision: P
     """Every shown row's training cost, the totals, each what-if entry's, and the memory of a step
     (``precision``: the dtypes; the batch is the report's)."""
     base = report.as_written if report.variant is not None and report.as_written is not None else report
-    rows = _Rows(report.graph, report.batch)
+    rows = _Rows(report)
     found = rows.all(report.layers)
     shown = tuple(t for t, _ in found)
     total = add(shown)
@@ -276,7 +284,7 @@ def training_memory(report: ModelReport, optimizer: str, precision: Precision, r
     the weight dtype, and the activations kept for backward (every input of an op with mults, and a
     factorized layer's inner tensors, each once) at the activation dtype and batch."""
     graph = report.graph
-    rows = rows if rows is not None else _Rows(graph, report.batch)
+    rows = rows if rows is not None else _Rows(report)
     weights = sum(row.cost.weight_elems for row in report.nodes)
     kept: set[int] = set()
     inner = 0

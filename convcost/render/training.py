@@ -24,7 +24,7 @@ R = TypeVar("R")
 
 RULE = (
     "Training: an input gradient and a weight gradient each cost the forward pass's mults (groups included); "
-    "none for an input that is the network's input; ops without mults none."
+    "none for an input with no op with params upstream (the network's input); ops without mults none."
 )
 """The rule, as the tables' caption states it (``analysis/training.py`` states it whole)."""
 
