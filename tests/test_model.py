@@ -319,16 +319,18 @@ def test_top_and_sort_show_the_heaviest_rows() -> None:
     by_mults = sorted(data["layers"], key=lambda r: -r["mults"])  # stable: ties in network order
     top = run_json("model", spec, "--top", "3")
     assert top["layers"] == data["layers"]  # every row, as without --top
-    assert top["order"] == {"by": "mults", "top": 3, "rows": [r["index"] for r in by_mults[:3]]}
+    assert top["order"] == {"by": "mults", "top": 3, "rows": [r["name"] for r in by_mults[:3]]}
     assert top["totals"] == data["totals"]
     csv_rows = [line.split(",") for line in run("model", spec, "--top", "3", "--format", "csv").stdout.splitlines()]
     assert [row[1] for row in csv_rows if row[0] == "layer"] == [str(r["index"]) for r in by_mults[:3]]
     table = run("model", spec, "--top", "3").stdout
     assert "The 3 heaviest of 29 rows by mults, heaviest first; the total is the whole network's." in table
     by_params = sorted(data["layers"], key=lambda r: -r["params"])
-    assert run_json("model", spec, "--sort", "params")["order"]["rows"] == [r["index"] for r in by_params]
+    assert run_json("model", spec, "--sort", "params")["order"]["rows"] == [r["name"] for r in by_params]
     by_bytes = sorted(data["layers"], key=lambda r: -r["bytes"])
-    assert run_json("model", spec, "--sort", "bytes", "--top", "5")["order"]["rows"] == [r["index"] for r in by_bytes[:5]]
+    assert run_json("model", spec, "--sort", "bytes", "--top", "5")["order"]["rows"] == [r["name"] for r in by_bytes[:5]]
+    blocks = run_json("model", str(SPECS / "resnet50.yaml"), "--depth", "0", "--top", "3")["order"]["rows"]
+    assert blocks == ["layer3-rest", "layer2-rest", "layer1-rest"]  # the block rows shown, by name
 
 
 def test_sort_by_time_needs_a_device() -> None:
@@ -337,7 +339,7 @@ def test_sort_by_time_needs_a_device() -> None:
     assert_user_error(run("model", spec, "--sort", "time"), "--sort time needs --device")
     data = run_json("model", spec, "--sort", "time", "--device", "a100")
     by_time = sorted(data["layers"], key=lambda r: -r["time_s"])
-    assert data["order"]["rows"] == [r["index"] for r in by_time]
+    assert data["order"]["rows"] == [r["name"] for r in by_time]
     assert_user_error(run("model", spec, "--top", "0"), "--top")
 
 

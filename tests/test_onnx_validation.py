@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -1110,3 +1111,20 @@ def test_a_zero_cost_op_with_inconsistent_inputs_is_refused(
     """Normalisation scales of the wrong length (invented params), duplicate or out-of-range axes, a 2-D Reshape target."""
     path = save(tmp_path / "z.onnx", [node], [("x", [1, 6, 6, 8])], ["a"], initializers, opset=13 if node.op_type == "ReduceMean" else 17)
     assert_user_error(run("model", path), "node 's' (", fragment)
+
+
+@pytest.mark.parametrize("op", ["MaxPool", "AveragePool"])
+def test_a_ceil_mode_pool_is_never_costed_past_the_runtimes_size(tmp_path: Path, op: str) -> None:
+    """Ceil mode on 7x7, k 2, s 2, pads 1: runtimes make 4x4 (a last window starting in the padding is dropped). Where
+    onnx's inference says 5 (onnx 1.23), the file is refused naming both; where it says 4, the next conv is costed on 4x4."""
+    pool = helper.make_node(op, ["x"], ["p"], name="pool", kernel_shape=[2, 2], strides=[2, 2], pads=[1, 1, 1, 1], ceil_mode=1)
+    conv = helper.make_node("Conv", ["p", "w"], ["y"], name="conv")
+    path = save(tmp_path / "ceil.onnx", [pool, conv], [("x", [1, 4, 7, 7])], ["y"], [init("w", [2, 4, 1, 1])])
+    result = run("model", path, "--format", "json")
+    if result.exit_code == 2:
+        assert_user_error(result, "with ceil_mode its output 'p' is 4 on axis 2 by the runtimes' rule", "gives 5")
+    else:
+        assert json.loads(result.stdout)["totals"]["mults"] == 4 * 4 * 2 * 4
+    fits = helper.make_node(op, ["x"], ["p"], name="pool", kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)  # 8 wide: 4 both ways
+    ok = save(tmp_path / "fits.onnx", [fits, conv], [("x", [1, 4, 8, 8])], ["y"], [init("w", [2, 4, 1, 1])])
+    assert run_json("model", ok)["totals"]["mults"] == 4 * 4 * 2 * 4

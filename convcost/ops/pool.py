@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from convcost.core.cost import Cost
-from convcost.core.shapes import Shape, parse_bool, resolve_padding, window_out
-from convcost.ops.conv import KEYS, onnx_pads_2d
+from convcost.core.shapes import Shape, parse_bool, resolve_padding, shown, window_out
+from convcost.errors import ConvcostError
+from convcost.ops.conv import KEYS, onnx_pads, onnx_pads_2d
 from convcost.ops.onnx_node import FLAG, WINDOW, Lowered, OnnxHandler, OnnxNode, TensorShape, at_least
 from convcost.ops.parsers import BOOL_SCHEMA
 from convcost.ops.registry import Evaluated, Key, OpDef, kernel_text, register, window_kernel
@@ -66,6 +67,42 @@ def onnx_pool_kernel(node: OnnxNode) -> str:
 _POOL = {**WINDOW, "ceil_mode": FLAG}
 
 
+def check_onnx_ceil_pool(node: OnnxNode) -> None:
+    """Ceil mode's output, by the runtimes' rule (ONNX's reference, ONNX Runtime, PyTorch): a last window that
+    would start in the end padding is dropped. onnx's shape inference does not drop it (7 wide, k 2, s 2, pads 1:
+    it gives 5, runtimes 4), and every layer after would be costed on a size no runtime makes: refused, naming both."""
+    dims, out = node.known(0), node.out_dims[0] if node.out_dims else None
+    if not node.attrs.get("ceil_mode", 0) or dims is None or out is None or len(out) != len(dims) or len(dims) < 3:
+        return
+    k = tuple(node.attrs.get("kernel_shape", ()))
+    spatial = len(dims) - 2
+    stride = tuple(node.attrs.get("strides", (1,) * spatial))
+    dilation = tuple(node.attrs.get("dilations", (1,) * spatial))
+    if len(k) != spatial or len(stride) != spatial or len(dilation) != spatial:
+        return
+    found = onnx_pads(node, dims[2:], k, stride, dilation)
+    if found is None:
+        return
+    begin, end = found
+    for axis in range(spatial):
+        size, s, span = dims[2 + axis], stride[axis], dilation[axis] * (k[axis] - 1) + 1
+        padded = size + begin[axis] + end[axis]
+        if padded < span:
+            return
+        runtime = -(-(padded - span) // s) + 1
+        if (runtime - 1) * s >= size + begin[axis]:
+            runtime -= 1
+        if out[2 + axis] >= 1 and out[2 + axis] != runtime:
+            raise ConvcostError(
+                f"{node.where}: with ceil_mode its output {shown(node.outputs[0])} is {runtime} on axis {2 + axis} by the runtimes' rule "
+                f"(a last window that would start in the padding is dropped), but ONNX's shape inference gives {out[2 + axis]}; "
+                "convcost costs no size a runtime does not make"
+            )
+
+
+_MAX = OnnxHandler(lower_onnx_pool, {**_POOL, "storage_order": FLAG}, kernel=onnx_pool_kernel, check=check_onnx_ceil_pool)
+_AVERAGE = OnnxHandler(lower_onnx_pool, {**_POOL, "count_include_pad": FLAG}, kernel=onnx_pool_kernel, check=check_onnx_ceil_pool)
+
 register(
     OpDef(
         ("maxpool", "avgpool"),
@@ -80,9 +117,9 @@ register(
         auto_name="pool",
         summary="pooling: 0 mults, 0 params",
         onnx={
-            "MaxPool": OnnxHandler(lower_onnx_pool, {**_POOL, "storage_order": FLAG}, kernel=onnx_pool_kernel),
-            "AveragePool": OnnxHandler(lower_onnx_pool, {**_POOL, "count_include_pad": FLAG}, kernel=onnx_pool_kernel),
-            "LpPool": OnnxHandler(attributes={**_POOL, "p": at_least(1)}, kernel=onnx_pool_kernel),
+            "MaxPool": _MAX,
+            "AveragePool": _AVERAGE,
+            "LpPool": OnnxHandler(attributes={**_POOL, "p": at_least(1)}, kernel=onnx_pool_kernel, check=check_onnx_ceil_pool),
             "GlobalAveragePool": OnnxHandler(lower_onnx_global_pool),
             "GlobalMaxPool": OnnxHandler(lower_onnx_global_pool),
         },

@@ -69,7 +69,8 @@ def model_json(
     data = _extend_model(data, report, figures)
     if report.sort is not None or report.top is not None:  # every row stays; the order the tables show is added
         rows = shown_rows(report, lambda: figures)
-        data["order"] = {"by": report.sort or "mults", "top": report.top, "rows": [row.index for row in rows]}
+        # by name: a --depth block row's index is its first layer's, so only names say which rows are shown
+        data["order"] = {"by": report.sort or "mults", "top": report.top, "rows": [row.name for row in rows]}
     if training is not None:
         _model_training(data, report, figures, training())
     return json_text(_with_budget(data, checks), flat_depth=2)
