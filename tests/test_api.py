@@ -720,3 +720,10 @@ def test_a_call_that_does_not_fit_the_signature_raises_convcost_error() -> None:
         convcost.cost_layer()  # type: ignore[call-arg]
     with pytest.raises(convcost.ConvcostError, match="to_json: too many positional arguments"):
         convcost.to_json(1, 2)  # type: ignore[call-arg]
+
+
+def test_a_str_subclass_is_taken_as_its_text() -> None:
+    """numpy's str_ (what a DataFrame column gives) as a layer name or a key's value is the text it holds."""
+    np = pytest.importorskip("numpy")
+    model = convcost.cost_model({"input": (8, 8, 3), "layers": [{"k": 3, "out": 4, "name": np.str_("x"), "padding": np.str_("same")}]})
+    assert (model.layers[0].name, model.output) == ("x", convcost.Shape(8, 8, 4))

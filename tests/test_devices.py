@@ -53,7 +53,7 @@ def test_rpi5_figures_follow_from_the_clock_and_the_bus() -> None:
 @pytest.mark.parametrize(
     ("text", "value"),
     [("19.5T", Fraction(195, 10) * T), ("1555G", 1555 * G), ("2039e9", 2039 * G), ("100", Fraction(100)), ("0.5", Fraction(1, 2)),
-     (" 1.5 k", Fraction(1500))],
+     (" 1.5k ", Fraction(1500))],
 )  # fmt: skip
 def test_rates_are_exact_decimals(text: str, value: Fraction) -> None:
     """Figures are exact decimals with an SI suffix, never rounded through a float."""
@@ -325,3 +325,10 @@ def test_devices_csv_keeps_a_fractional_figure_exact(tmp_yaml) -> None:  # type:
     lines = run("devices", "--devices", table, "--format", "csv").stdout.splitlines()
     assert lines[-1].split(",")[1:2] == ["19.123456789123456789"]
     assert lines[-1].split(",")[-4] == "1.5"
+
+
+def test_a_rate_takes_its_unit_right_after_the_number() -> None:
+    """'1 T' is refused as '600 M' and '2 ms' are: one rule for every number with a unit."""
+    assert_user_error(
+        run("layer", "--in", "28x28x8", "--k", "3", "--out", "16", "--device", "peak=1 T,bw=1 T"), "--device peak", "got '1 T'"
+    )

@@ -38,7 +38,7 @@ PEAK_DTYPES = (*DTYPES[:1], "tf32", *DTYPES[1:])
 """The dtypes a device may list a peak for (``--dtype tf32``: fp32 tensors at the tf32 peak)."""
 
 SI = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15}
-_NUMBER = re.compile(r"([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]{1,2}))?\s*([kKMGTP]?)")
+_NUMBER = re.compile(r"([0-9]+)(?:\.([0-9]+))?(?:[eE]([+-]?[0-9]{1,2}))?([kKMGTP]?)")
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 _ENTRY_KEYS = ("name", "peak", "bandwidth", "memory", "source", "note")
 MAX_DEVICES = 1_000

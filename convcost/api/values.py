@@ -19,7 +19,9 @@ def _scalar(value: object) -> object:
     """A number as its plain value: an int-like one (numpy's int64, an IntEnum, a whole Fraction or
     Decimal) as an int; numpy's float64 or float32 as a float; a Decimal (finite) or another
     Rational as an exact Fraction. Anything else (bools, numpy's too) as given, for the parsers to judge."""
-    if isinstance(value, (bool, str)) or value is None:
+    if isinstance(value, str):
+        return str(value)  # a str subclass (numpy's str_, an enum's) as the text it holds
+    if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int):
         return int(value)
