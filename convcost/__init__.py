@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         cost_model_file,
         diff_models,
         load_model,
+        model_schema,
         separability,
         to_dict,
         to_json,
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
     from convcost.errors import ConvcostError, SpecError
     from convcost.factorize import FACTORIZATIONS, METHODS, LayerReport, LayerSpec, MethodOptions, MethodResult, Stage
     from convcost.frontends.model_file import ModelSpec
-    from convcost.frontends.schema import model_schema
     from convcost.separable import Separability
 
     __version__: str
@@ -69,7 +69,7 @@ _EXPORTS = {
     "ModelReport": "analysis.network",
     "WhatIf": "analysis.network",
     "ModelSpec": "frontends.model_file",
-    "model_schema": "frontends.schema",
+    "model_schema": "api",
     "Separability": "separable",
     # The functions that take user values: the validating wrappers.
     "build_layer": "api",

@@ -720,6 +720,9 @@ def test_a_call_that_does_not_fit_the_signature_raises_convcost_error() -> None:
         convcost.cost_layer()  # type: ignore[call-arg]
     with pytest.raises(convcost.ConvcostError, match="to_json: too many positional arguments"):
         convcost.to_json(1, 2)  # type: ignore[call-arg]
+    with pytest.raises(convcost.ConvcostError, match="model_schema: too many positional arguments"):
+        convcost.model_schema(5)  # type: ignore[call-arg]
+    assert convcost.model_schema()["$schema"].startswith("https://json-schema.org/")
 
 
 def test_a_str_subclass_is_taken_as_its_text() -> None:

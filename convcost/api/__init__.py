@@ -485,6 +485,14 @@ def to_dict(result: LayerReport | ModelReport | DiffReport | Separability) -> di
     return data
 
 
+@_arguments
+def model_schema() -> dict[str, Any]:
+    """The JSON Schema of a model file (as ``convcost schema`` prints it)."""
+    from convcost.frontends.schema import model_schema as schema  # lazy: the schema only when asked for
+
+    return schema()
+
+
 __all__ = [
     "build_layer",
     "check_budget",
@@ -493,6 +501,7 @@ __all__ = [
     "cost_model_file",
     "diff_models",
     "load_model",
+    "model_schema",
     "separability",
     "to_dict",
     "to_json",
