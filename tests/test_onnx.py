@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from onnx import helper
 from onnx_cases import CASES, case_file, conv_out, init, save
 
+from convcost.errors import ConvcostError
 from convcost.ops.linear import matmul_mults
 from convcost.ops.onnx_generic import TensorShape
 
@@ -689,7 +690,16 @@ def test_windows_lower_to_their_model_file_types(
     node = helper.make_node(op, inputs, ["y"], name="n", **attrs)
     channels = 4 if op == "ConvTranspose" else 2
     path = save(tmp_path_factory.mktemp("w") / "w.onnx", [node], [("x", [1, channels, *size])], ["y"], inits)
-    graph = load_onnx(path, all_ops=True)
+    refused = ""
+    try:
+        graph = load_onnx(path, all_ops=True)
+    except ConvcostError as exc:  # ceil mode's last window in the padding: onnx's size is no runtime's
+        refused = str(exc)
+    if refused:
+        assert op.endswith("Pool"), refused
+        assert ceil, refused
+        assert "with ceil_mode" in refused, (attrs, refused)
+        return
     expected = {"Conv": "conv", "ConvTranspose": "deconv", "MaxPool": "maxpool", "AveragePool": "avgpool"}[op]
     assert graph.nodes[0].op == expected, (attrs, graph.shapes[0])
 
