@@ -1128,3 +1128,21 @@ def test_a_ceil_mode_pool_is_never_costed_past_the_runtimes_size(tmp_path: Path,
     fits = helper.make_node(op, ["x"], ["p"], name="pool", kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)  # 8 wide: 4 both ways
     ok = save(tmp_path / "fits.onnx", [fits, conv], [("x", [1, 4, 8, 8])], ["y"], [init("w", [2, 4, 1, 1])])
     assert run_json("model", ok)["totals"]["mults"] == 4 * 4 * 2 * 4
+
+
+@pytest.mark.parametrize(
+    ("node", "fragment"),
+    [
+        (helper.make_node("LpNormalization", ["x"], ["a"], name="s", axis=9), "attribute 'axis' is 9; expected -4 to 3"),
+        (helper.make_node("LpNormalization", ["x"], ["a"], name="s", p=5), "attribute p 5; expected 1 or 2"),
+        (
+            helper.make_node("ReduceSum", ["x"], ["a"], name="s", noop_with_empty_axes=5),
+            "attribute noop_with_empty_axes 5; expected 0 or 1",
+        ),
+    ],
+    ids=["lpnorm-axis", "lpnorm-p", "reducesum-noop"],
+)
+def test_more_zero_cost_ops_check_their_attributes(tmp_path: Path, node: onnx.NodeProto, fragment: str) -> None:
+    """LpNormalization's axis and p, a reduction's flags: refused naming the node and the attribute."""
+    path = save(tmp_path / "z.onnx", [node], [("x", [1, 6, 6, 8])], ["a"], opset=18)
+    assert_user_error(run("model", path), "node 's' (", fragment)

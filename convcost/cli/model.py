@@ -51,7 +51,7 @@ def _method_names() -> list[str]:
 @click.option(
     "--sort",
     type=SuggestingChoice(("mults", "params", "bytes", "time")),
-    help="Show the rows heaviest first by this figure (time needs --device).",
+    help="Show the rows heaviest first by this figure (bytes and time need --device, which shows them).",
 )
 @click.option(
     "--input",
@@ -122,8 +122,8 @@ def model(
         graph = kept("model", file) or load_graph(file, input_dims or None, all_ops)
         limits = _limits(max_mults, max_params, max_flops=max_flops)  # after the file is read: a bad file is refused sooner
         device = None if roofline is None else roofline.settings
-        if sort == "time" and (device is None or device.device is None):
-            raise click.UsageError("--sort time needs --device (a time is a device's)")
+        if sort in ("time", "bytes") and (device is None or device.device is None):  # the tables show these with a device only
+            raise click.UsageError(f"--sort {sort} needs --device (the table shows {sort} with a device)")
         settings = Settings(
             rank_value,
             mid_value,

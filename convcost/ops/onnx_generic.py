@@ -20,7 +20,7 @@ from typing import Any
 
 from convcost.core.shapes import Shape, shown
 from convcost.errors import ConvcostError
-from convcost.ops.onnx_node import UNKNOWN, OnnxHandler, OnnxNode, TensorShape, all_at_least, at_least, one_of, shown_attr
+from convcost.ops.onnx_node import FLAG, INT, UNKNOWN, OnnxHandler, OnnxNode, TensorShape, all_at_least, at_least, one_of, shown_attr
 from convcost.ops.registry import INTERNAL_OPS, ONNX_HANDLERS, Evaluated, OpDef
 
 ONNX_OP = "onnx"
@@ -159,7 +159,16 @@ LAYOUT_HANDLERS = {
     "InstanceNormalization": OnnxHandler(check=_check_channel_scale),
     "LayerNormalization": OnnxHandler(check=_check_layer_scale),
     "GatherElements": OnnxHandler(check=_check_axis),
-    **{op: OnnxHandler(check=_check_axes) for op in _REDUCTIONS},
+    "LpNormalization": OnnxHandler(attributes={"p": (INT, "1 or 2", lambda v: v in (1, 2))}, check=_check_axis),
+    "CumSum": OnnxHandler(attributes={"exclusive": FLAG, "reverse": FLAG}),
+    "GridSample": OnnxHandler(
+        attributes={
+            "mode": one_of("bilinear", "nearest", "bicubic", "linear", "cubic"),
+            "padding_mode": one_of("zeros", "border", "reflection"),
+            "align_corners": FLAG,
+        }
+    ),
+    **{op: OnnxHandler(attributes={"keepdims": FLAG, "noop_with_empty_axes": FLAG}, check=_check_axes) for op in _REDUCTIONS},
     "Split": OnnxHandler(check=_check_split),
     "MaxUnpool": OnnxHandler(attributes={"kernel_shape": all_at_least(1), "strides": all_at_least(1), "pads": all_at_least(0)}),
 }
