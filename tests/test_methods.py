@@ -149,5 +149,5 @@ def test_bias_adds_one_per_output_channel_per_stage() -> None:
 
 
 def test_registry_names() -> None:
-    """The models in display order: the original five, then tucker2 and cp (issue 12 adds them)."""
-    assert list(METHODS) == ["standard", "depthwise-separable", "spatial-separable", "low-rank", "stacked-3x3", "tucker2", "cp"]
+    """The models in display order: the original five, then tucker2 and cp (issue 12 adds them), then 2plus1d (3-D only, last)."""
+    assert list(METHODS) == ["standard", "depthwise-separable", "spatial-separable", "low-rank", "stacked-3x3", "tucker2", "cp", "2plus1d"]

@@ -172,7 +172,7 @@ BAD_MODELS = [
     ("input: 8x8x3\nlayers:\n  - {type: linear, out: 4, padding: 1}\n", ["3:28:", "linear layer takes no key 'padding'"]),
     ("input: 8x8x3\ndefaults: {paddin: same}\nlayers:\n  - {k: 3, out: 4}\n", ["2:12:", "'paddin'", "did you mean 'padding'"]),
     ("input: 8x8x3\nlayer:\n  - {k: 3, out: 4}\n", ["2:1:", "'layer'", "did you mean 'layers'"]),
-    ("input: 8x8\nlayers:\n  - {k: 3, out: 4}\n", ["1:8:", "input", "HxWxC"]),
+    ("input: 8x8x8x8x8\nlayers:\n  - {k: 3, out: 4}\n", ["1:8:", "input", "HxWxC"]),
     ("layers:\n  - {k: 3, out: 4}\n", ["1:1:", "needs the key 'input'"]),
     ("input: 8x8x3\nlayers: []\n", ["no layers"]),
     ("input: 8x8x3\nlayers:\n  - {k: 3}\n", ["3:5:", "needs the key 'out'"]),

@@ -171,7 +171,7 @@ def test_more_than_30_digits_is_refused(number: int) -> None:
 
 def test_parsers_decide_on_text() -> None:
     """The parsers read the forms the flags take, from any text: 0x3 padding, 28x28x8, same, [1, 7]."""
-    assert parse_padding(Plain("0x3"), "p") == (0, 0, 3, 3)
+    assert parse_padding(Plain("0x3"), "p") == (0, 3)
     assert parse_padding(Plain("same"), "p") == "same"
     assert parse_shape(Plain("28x28x8"), "in") == (28, 28, 8)
     assert parse_pair([Plain("1"), Plain("7")], "k") == (1, 7)
@@ -329,8 +329,8 @@ SCHEMA_CASES = [
     ("layer", "out: 0b101", False),
     ("layer", "out: " + "1" * 31, False),
     ("layer", "padding: 01", False),
-    ("layer", "padding: 1x1x1", False),
-    ("layer", "padding: [1, 1, 1]", False),
+    ("layer", "padding: 1x1x1x1x1", False),
+    ("layer", "padding: [1, 1, 1, 1, 1]", False),
     ("layer", "stride: '02'", False),
     ("layer", "as: cp, rank: 064", False),
     ("layer", "as: cp, rank: '0.0'", False),
@@ -378,7 +378,7 @@ def test_schema_accepts_exactly_what_convcost_accepts(tmp_yaml, where: str, text
 
 @pytest.mark.parametrize(
     "text",
-    ["out: '064'", "out: " + "1" * 31, "stride: '02'", "as: cp, rank: '0.0'", "padding: [1, 1, 1]"],
+    ["out: '064'", "out: " + "1" * 31, "stride: '02'", "as: cp, rank: '0.0'", "padding: [1, 1, 1, 1, 1]"],
 )
 def test_schema_refuses_them_through_a_yaml_1_1_loader_too(text: str) -> None:
     """Values that stay text (or too long) under YAML 1.1 are refused by the schema with PyYAML's safe_load as well."""

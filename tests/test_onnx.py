@@ -861,18 +861,21 @@ def test_a_toy_op_registered_in_the_table_is_lowered_without_the_front_end(tmp_p
 
 
 @pytest.mark.parametrize(("dims", "weight"), [([1, 4, 20], [6, 4, 3]), ([1, 4, 6, 8, 8], [6, 4, 3, 3, 3])])
-def test_convolutions_of_other_ranks_stay_onnx_nodes(tmp_path: Path, dims: list[int], weight: list[int]) -> None:
-    """A 1-D or 3-D Conv goes through the same handler, costed by the rule and shown as itself (``Conv 3x3x3``)."""
+def test_convolutions_of_other_ranks_lower_to_conv(tmp_path: Path, dims: list[int], weight: list[int]) -> None:
+    """A 1-D or 3-D Conv lowers to ``conv`` as a 2-D one does: the same rule's mults, its shapes channels last (``20x4``)."""
     from convcost.frontends.onnx import load_onnx
 
     path = save(
         tmp_path / "conv.onnx", [helper.make_node("Conv", ["x", "w"], ["y"], name="conv")], [("x", dims)], ["y"], [init("w", weight)]
     )
-    (node,) = load_onnx(path).nodes
-    evaluated = node.attrs["evaluated"]
+    graph = load_onnx(path)
+    (node,) = graph.nodes
     out = [dims[0], weight[0], *(d - k + 1 for d, k in zip(dims[2:], weight[2:], strict=True))]
-    assert (node.op, evaluated.kernel) == ("onnx", "x".join(map(str, weight[2:])))
-    assert evaluated.cost.mults == int(np.prod(out)) * int(np.prod(weight[1:]))
+    assert node.op == "conv"
+    assert node.attrs["k"] == tuple(weight[2:])
+    assert graph.input == (*dims[2:], dims[1])
+    assert graph.shapes[0] == (*out[2:], out[1])
+    assert graph.evaluated[0].cost.mults == int(np.prod(out)) * int(np.prod(weight[1:]))
 
 
 def test_a_second_graph_input_has_its_own_shape_and_memory(tmp_path: Path) -> None:

@@ -297,7 +297,7 @@ def test_api_results_are_dataclasses() -> None:
     assert convcost.to_dict(report)["methods"][0]["mults"] == 1_228_800
     assert convcost.to_dict(report) == json.loads(convcost.to_json(report))
     with pytest.raises(convcost.ConvcostError, match="expected HxWxC"):
-        convcost.build_layer("28x28", k=3, out=16)
+        convcost.build_layer("28x28x8x8x8", k=3, out=16)
 
 
 def test_schema_validates_every_spec_and_rejects_broken_ones() -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from convcost.core.shapes import Shape, make_conv, out_size, parse_padding, parse_pair, parse_shape, same_padding
+from convcost.core.shapes import Shape, explicit_padding, make_conv, out_size, parse_padding, parse_pair, parse_shape, same_padding
 from convcost.errors import ConvcostError
 
 
@@ -19,9 +19,9 @@ def test_parse_shape_accepts_text_and_lists() -> None:
     assert parse_shape([12, 12, 3], "in") == Shape(12, 12, 3)
 
 
-@pytest.mark.parametrize("bad", ["28x28", "28x28x8x1", "axbxc", "2.5x28x8", "", [28, 28], True, None])
+@pytest.mark.parametrize("bad", ["28", "28x28x8x1x2", "axbxc", "2.5x28x8", "", [28], [28, 28, 8, 1, 2], True, None])
 def test_parse_shape_rejects_malformed(bad: object) -> None:
-    """Anything but three whole numbers is refused, naming what was expected."""
+    """Anything but two to four whole numbers (1-D, 2-D, 3-D) is refused, naming what was expected."""
     with pytest.raises(ConvcostError, match="expected HxWxC"):
         parse_shape(bad, "--in")
 
@@ -40,10 +40,18 @@ def test_parse_pair_and_padding() -> None:
     assert parse_pair("1x7", "--k") == (1, 7)
     assert parse_pair(5, "k") == (5, 5)
     assert parse_padding("same", "--padding") == "same"
-    assert parse_padding("valid", "--padding") == (0, 0, 0, 0)
-    assert parse_padding("2", "--padding") == (2, 2, 2, 2)
-    assert parse_padding("1x2", "--padding") == (1, 1, 2, 2)
+    assert parse_padding("valid", "--padding") == (0,)
+    assert parse_padding("2", "--padding") == (2,)
+    assert parse_padding("1x2", "--padding") == (1, 2)
     assert parse_padding([0, 1, 2, 3], "padding") == (0, 1, 2, 3)
+    inp = Shape(8, 8, 3)
+    assert explicit_padding((2,), 2, inp) == (2, 2, 2, 2)
+    assert explicit_padding((1, 2), 2, inp) == (1, 1, 2, 2)
+    assert explicit_padding((0, 1, 2, 3), 2, inp) == (0, 1, 2, 3)
+    assert explicit_padding((1, 2), 1, Shape(8, 3)) == (1, 2)
+    assert explicit_padding((1, 2, 2), 3, Shape(8, 8, 8, 3)) == (1, 1, 2, 2, 2, 2)
+    with pytest.raises(ConvcostError, match="gives 3 values, but the input 8x8x3 has 2 spatial axes"):
+        explicit_padding((1, 2, 2), 2, inp)
     with pytest.raises(ConvcostError, match="'same' or 'valid', got 'full'"):
         parse_padding("full", "--padding")
 

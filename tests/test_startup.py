@@ -46,7 +46,10 @@ def test_python_dash_m_runs_the_cli() -> None:
     assert ok.returncode == 0
     assert '"mults": 135200' in ok.stdout
     bad = subprocess.run(
-        [sys.executable, "-m", "convcost", "layer", "--in", "28x28", "--k", "3", "--out", "1"], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "convcost", "layer", "--in", "28x28x8x8x8", "--k", "3", "--out", "1"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert bad.returncode == 2
     assert bad.stdout == ""

@@ -207,10 +207,16 @@ def _hidden(report: ModelReport, row: LayerRow) -> bool:
     return report.graph is not None and row.node >= 0 and report.graph.nodes[row.node].hidden
 
 
-def _whatif(rows: tuple[LayerRow, ...], base: Cost) -> tuple[WhatIf, ...]:
+def _whatif(rows: tuple[LayerRow, ...], base: Cost, inp: Shape) -> tuple[WhatIf, ...]:
+    """One entry per factorization, in FACTORIZATIONS order; those shown only for ranks no candidate layer has
+    (2plus1d in a 1-D or 2-D network) are left out, and they come last, so positions stay FACTORIZATIONS'."""
     candidates = [row for row in rows if row.alternatives]
+    ranks = {len(row.inp) - 1 for row in candidates} or {len(inp) - 1}
+    methods = list(FACTORIZATIONS)
+    while methods and not ranks & set(METHODS[methods[-1]].ranks):
+        methods.pop()
     table = []
-    for i, method in enumerate(FACTORIZATIONS):
+    for i, method in enumerate(methods):
         m, p, changed = base.mults, base.params, 0
         for row in candidates:
             alt = row.alternatives[i]
@@ -350,7 +356,7 @@ def cost_graph(
         nodes = walk.rows()
     visible = tuple(row for row, node in zip(nodes, graph.nodes, strict=True) if not node.hidden)
     base = total(row.cost for row in visible)
-    whatif = _whatif(visible, base)
+    whatif = _whatif(visible, base, graph.input)
     output = graph.input if graph.output == INPUT else graph.shapes[graph.output]
     report = ModelReport(
         graph.source,
@@ -363,7 +369,7 @@ def cost_graph(
         blocks=_block_totals(graph, nodes),
         graph=graph,
         written=base,
-        whatif_note=whatif_caption(MethodOptions(rank, mid, targets, capped=True)),
+        whatif_note=whatif_caption(MethodOptions(rank, mid, targets, capped=True), tuple(w.method for w in whatif)),
     )
     if method is None or method == "standard":
         return report

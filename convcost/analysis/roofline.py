@@ -310,7 +310,8 @@ def model_figures(report: ModelReport, setup: Setup) -> ModelFigures:
                     changed[i][1].append(memo.alt(alt))
         swaps = changed
     spent = _spent(f.timing for f in parts)
-    whatif = tuple(_replaced(total, spent, [rows[k] for k in where], new) for where, new in swaps)
+    # one per what-if entry (the report leaves out trailing models no layer's rank shows, e.g. 2plus1d in 2-D)
+    whatif = tuple(_replaced(total, spent, [rows[k] for k in where], new) for where, new in swaps[: len(base.whatif)])
     shown, shown_total = rows, total
     if not alone and variant is not None and variant != "standard":
         where, new = swaps[FACTORIZATIONS.index(variant)]

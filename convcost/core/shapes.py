@@ -1,6 +1,7 @@
 """Pure integer shape arithmetic: parsing sizes, output sizes, padding.
 
-Shapes are channels last, ``H x W x C``, as in the source documents. Every size is
+Shapes are channels last, ``H x W x C``, as in the source documents (``L x C`` in 1-D,
+``T x H x W x C`` in 3-D). Every size is
 a Python ``int``; nothing here goes through a float.
 
 The parsers decide on the text as written (a flag's text, or a YAML scalar's source text:
@@ -16,10 +17,12 @@ from typing import Literal, NamedTuple, Union
 from convcost.errors import ConvcostError
 
 Pair = tuple[int, int]
-Padding4 = tuple[int, int, int, int]
-"""Explicit padding: top, bottom, left, right."""
-PaddingSpec = Union[Padding4, Literal["same"]]
-"""Padding as given: explicit, or TensorFlow ``same`` (resolved per layer)."""
+Padding = tuple[int, ...]
+"""Explicit padding, a (begin, end) pair per spatial axis, axis by axis: top, bottom, left, right in 2-D."""
+Padding4 = Padding
+PaddingSpec = Union[tuple[int, ...], Literal["same"]]
+"""Padding as written: 1 value, one per axis or (begin, end) per axis (read against the input's rank
+by :func:`explicit_padding`), or TensorFlow ``same`` (resolved per layer)."""
 
 _SHOWN_MAX = 60
 
@@ -84,23 +87,71 @@ def shown(value: object) -> str:
     return text
 
 
-class Shape(NamedTuple):
-    """A feature map, channels last: height x width x channels.
+class Shape(tuple[int, ...]):
+    """A feature map, channels last: its spatial sizes, then its channels (``L x C`` in 1-D,
+    ``H x W x C`` in 2-D, ``T x H x W x C`` in 3-D); ``Shape(28, 28, 8)``.
 
-    A NamedTuple rather than a frozen dataclass: a network of 100,000 layers makes
-    hundreds of thousands of these, and tuples are several times cheaper to build.
+    A tuple rather than a frozen dataclass: a network of 100,000 layers makes hundreds of
+    thousands of these, and tuples are several times cheaper to build.
     """
 
-    h: int
-    w: int
-    c: int
+    __slots__ = ()
+
+    def __new__(cls, *dims: int) -> Shape:
+        return tuple.__new__(cls, dims)
+
+    def __getnewargs__(self) -> tuple[int, ...]:
+        return tuple(self)
+
+    @property
+    def c(self) -> int:
+        """The channels (the last dimension)."""
+        return self[-1]
+
+    @property
+    def spatial(self) -> tuple[int, ...]:
+        """The spatial sizes, every axis but the channels'."""
+        return tuple(self[:-1])
+
+    @property
+    def rank(self) -> int:
+        """The number of spatial axes: 1, 2 or 3 for a feature map."""
+        return len(self) - 1
+
+    @property
+    def h(self) -> int:
+        """The height of a 2-D map (HxWxC)."""
+        return self[-3] if len(self) >= 3 else 1
+
+    @property
+    def w(self) -> int:
+        """The width of a 2-D map (HxWxC)."""
+        return self[-2] if len(self) >= 2 else 1
+
+    @property
+    def elements(self) -> int:
+        """Every element: the product of the dimensions."""
+        n = 1
+        for d in self:
+            n *= d
+        return n
 
     def __str__(self) -> str:
-        return f"{self.h}x{self.w}x{self.c}"
+        return "x".join(map(str, self))
+
+    def __repr__(self) -> str:
+        return f"Shape({', '.join(map(str, self))})"
 
     def as_list(self) -> list[int | None]:
-        """``[H, W, C]``, the JSON form."""
-        return [self.h, self.w, self.c]
+        """``[H, W, C]`` (any rank: the sizes, channels last), the JSON form."""
+        return list(self)
+
+
+Sizes = tuple[int, ...]
+"""One whole number per spatial axis (a kernel, a stride, a dilation), or one for every axis."""
+
+AXIS_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("time", "height", "width")}
+"""What each spatial axis is called, by rank."""
 
 
 class _NotWholeError(Exception):
@@ -245,10 +296,13 @@ def _numbers(value: object, what: object, counts: tuple[int, ...], expected: str
     return numbers
 
 
+SHAPE_EXPECTED = "HxWxC (height x width x channels, e.g. 28x28x8), LxC (1-D) or TxHxWxC (3-D)"
+"""What a feature map's text is: 1-D, 2-D or 3-D, channels last."""
+
+
 def parse_shape(value: object, what: object) -> Shape:
-    """``28x28x8`` or ``[28, 28, 8]`` -> Shape(28, 28, 8)."""
-    h, w, c = _numbers(value, what, (3,), "HxWxC (height x width x channels, e.g. 28x28x8)", 1)
-    return Shape(h, w, c)
+    """``28x28x8`` or ``[28, 28, 8]`` -> Shape(28, 28, 8); ``3199x512`` (1-D) and ``16x112x112x3`` (3-D) alike."""
+    return Shape(*_numbers(value, what, (2, 3, 4), SHAPE_EXPECTED, 1))
 
 
 def parse_pair(value: object, what: object) -> Pair:
@@ -261,27 +315,69 @@ def parse_pair(value: object, what: object) -> Pair:
     return (numbers[0], numbers[1])
 
 
-_PADDING_EXPECTED = "a whole number >= 0, PHxPW, 'same' or 'valid'"
+SIZES_EXPECTED = "N or AxB with whole numbers >= 1 (e.g. 3 or 3x5), or AxBxC in 3-D"
+
+
+def parse_sizes(value: object, what: object) -> Sizes:
+    """``3`` or ``[3]`` -> (3,), one value for every axis; ``3x5`` or ``[3, 5]`` -> (3, 5); ``3x7x7`` -> (3, 7, 7).
+
+    How many values a layer needs is its input's rank, known only when it is evaluated: there
+    :func:`per_axis` spreads one value over every axis and refuses a count that is not the rank."""
+    return tuple(_numbers(value, what, (1, 2, 3), SIZES_EXPECTED, 1))
+
+
+def parse_sizes0(value: object, what: object) -> Sizes:
+    """``0``, ``1``, ``1x0``, ``[1, 0]`` or ``0x1x1``: whole numbers >= 0, one or one per axis (a transposed conv's output padding)."""
+    expected = "a whole number >= 0, or one per axis (e.g. 1, 1x0 or 0x1x1)"
+    return tuple(_numbers(value, what, (1, 2, 3), expected, 0))
+
+
+def _by_text(values: Iterable[int]) -> str:
+    return "x".join(map(str, values))
+
+
+def per_axis(values: Sequence[int], rank: int, what: str, inp: Shape) -> Sizes:
+    """``values`` for each of ``rank`` spatial axes: one value is every axis's; else there must be ``rank`` of them."""
+    if len(values) == rank:
+        return tuple(values)
+    if len(values) == 1:
+        return (values[0],) * rank
+    raise ConvcostError(
+        f"{what} {_by_text(values)} gives {len(values)} values, but the input {inp} has {rank} spatial "
+        f"{'axis' if rank == 1 else 'axes'}; expected 1 value{'' if rank == 1 else f' or {rank}'}"
+    )
+
+
+_PADDING_EXPECTED = "a whole number >= 0, one per axis (PHxPW), 'same' or 'valid'"
 
 
 def parse_padding(value: object, what: object) -> PaddingSpec:
-    """``same``, ``valid`` (= 0), ``P``, ``PHxPW`` or a list ``[PH, PW]`` / ``[T, B, L, R]``.
-
-    ``PHxPW`` pads PH rows at the top and at the bottom and PW columns on each side,
-    as PyTorch's ``padding=(PH, PW)`` does.
-    """
+    """``same``, ``valid`` (= 0), ``P``, ``PHxPW``, ``PTxPHxPW`` or a list of one value per axis or of
+    (begin, end) pairs, axis by axis (``[T, B, L, R]`` in 2-D). The values stay as written:
+    :func:`resolve_padding` reads them against the input's rank."""
     if isinstance(value, str):
         word = trimmed(value).lower()
         if word == "same":
             return "same"
         if word == "valid":
-            return (0, 0, 0, 0)
-    n = _numbers(value, what, (1, 2, 4), _PADDING_EXPECTED, 0)
-    if len(n) == 1:
-        return (n[0], n[0], n[0], n[0])
-    if len(n) == 2:
-        return (n[0], n[0], n[1], n[1])
-    return (n[0], n[1], n[2], n[3])
+            return (0,)
+    return tuple(_numbers(value, what, (1, 2, 3, 4, 6), _PADDING_EXPECTED, 0))
+
+
+def explicit_padding(spec: Sequence[int], rank: int, inp: Shape) -> Padding:
+    """Padding as written into (begin, end) per axis, axis by axis: one value pads every side; one per axis
+    pads both sides of it (PyTorch's ``padding=(PH, PW)``); two per axis are each axis's begin and end."""
+    if len(spec) == 1:
+        return (spec[0],) * (2 * rank)
+    if len(spec) == rank:
+        return tuple(p for p in spec for _ in (0, 1))
+    if len(spec) == 2 * rank:
+        return tuple(spec)
+    choices = "1 value or 2 (begin, end)" if rank == 1 else f"1 value, {rank} (one per axis) or {2 * rank} (begin, end per axis)"
+    raise ConvcostError(
+        f"padding {_by_text(spec)} gives {len(spec)} values, but the input {inp} has {rank} spatial "
+        f"{'axis' if rank == 1 else 'axes'}; expected {choices}"
+    )
 
 
 _TRUE = frozenset({"true", "True", "TRUE"})
@@ -337,12 +433,12 @@ def out_size(size: int, k: int, stride: int, pad_total: int, dilation: int) -> i
     return span // stride + 1 if span >= 0 else 0
 
 
-def resolve_padding(spec: PaddingSpec, size: Pair, k: Pair, stride: Pair, dilation: Pair) -> Padding4:
-    """Explicit (top, bottom, left, right) padding for a kernel on an HxW input."""
+def resolve_padding(spec: PaddingSpec, inp: Shape, k: Sizes, stride: Sizes, dilation: Sizes) -> Padding:
+    """Explicit (begin, end) padding per axis, axis by axis (2-D: top, bottom, left, right) for a kernel on ``inp``."""
     if spec == "same":
-        (top, left), (bottom, right) = same_padding(size, k, stride, dilation)
-        return (top, bottom, left, right)
-    return spec
+        before, after = same_padding(inp.spatial, k, stride, dilation)
+        return tuple(p for pair in zip(before, after, strict=True) for p in pair)
+    return explicit_padding(spec, inp.rank, inp)
 
 
 def window_sizes(
@@ -366,11 +462,9 @@ def _by(sizes: Iterable[int]) -> str:
     return "x".join(map(str, sizes))
 
 
-def window_out(inp: Shape, k: Pair, stride: Pair, padding: Padding4, dilation: Pair = (1, 1)) -> Pair:
-    """Output HxW of a sliding window; raises if the kernel does not fit the padded input."""
-    top, bottom, left, right = padding
-    ho, wo = window_sizes((inp.h, inp.w), k, stride, (top, left), (bottom, right), dilation)
-    return (ho, wo)
+def window_out(inp: Shape, k: Sizes, stride: Sizes, padding: Padding, dilation: Sizes) -> Sizes:
+    """Output sizes of a sliding window on ``inp``; raises if the kernel does not fit the padded input."""
+    return window_sizes(inp.spatial, k, stride, padding[0::2], padding[1::2], dilation)
 
 
 def check_groups(channels: int, out_channels: int, groups: int) -> None:
@@ -384,7 +478,8 @@ def check_groups(channels: int, out_channels: int, groups: int) -> None:
 
 
 class Conv(NamedTuple):
-    """One 2-D convolution with every size resolved (a NamedTuple for speed, like Shape).
+    """One convolution of any spatial rank with every size resolved (a NamedTuple for speed, like Shape):
+    ``k``, ``stride`` and ``dilation`` have one value per axis, ``padding`` a (begin, end) pair per axis.
 
     ``mults`` counts multiply-accumulates, one per weight use; additions and bias
     adds are not counted. ``params`` are the weights, plus one bias per output
@@ -393,23 +488,25 @@ class Conv(NamedTuple):
 
     inp: Shape
     out: Shape
-    k: Pair
-    stride: Pair
-    padding: Padding4
-    dilation: Pair
+    k: Sizes
+    stride: Sizes
+    padding: Padding
+    dilation: Sizes
     groups: int
     bias: bool
 
     @property
     def mults(self) -> int:
-        """``Ho * Wo * N * (C/G) * KH * KW`` multiply-accumulates."""
-        k, out = self.k, self.out
-        return out.h * out.w * k[0] * k[1] * (self.inp.c // self.groups) * out.c
+        """``Ho * Wo * N * (C/G) * KH * KW`` multiply-accumulates (any rank: every output position, every kernel tap)."""
+        return self.out.elements * self.weights // self.out.c
 
     @property
     def weights(self) -> int:
         """``KH * KW * (C/G) * N`` weights."""
-        return self.k[0] * self.k[1] * (self.inp.c // self.groups) * self.out.c
+        taps = 1
+        for kk in self.k:
+            taps *= kk
+        return taps * (self.inp.c // self.groups) * self.out.c
 
     @property
     def params(self) -> int:
@@ -420,15 +517,19 @@ class Conv(NamedTuple):
 def make_conv(
     inp: Shape,
     out_channels: int,
-    k: Pair,
-    stride: Pair = (1, 1),
-    padding: PaddingSpec = (0, 0, 0, 0),
-    dilation: Pair = (1, 1),
+    k: Sizes,
+    stride: Sizes = (1,),
+    padding: PaddingSpec = (0,),
+    dilation: Sizes = (1,),
     groups: int = 1,
     bias: bool = False,
 ) -> Conv:
-    """Resolve a convolution on ``inp``; raises ConvcostError if it cannot be built."""
+    """Resolve a convolution on ``inp`` (one value of ``k``, ``stride``, ``dilation`` or ``padding`` is every axis's);
+    raises ConvcostError if it cannot be built."""
+    rank = inp.rank
+    k = per_axis(k, rank, "kernel", inp)
+    stride = per_axis(stride, rank, "stride", inp)
+    dilation = per_axis(dilation, rank, "dilation", inp)
     check_groups(inp.c, out_channels, groups)
-    pad = resolve_padding(padding, (inp.h, inp.w), k, stride, dilation)
-    ho, wo = window_out(inp, k, stride, pad, dilation)
-    return Conv(inp, Shape(ho, wo, out_channels), k, stride, pad, dilation, groups, bias)
+    pad = resolve_padding(padding, inp, k, stride, dilation)
+    return Conv(inp, Shape(*window_out(inp, k, stride, pad, dilation), out_channels), k, stride, pad, dilation, groups, bias)

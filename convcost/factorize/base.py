@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, NamedTuple, Union
 
 from convcost.core.cost import reduction_pct
-from convcost.core.shapes import Conv, PaddingSpec, Pair, Shape, make_conv
+from convcost.core.shapes import Conv, PaddingSpec, Pair, Shape, Sizes, make_conv
 
 # --- stages and results --------------------------------------------------------------
 
@@ -268,7 +268,7 @@ class Factorization(_Record):
     ``factorize.solve.build`` on it, a resolved convolution and options gives its :class:`MethodResult`.
     """
 
-    __slots__ = ("closed_form", "name", "note_figures", "param", "stages", "why_not")
+    __slots__ = ("closed_form", "name", "note_figures", "param", "ranks", "stages", "why_not")
     name: str
     stages: Callable[[Conv, Any], tuple[Stage, ...]]
     """The stages at a chosen setting (None when there is nothing to choose)."""
@@ -279,6 +279,9 @@ class Factorization(_Record):
     """The ratio against the standard layer in closed form, where there is one (``--explain``)."""
     note_figures: Callable[[MethodResult], tuple[str, ...]] | None
     """The model's figures shown beneath its name, its setting first (``rank 4``, ``break-even rank 13``)."""
+    ranks: tuple[int, ...]
+    """The spatial ranks it is shown for by default (``layer`` without --method, the model what-if); named with
+    --method or ``as:``, it says on any layer why it does not apply."""
 
     def __init__(
         self,
@@ -288,8 +291,10 @@ class Factorization(_Record):
         param: RankParam | None = None,
         closed_form: Callable[[Conv, MethodResult], ClosedForm | None] | None = None,
         note_figures: Callable[[MethodResult], tuple[str, ...]] | None = None,
+        ranks: tuple[int, ...] = (1, 2, 3),
     ) -> None:
-        self._set(name=name, stages=stages, why_not=why_not, param=param, closed_form=closed_form, note_figures=note_figures)
+        self._set(name=name, stages=stages, why_not=why_not, param=param, closed_form=closed_form, note_figures=note_figures,
+                  ranks=ranks)  # fmt: skip
 
     def note(self, result: MethodResult) -> str | None:
         """The line shown beneath the model's name: its figures, how its rank was chosen, or why it does not apply."""
@@ -310,9 +315,19 @@ class Factorization(_Record):
 # --- shared pieces of the modules -------------------------------------------------------
 
 
-def kname(k: Pair) -> str:
-    """``(3, 5)`` -> ``3x5``."""
-    return f"{k[0]}x{k[1]}"
+def kname(k: Sizes) -> str:
+    """``(3, 5)`` -> ``3x5``; any rank (``3``, ``3x3x3``)."""
+    return "x".join(map(str, k))
+
+
+def ones(conv: Conv) -> Sizes:
+    """A 1x1 kernel in the layer's rank (``1``, ``1x1``, ``1x1x1``)."""
+    return (1,) * conv.inp.rank
+
+
+def axis_kernel(conv: Conv, axis: int, size: int) -> Sizes:
+    """A kernel of ``size`` along ``axis`` and 1 along every other (``3x1``, ``1x1x7``)."""
+    return tuple(size if i == axis else 1 for i in range(conv.inp.rank))
 
 
 def needs_groups_1(conv: Conv) -> str | None:
@@ -328,9 +343,18 @@ def needs_spatial_kernel(conv: Conv) -> str | None:
     """groups 1 and a kernel larger than 1x1 (tucker2, cp)."""
     if (why := needs_groups_1(conv)) is not None:
         return why
-    if conv.k == (1, 1):
-        return "a 1x1 kernel has no spatial extent to decompose"
+    if set(conv.k) == {1}:
+        return f"a {kname(conv.k)} kernel has no spatial extent to decompose"
     return None
+
+
+TAPS = {1: "K", 2: "(KH*KW)", 3: "(KT*KH*KW)"}
+"""The kernel's taps as a formula, by rank."""
+
+
+def taps_text(conv: Conv) -> str:
+    """``(KH*KW)`` in 2-D, ``K`` in 1-D, ``(KT*KH*KW)`` in 3-D."""
+    return TAPS.get(conv.inp.rank, "prod(K)")
 
 
 def fraction_sum(terms: list[tuple[int, int]]) -> tuple[int, int]:
@@ -349,10 +373,10 @@ class LayerSpec(NamedTuple):
 
     inp: Shape
     out: int
-    k: Pair
-    stride: Pair = (1, 1)
-    padding: PaddingSpec = (0, 0, 0, 0)
-    dilation: Pair = (1, 1)
+    k: Sizes
+    stride: Sizes = (1,)
+    padding: PaddingSpec = (0,)
+    dilation: Sizes = (1,)
     groups: int = 1
     bias: bool = False
     rank: Rank | None = None

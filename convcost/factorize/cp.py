@@ -1,6 +1,7 @@
 """``cp`` (Lebedev et al., 2015): the rank-R CP decomposition of the kernel: a 1x1 C -> R, a
 depthwise KHx1 on the R channels (the layer's vertical stride, padding and dilation), a depthwise
-1xKW (the horizontal ones), and a 1x1 R -> N.
+1xKW (the horizontal ones), and a 1x1 R -> N. In 1-D and 3-D the same with one depthwise 1-D
+convolution per axis (1-D: a depthwise K; 3-D: KTx1x1, 1xKHx1, 1x1xKW).
 
 params = R*(C + N + KH + KW) (+ one bias per output channel of each stage). Full rank: the largest
 R whose mults do not exceed the standard layer's (mults grow by the same amount with each rank).
@@ -10,24 +11,38 @@ Without --rank or --target, the largest R reaching 4x fewer mults.
 from __future__ import annotations
 
 from convcost.core.shapes import Conv, make_conv
-from convcost.factorize.base import ClosedForm, Factorization, MethodResult, RankParam, Stage, needs_spatial_kernel
+from convcost.factorize.base import (
+    ClosedForm,
+    Factorization,
+    MethodResult,
+    RankParam,
+    Stage,
+    axis_kernel,
+    kname,
+    needs_spatial_kernel,
+    ones,
+)
+
+_SIZES = {1: ["L"], 2: ["H", "W"], 3: ["T", "H", "W"]}
+_KERNELS = {1: ["K"], 2: ["KH", "KW"], 3: ["KT", "KH", "KW"]}
 
 
 def stages(conv: Conv, rank: int) -> tuple[Stage, ...]:
-    """1x1 C -> R, depthwise KHx1 (vertical), depthwise 1xKW (horizontal), 1x1 R -> N."""
-    kh, kw = conv.k
-    (sh, sw), (dh, dw) = conv.stride, conv.dilation
-    top, bottom, left, right = conv.padding
-    first = make_conv(conv.inp, rank, (1, 1), bias=conv.bias)
-    vert = make_conv(first.out, rank, (kh, 1), (sh, 1), (top, bottom, 0, 0), (dh, 1), rank, conv.bias)
-    horz = make_conv(vert.out, rank, (1, kw), (1, sw), (0, 0, left, right), (1, dw), rank, conv.bias)
-    last = make_conv(horz.out, conv.out.c, (1, 1), bias=conv.bias)
-    return (
-        Stage("pointwise 1x1 in", first),
-        Stage(f"depthwise {kh}x1", vert),
-        Stage(f"depthwise 1x{kw}", horz),
-        Stage("pointwise 1x1 out", last),
-    )
+    """1x1 C -> R, one depthwise 1-D convolution per axis (that axis's stride, padding and dilation), 1x1 R -> N."""
+    one = ones(conv)
+    first = make_conv(conv.inp, rank, one, bias=conv.bias)
+    result = [Stage(f"pointwise {kname(one)} in", first)]
+    current = first.out
+    for axis, kk in enumerate(conv.k):
+        pads = tuple(p if a == axis else 0 for a in range(conv.inp.rank) for p in conv.padding[2 * a : 2 * a + 2])
+        k = axis_kernel(conv, axis, kk)
+        step = make_conv(current, rank, k, axis_kernel(conv, axis, conv.stride[axis]), pads,
+                         axis_kernel(conv, axis, conv.dilation[axis]), rank, conv.bias)  # fmt: skip
+        result.append(Stage(f"depthwise {kname(k)}", step))
+        current = step.out
+    last = make_conv(current, conv.out.c, one, bias=conv.bias)
+    result.append(Stage(f"pointwise {kname(one)} out", last))
+    return tuple(result)
 
 
 def full_rank(conv: Conv) -> int:
@@ -42,20 +57,47 @@ def note(result: MethodResult) -> tuple[str, ...]:
 
 
 def closed_form(conv: Conv, result: MethodResult) -> ClosedForm:
-    """``R*(C + KH + KW + N)/(KH*KW*C*N)`` when the layer keeps its size; the general sum otherwise."""
+    """``R*(C + KH + KW + N)/(KH*KW*C*N)`` when the layer keeps its size; the general sum otherwise (any rank)."""
     r = result.extra["rank"]
     assert isinstance(r, int)
-    kh, kw = conv.k
-    c, n = conv.inp.c, conv.out.c
-    h, w, ho, wo = conv.inp.h, conv.inp.w, conv.out.h, conv.out.w
-    num, den = r * (h * w * c + ho * w * kh + ho * wo * (kw + n)), ho * wo * kh * kw * c * n
-    if (h, w) == (ho, wo):
-        return ClosedForm(f"R*(C + KH + KW + N)/(KH*KW*C*N) = {r}*({c} + {kh} + {kw} + {n})/({kh}*{kw}*{c}*{n})", num, den)
+    c, n, rank = conv.inp.c, conv.out.c, conv.inp.rank
+    sizes, kernels = _SIZES.get(rank, [f"S{i}" for i in range(rank)]), _KERNELS.get(rank, [f"K{i}" for i in range(rank)])
+    ins, outs = conv.inp.spatial, conv.out.spatial
+    # each depthwise stage runs at the sizes already reduced before it and the input's after it
+    terms = [(f"{'*'.join(sizes)}*C", f"{'*'.join(map(str, ins))}*{c}", _prod(ins) * c)]
+    for axis in range(rank):
+        letters = [s + "o" for s in sizes[: axis + 1]] + sizes[axis + 1 :]
+        numbers = [*outs[: axis + 1], *ins[axis + 1 :]]
+        kk = conv.k[axis]
+        terms.append((f"{'*'.join(letters)}*{kernels[axis]}", f"{'*'.join(map(str, numbers))}*{kk}", _prod(numbers) * kk))
+    out_letters = "*".join(s + "o" for s in sizes)
+    terms.append((f"{out_letters}*N", f"{'*'.join(map(str, outs))}*{n}", _prod(outs) * n))
+    num, den = r * sum(t[2] for t in terms), _prod(outs) * _prod(conv.k) * c * n
+    k_letters, k_numbers = "*".join(kernels), "*".join(map(str, conv.k))
+    if ins == outs:
+        sizes_sum = " + ".join(map(str, conv.k))
+        text = f"R*(C + {' + '.join(kernels)} + N)/({k_letters}*C*N) = {r}*({c} + {sizes_sum} + {n})/({k_numbers}*{c}*{n})"
+        return ClosedForm(text, num, den)
+    if rank == 2:
+        h, w, ho, wo = ins[0], ins[1], outs[0], outs[1]
+        kh, kw = conv.k
+        text = (
+            f"R*(H*W*C + Ho*W*KH + Ho*Wo*(KW + N))/(Ho*Wo*KH*KW*C*N) = "
+            f"{r}*({h}*{w}*{c} + {ho}*{w}*{kh} + {ho}*{wo}*({kw} + {n}))/({ho}*{wo}*{kh}*{kw}*{c}*{n})"
+        )
+        return ClosedForm(text, num, den)
     text = (
-        f"R*(H*W*C + Ho*W*KH + Ho*Wo*(KW + N))/(Ho*Wo*KH*KW*C*N) = "
-        f"{r}*({h}*{w}*{c} + {ho}*{w}*{kh} + {ho}*{wo}*({kw} + {n}))/({ho}*{wo}*{kh}*{kw}*{c}*{n})"
+        f"R*({' + '.join(t[0] for t in terms)})/({out_letters}*{k_letters}*C*N) = "
+        f"{r}*({' + '.join(t[1] for t in terms)})/({'*'.join(map(str, outs))}*{k_numbers}*{c}*{n})"
     )
     return ClosedForm(text, num, den)
+
+
+def _prod(values: tuple[int, ...] | list[int]) -> int:
+    total = 1
+    for v in values:
+        total *= v
+    return total
 
 
 FACTORIZATION = Factorization(

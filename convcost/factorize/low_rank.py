@@ -6,13 +6,28 @@ Full rank: ``min(KH*KW*C, N)``. mults / standard = r/N + r/(KH*KW*C) exactly.
 
 from __future__ import annotations
 
+from math import prod
+
 from convcost.core.shapes import Conv, make_conv
-from convcost.factorize.base import ClosedForm, Extra, Factorization, MethodResult, RankParam, Stage, fraction_sum, kname, needs_groups_1
+from convcost.factorize.base import (
+    ClosedForm,
+    Extra,
+    Factorization,
+    MethodResult,
+    RankParam,
+    Stage,
+    fraction_sum,
+    kname,
+    needs_groups_1,
+    ones,
+)
+
+_TAPS = {1: "K", 2: "KH*KW", 3: "KT*KH*KW"}
 
 
 def full_rank(conv: Conv) -> int:
     """The rank of the kernel reshaped to N x (KH*KW*C): ``min(KH*KW*C, N)``."""
-    return min(conv.k[0] * conv.k[1] * conv.inp.c, conv.out.c)
+    return min(prod(conv.k) * conv.inp.c, conv.out.c)
 
 
 def default_rank(conv: Conv) -> int:
@@ -26,22 +41,25 @@ def break_even_rank(conv: Conv) -> int:
     With P = KH*KW*C the pair costs ``Ho*Wo*r*(P + N)`` against ``Ho*Wo*P*N``,
     so r must satisfy ``r*(P + N) < P*N``.
     """
-    p, n = conv.k[0] * conv.k[1] * conv.inp.c, conv.out.c
+    p, n = prod(conv.k) * conv.inp.c, conv.out.c
     return (p * n - 1) // (p + n)
 
 
 def too_big(conv: Conv, rank: int) -> str:
     """The error for a rank above the full rank."""
-    kh, kw = conv.k
     full = full_rank(conv)
-    return f"rank {rank} is above the full rank {full} = min(KH*KW*C, N) = min({kh}*{kw}*{conv.inp.c}, {conv.out.c}); expected 1 to {full}"
+    taps = "*".join(map(str, conv.k))
+    return (
+        f"rank {rank} is above the full rank {full} = min({_TAPS[conv.inp.rank]}*C, N) = min({taps}*{conv.inp.c}, {conv.out.c}); "
+        f"expected 1 to {full}"
+    )
 
 
 def stages(conv: Conv, rank: int) -> tuple[Stage, ...]:
     """KHxKW C -> r with the layer's stride/padding/dilation, then 1x1 r -> N."""
     first = make_conv(conv.inp, rank, conv.k, conv.stride, conv.padding, conv.dilation, 1, conv.bias)
-    second = make_conv(first.out, conv.out.c, (1, 1), bias=conv.bias)
-    return (Stage(f"conv {kname(conv.k)}, rank {rank}", first), Stage("pointwise 1x1", second))
+    second = make_conv(first.out, conv.out.c, (1,), bias=conv.bias)
+    return (Stage(f"conv {kname(conv.k)}, rank {rank}", first), Stage(f"pointwise {kname(ones(conv))}", second))
 
 
 def figures(conv: Conv) -> dict[str, Extra]:
@@ -56,9 +74,9 @@ def note(result: MethodResult) -> tuple[str, ...]:
 
 def closed_form(conv: Conv, result: MethodResult) -> ClosedForm:
     """``r/N + r/(KH*KW*C)``."""
-    r, n, p = result.extra["rank"], conv.out.c, conv.k[0] * conv.k[1] * conv.inp.c
+    r, n, p = result.extra["rank"], conv.out.c, prod(conv.k) * conv.inp.c
     assert isinstance(r, int)
-    return ClosedForm(f"r/N + r/(KH*KW*C) = {r}/{n} + {r}/{p}", *fraction_sum([(r, n), (r, p)]))
+    return ClosedForm(f"r/N + r/({_TAPS[conv.inp.rank]}*C) = {r}/{n} + {r}/{p}", *fraction_sum([(r, n), (r, p)]))
 
 
 FACTORIZATION = Factorization(

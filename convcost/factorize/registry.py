@@ -20,6 +20,7 @@ from convcost.factorize.spatial_separable import full_mid
 from convcost.factorize.stacked_3x3 import FACTORIZATION as STACKED_3X3
 from convcost.factorize.standard import FACTORIZATION as STANDARD
 from convcost.factorize.tucker2 import FACTORIZATION as TUCKER2
+from convcost.factorize.two_plus_one_d import FACTORIZATION as TWO_PLUS_ONE_D
 
 REGISTRY: tuple[Factorization, ...] = (
     STANDARD,
@@ -29,8 +30,9 @@ REGISTRY: tuple[Factorization, ...] = (
     STACKED_3X3,
     TUCKER2,
     CP,
+    TWO_PLUS_ONE_D,
 )
-"""Every cost model, in display order."""
+"""Every cost model, in display order (those shown for fewer ranks last: the what-if leaves them out at the end)."""
 
 METHODS: dict[str, Factorization] = {f.name: f for f in REGISTRY}
 """Every cost model by name, in display order; each is applied as ``apply(name, conv, options)``."""
@@ -45,13 +47,18 @@ def cost_layer(spec: LayerSpec, methods: Sequence[str] | None = None, conv: Conv
     check_choice(spec.rank, spec.mid, spec.targets)
     conv = spec.conv() if conv is None else conv
     options = MethodOptions(spec.rank, spec.mid, spec.targets)
-    names = list(dict.fromkeys(methods)) if methods else list(METHODS)
+    names = list(dict.fromkeys(methods)) if methods else default_methods(conv.inp.rank)
     for name in names:
         if name not in METHODS:
             raise ConvcostError(f"unknown method {name!r}; expected one of {', '.join(METHODS)}")
     baseline = build(STANDARD, conv, options)
     results = tuple(baseline if name == "standard" else build(METHODS[name], conv, options) for name in names)
     return LayerReport(spec, conv, results, baseline)
+
+
+def default_methods(rank: int) -> list[str]:
+    """The cost models shown without --method for a layer of this spatial rank (2plus1d: 3-D only)."""
+    return [name for name, f in METHODS.items() if rank in f.ranks]
 
 
 def layer_options(conv: Conv, model: MethodOptions, layer_rank: Rank | None = None, layer_mid: int | None = None) -> MethodOptions:
@@ -79,19 +86,20 @@ def alternatives(conv: Conv, options: MethodOptions) -> tuple[MethodResult, ...]
     return tuple(build(METHODS[name], conv, options) for name in FACTORIZATIONS)
 
 
-def chosen_ranks(results: Sequence[MethodResult | None]) -> dict[str, Extra] | None:
+def chosen_ranks(results: Sequence[MethodResult | None], rank: int | None = None) -> dict[str, Extra] | None:
     """The rank each factorization chose for one layer, by name (FACTORIZATIONS order; ``results``
     in that order, None where it does not apply): ``rank``, ``mid`` or ``[R3, R4]``, null where the
-    model does not apply; models without a rank are left out. None when there are no results."""
+    model does not apply; models without a rank, and those not shown for a layer of spatial ``rank``
+    (2plus1d on a 2-D layer), are left out. None when there are no results."""
     if not results:
         return None
     return {
         name: None if result is None else rank_value(result, METHODS[name])
         for name, result in zip(FACTORIZATIONS, results, strict=True)
-        if METHODS[name].param is not None
+        if METHODS[name].param is not None and (rank is None or rank in METHODS[name].ranks)
     }
 
 
-def whatif_caption(options: MethodOptions) -> str:
-    """The model what-if's caption: how each factorization's ranks are chosen under ``options``."""
-    return describe_choice(REGISTRY, options)
+def whatif_caption(options: MethodOptions, methods: Sequence[str] | None = None) -> str:
+    """The model what-if's caption: how each factorization's ranks (of ``methods``, default all) are chosen under ``options``."""
+    return describe_choice(REGISTRY if methods is None else [METHODS[m] for m in methods], options)

@@ -25,6 +25,33 @@ INPUT_TYPE = "Input"
 """The type of the node that stands for a graph input after the first."""
 
 
+def feature_maps_1d(analysis: Analysis) -> frozenset[str]:
+    """The rank-3 tensors that are 1-D feature maps (N x C x L), shown channels last (LxC): read or written by a window
+    op (a Conv1d, a pool, a batch norm: its handler's ``layout``), or the output of a node that reads only such maps
+    and keeps their layout (the same dimensions, as an activation or an add; a Pad, a Concat). Other rank-3 tensors
+    (a transformer's N x tokens x features) are shown as they are."""
+    shapes = analysis.shapes
+    found: set[str] = set()
+
+    def rank3(tensor: str) -> bool:
+        dims = shapes.get(tensor)
+        return dims is not None and len(dims) == 3
+
+    layouts = {node.at: h.layout if (h := node.handler) is not None else "" for node in analysis.nodes}
+    for node in analysis.nodes:
+        if layouts[node.at] == "window":
+            found.update(t for t in (node.inputs[:1] + node.outputs[:1]) if t and rank3(t))
+    if not found:
+        return frozenset()
+    for node in analysis.nodes:
+        if not node.outputs or not node.outputs[0] or not rank3(node.outputs[0]):
+            continue
+        acts = [t for t in node.inputs if t and t not in analysis.const]
+        if acts and all(t in found for t in acts) and (layouts[node.at] == "keeps" or shapes[node.outputs[0]] == shapes[acts[0]]):
+            found.add(node.outputs[0])
+    return frozenset(found)
+
+
 class Lowering:
     """The analysed nodes into graph nodes: a model-file type where one costs a node the same, else ``onnx``."""
 
@@ -37,6 +64,7 @@ class Lowering:
         self.evaluated: list[Evaluated] = []
         self.tensor_node: dict[str, int] = {}
         """Tensor name -> index of the graph node whose output it is (or stands for)."""
+        self.feature_maps = feature_maps_1d(analysis)
         self.input_shape = self.shape(analysis.input_name)
         self.names: set[str] = set()
         for tensor in analysis.other_inputs:
@@ -58,8 +86,8 @@ class Lowering:
     # --- tensors ----------------------------------------------------------------------
 
     def shape(self, tensor: str) -> Shape:
-        """A tensor as the graph shows it, batch dimension removed: HxWxC for NCHW, else its dimensions."""
-        return graph_shape(self.a.shapes.get(tensor), self.batch)
+        """A tensor as the graph shows it, batch dimension removed: channels last for a feature map, else its dimensions."""
+        return graph_shape(self.a.shapes.get(tensor), self.batch, tensor in self.feature_maps)
 
     def producer(self, tensor: str) -> int:
         return INPUT if tensor == self.a.input_name else self.tensor_node[tensor]
@@ -83,7 +111,7 @@ class Lowering:
         total = 0
         for name in tensors:
             shape = self.shape(name)
-            total += shape.h * shape.w * shape.c
+            total += shape.elements
         return total
 
     def add(self, node: FileNode, params: int) -> None:

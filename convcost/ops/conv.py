@@ -13,61 +13,64 @@ from typing import Any
 
 from convcost.core.cost import Cost, conv_cost
 from convcost.core.shapes import (
+    AXIS_NAMES,
     Conv,
-    Padding4,
+    Padding,
     Shape,
     check_groups,
+    explicit_padding,
     make_conv,
     parse_bool,
     parse_int,
     parse_padding,
-    parse_pair,
+    parse_sizes,
+    parse_sizes0,
+    per_axis,
     same_padding,
     shown,
     window_sizes,
 )
 from convcost.errors import ConvcostError
 from convcost.factorize.solve import RANK_SCHEMA, parse_rank
-from convcost.ops.onnx_node import UNKNOWN, WINDOW, Dims, Lowered, OnnxHandler, OnnxNode, TensorShape, all_at_least, at_least, shown_attr
+from convcost.ops.onnx_node import UNKNOWN, WINDOW, Dims, Lowered, OnnxHandler, OnnxNode, all_at_least, at_least, shown_attr
 from convcost.ops.parsers import (
     BOOL_SCHEMA,
     COUNT_SCHEMA,
     EXPLICIT_PADDING_SCHEMA,
     PADDING_SCHEMA,
-    PAIR0_SCHEMA,
-    PAIR_SCHEMA,
+    SIZES0_SCHEMA,
+    SIZES_SCHEMA,
     method_schema,
     parse_explicit_padding,
     parse_method,
-    parse_pair0,
 )
 from convcost.ops.registry import Evaluated, Key, OpDef, kernel_text, register, window_kernel
 
 KEYS = {
-    "k": Key(parse_pair, PAIR_SCHEMA, "kernel size: K or KHxKW"),
+    "k": Key(parse_sizes, SIZES_SCHEMA, "kernel size: K, or one per axis (KHxKW, KTxKHxKW)"),
     "out": Key(parse_int, COUNT_SCHEMA, "output channels"),
-    "stride": Key(parse_pair, PAIR_SCHEMA, "stride: S or SHxSW"),
-    "padding": Key(parse_padding, PADDING_SCHEMA, "padding: P, PHxPW, same or valid"),
-    "dilation": Key(parse_pair, PAIR_SCHEMA, "dilation: D or DHxDW"),
+    "stride": Key(parse_sizes, SIZES_SCHEMA, "stride: S, or one per axis (SHxSW)"),
+    "padding": Key(parse_padding, PADDING_SCHEMA, "padding: P, one per axis (PHxPW), same or valid"),
+    "dilation": Key(parse_sizes, SIZES_SCHEMA, "dilation: D, or one per axis (DHxDW)"),
     "groups": Key(parse_int, COUNT_SCHEMA, "groups (C and N must divide by it)"),
     "bias": Key(parse_bool, BOOL_SCHEMA, "one bias per output channel"),
     "rank": Key(parse_rank, RANK_SCHEMA, "rank for low-rank, tucker2 (R3xR4) and cp; a fraction in (0, 1) of each full rank"),
-    "mid": Key(parse_int, COUNT_SCHEMA, "middle channels for the spatial-separable what-if"),
+    "mid": Key(parse_int, COUNT_SCHEMA, "middle channels for the spatial-separable and 2plus1d what-ifs"),
     "bn": Key(parse_bool, BOOL_SCHEMA, "batch norm after it: 2 params per output channel"),
     "as": Key(parse_method, method_schema(), "build it as this factorization"),
     "multiplier": Key(parse_int, COUNT_SCHEMA, "depthwise channel multiplier"),
-    "output_padding": Key(parse_pair0, PAIR0_SCHEMA, "extra rows/columns on one side of a transposed conv's output"),
+    "output_padding": Key(parse_sizes0, SIZES0_SCHEMA, "extra rows/columns on one side of a transposed conv's output, one or one per axis"),
 }
 
 
-def _conv(shape: Shape, n: int, k: tuple[int, int], v: Mapping[str, Any], groups: int) -> Conv:
+def _conv(shape: Shape, n: int, k: tuple[int, ...], v: Mapping[str, Any], groups: int) -> Conv:
     return make_conv(
         shape,
         n,
         k,
-        v.get("stride", (1, 1)),
-        v.get("padding", (0, 0, 0, 0)),
-        v.get("dilation", (1, 1)),
+        v.get("stride", (1,)),
+        v.get("padding", (0,)),
+        v.get("dilation", (1,)),
         groups,
         bool(v.get("bias", False)),
     )
@@ -79,7 +82,7 @@ def evaluate(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) -> Evalua
     if kind == "depthwise":
         conv = _conv(shape, shape.c * v.get("multiplier", 1), v["k"], v, groups=shape.c)
     elif kind == "pointwise":
-        conv = _conv(shape, v["out"], (1, 1), v, groups=v.get("groups", 1))
+        conv = _conv(shape, v["out"], (1,), v, groups=v.get("groups", 1))
     else:
         conv = _conv(shape, v["out"], v["k"], v, groups=v.get("groups", 1))
     return Evaluated(conv.out, conv_cost(conv, 2 * conv.out.c if v.get("bn") else 0), kernel_text(conv.k, conv.stride), conv)
@@ -104,16 +107,17 @@ def onnx_pads(node: OnnxNode, spatial: Sequence[int], k: Sequence[int], stride: 
     return pads[:rank], pads[rank:]
 
 
-def onnx_pads_2d(node: OnnxNode, dims: Dims, k: tuple[int, int], stride: tuple[int, ...],
-                 dilation: tuple[int, ...]) -> Padding4 | None:  # fmt: skip
-    """Explicit (top, bottom, left, right) padding of a 2-D ONNX window on NCHW ``dims``; None where none applies."""
-    if len(stride) != 2 or len(dilation) != 2:
+def onnx_pads_axes(node: OnnxNode, dims: Dims, k: Sequence[int], stride: Sequence[int],
+                   dilation: Sequence[int]) -> Padding | None:  # fmt: skip
+    """Explicit (begin, end) padding per axis, axis by axis, of an ONNX window on N x C x spatial ``dims``
+    (2-D: top, bottom, left, right); None where none applies."""
+    rank = len(dims) - 2
+    if len(stride) != rank or len(dilation) != rank:
         return None
     found = onnx_pads(node, dims[2:], k, stride, dilation)
     if found is None or min(found[0] + found[1]) < 0:
         return None
-    (top, left), (bottom, right) = found
-    return (top, bottom, left, right)
+    return tuple(p for pair in zip(*found, strict=True) for p in pair)
 
 
 def check_onnx_conv(node: OnnxNode, x: Dims, weight: Dims) -> None:
@@ -251,16 +255,21 @@ def onnx_weight_kernel(node: OnnxNode) -> str:
     return window_kernel(k, node.attrs.get("strides", (1,) * len(k)))
 
 
+FEATURE_MAP_RANKS = (3, 4, 5)
+"""ONNX ranks of the feature maps the model-file types take: N x C x L, N x C x H x W, N x C x T x H x W."""
+
+
 def lower_onnx_conv(node: OnnxNode) -> Lowered | None:
-    """A 2-D Conv as ``conv``: kernel from the weight, ``auto_pad`` resolved to explicit padding."""
+    """A 1-D, 2-D or 3-D Conv as ``conv``: kernel from the weight, ``auto_pad`` resolved to explicit padding."""
     attrs, ins = node.attrs, node.inputs
     dims, weight = node.known(0), node.known(1)
-    if dims is None or len(dims) != 4 or len(node.activations) != 1 or weight is None or len(weight) != 4:
+    if dims is None or len(dims) not in FEATURE_MAP_RANKS or len(node.activations) != 1 or weight is None or len(weight) != len(dims):
         return None
-    k = (weight[2], weight[3])
-    stride = tuple(attrs.get("strides", (1, 1)))
-    dilation = tuple(attrs.get("dilations", (1, 1)))
-    pads = onnx_pads_2d(node, dims, k, stride, dilation)
+    rank = len(dims) - 2
+    k = tuple(weight[2:])
+    stride = tuple(attrs.get("strides", (1,) * rank))
+    dilation = tuple(attrs.get("dilations", (1,) * rank))
+    pads = onnx_pads_axes(node, dims, k, stride, dilation)
     if pads is None:
         return None
     bias = len(ins) > 2 and bool(ins[2])
@@ -270,33 +279,34 @@ def lower_onnx_conv(node: OnnxNode) -> Lowered | None:
 
 
 def lower_onnx_deconv(node: OnnxNode) -> Lowered | None:
-    """A 2-D ConvTranspose as ``deconv``: SAME and ``output_shape`` resolved to the padding that gives inference's output."""
+    """A 1-D, 2-D or 3-D ConvTranspose as ``deconv``: SAME and ``output_shape`` resolved to the padding that gives inference's output."""
     attrs, ins = node.attrs, node.inputs
     dims, weight = node.known(0), node.known(1)
-    if dims is None or len(dims) != 4 or len(node.activations) != 1 or weight is None or len(weight) != 4:
+    if dims is None or len(dims) not in FEATURE_MAP_RANKS or len(node.activations) != 1 or weight is None or len(weight) != len(dims):
         return None
+    rank = len(dims) - 2
     groups = attrs.get("group", 1)
-    k = (weight[2], weight[3])
-    stride = tuple(attrs.get("strides", (1, 1)))
-    dilation = tuple(attrs.get("dilations", (1, 1)))
-    extra = tuple(attrs.get("output_padding", (0, 0)))
+    k = tuple(weight[2:])
+    stride = tuple(attrs.get("strides", (1,) * rank))
+    dilation = tuple(attrs.get("dilations", (1,) * rank))
+    extra = tuple(attrs.get("output_padding", (0,) * rank))
     auto = attrs.get("auto_pad", "NOTSET")
-    if len(stride) != 2 or len(dilation) != 2 or len(extra) != 2:
+    if len(stride) != rank or len(dilation) != rank or len(extra) != rank:
         return None
     if "output_shape" in attrs or auto in ("SAME_UPPER", "SAME_LOWER"):
-        out = node.out
-        if isinstance(out, TensorShape):
+        out = node.out_dims[0] if node.out_dims else None
+        if out is None or len(out) != len(dims) or UNKNOWN in out:
             return None
         # the size shape inference gave, which is what the padding must produce
-        (top, left), (bottom, right) = same_padding(dims[2:], k, stride, dilation, auto == "SAME_UPPER", (out.h, out.w), extra)
-        padding = (top, bottom, left, right)
+        before, after = same_padding(dims[2:], k, stride, dilation, auto == "SAME_UPPER", out[2:], extra)
+        padding = tuple(p for pair in zip(before, after, strict=True) for p in pair)
     elif auto == "VALID":
-        padding = (0, 0, 0, 0)
+        padding = (0,) * (2 * rank)
     else:
-        raw = tuple(attrs.get("pads", (0, 0, 0, 0)))
-        if len(raw) != 4:
+        raw = tuple(attrs.get("pads", (0,) * (2 * rank)))
+        if len(raw) != 2 * rank:
             return None
-        padding = (raw[0], raw[2], raw[1], raw[3])
+        padding = tuple(p for pair in zip(raw[:rank], raw[rank:], strict=True) for p in pair)
     if min(padding) < 0:
         return None
     values = {"k": k, "out": weight[1] * groups, "stride": stride, "padding": padding, "output_padding": extra}
@@ -319,9 +329,11 @@ register(
         required_of={"conv": ("k", "out"), "depthwise": ("k",), "pointwise": ("out",)},
         auto_names={"conv": "conv", "depthwise": "dw", "pointwise": "pw"},
         factorizable=True,
-        summary="convolution: Ho*Wo*N*(C/G)*KH*KW mults; KH*KW*(C/G)*N params (+N bias, +2N bn)",
+        summary="convolution (1-D, 2-D or 3-D): Ho*Wo*N*(C/G)*KH*KW mults; KH*KW*(C/G)*N params (+N bias, +2N bn)",
         onnx={
-            "Conv": OnnxHandler(lower_onnx_conv, _CONV_ATTRIBUTES, onnx_conv_mults, check_onnx_window, onnx_weight_kernel, weights=(1, 2))
+            "Conv": OnnxHandler(
+                lower_onnx_conv, _CONV_ATTRIBUTES, onnx_conv_mults, check_onnx_window, onnx_weight_kernel, weights=(1, 2), layout="window"
+            )
         },
     )
 )
@@ -342,7 +354,7 @@ def deconv_sizes(
         raise ConvcostError(f"a transposed convolution needs 1 or more output channels, got {n}")
     if channels % groups or n % groups:
         raise ConvcostError(f"groups {groups} must divide both the {channels} input and the {n} output channels")
-    axes = ("height", "width") if len(sizes) == 2 else tuple(f"axis {i}" for i in range(len(sizes)))
+    axes = AXIS_NAMES.get(len(sizes)) or tuple(f"axis {i}" for i in range(len(sizes)))
     for axis, extra, s, d in zip(axes, output_padding, stride, dilation, strict=True):
         if extra >= max(s, d):
             raise ConvcostError(f"output_padding {extra} ({axis}) must be smaller than the stride or the dilation ({s}, {d})")
@@ -355,19 +367,23 @@ def deconv_sizes(
 
 
 def evaluate_deconv(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) -> Evaluated:
-    """A transposed convolution: every input element times ``(N/G) * KH * KW`` weights."""
+    """A transposed convolution of any rank: every input element times ``(N/G) * KH * KW`` weights."""
     (shape,) = inputs
-    k, n = v["k"], v["out"]
-    stride, dilation = v.get("stride", (1, 1)), v.get("dilation", (1, 1))
+    rank, n = shape.rank, v["out"]
+    k = per_axis(v["k"], rank, "kernel", shape)
+    stride = per_axis(v.get("stride", (1,)), rank, "stride", shape)
+    dilation = per_axis(v.get("dilation", (1,)), rank, "dilation", shape)
+    out_pad = per_axis(v.get("output_padding", (0,)), rank, "output_padding", shape)
     groups = v.get("groups", 1)
-    top, bottom, left, right = v.get("padding", (0, 0, 0, 0))
-    out_pad = v.get("output_padding", (0, 0))
-    ho, wo = deconv_sizes((shape.h, shape.w), shape.c, n, groups, k, stride, (top, left), (bottom, right), dilation, out_pad)
-    out = Shape(ho, wo, n)
-    weights = k[0] * k[1] * (shape.c // groups) * n
+    padding = explicit_padding(v.get("padding", (0,)), rank, shape)
+    sizes = deconv_sizes(shape.spatial, shape.c, n, groups, k, stride, padding[0::2], padding[1::2], dilation, out_pad)
+    out = Shape(*sizes, n)
+    taps = prod(k)
+    weights = taps * (shape.c // groups) * n
     params = weights + (n if v.get("bias") else 0) + (2 * n if v.get("bn") else 0)
-    mults = shape.h * shape.w * shape.c * (n // groups) * k[0] * k[1]
-    return Evaluated(out, Cost(mults, params, shape.h * shape.w * shape.c, ho * wo * n, params), kernel_text(k, stride))
+    elems = shape.elements
+    mults = elems * (n // groups) * taps
+    return Evaluated(out, Cost(mults, params, elems, out.elements, params), kernel_text(k, stride))
 
 
 register(
@@ -378,7 +394,7 @@ register(
             "k": KEYS["k"],
             "out": KEYS["out"],
             "stride": KEYS["stride"],
-            "padding": Key(parse_explicit_padding, EXPLICIT_PADDING_SCHEMA, "padding: P or PHxPW"),
+            "padding": Key(parse_explicit_padding, EXPLICIT_PADDING_SCHEMA, "padding: P, or one per axis (PHxPW)"),
             "output_padding": KEYS["output_padding"],
             "dilation": KEYS["dilation"],
             "groups": KEYS["groups"],
@@ -396,6 +412,7 @@ register(
                 check_onnx_window,
                 onnx_weight_kernel,
                 weights=(1, 2),
+                layout="window",
             )
         },
     )

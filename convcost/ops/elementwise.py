@@ -12,10 +12,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from convcost.core.cost import Cost
-from convcost.core.shapes import Shape, parse_int, parse_pair, shown
+from convcost.core.shapes import Shape, explicit_padding, parse_int, parse_sizes, per_axis, shown
 from convcost.errors import ConvcostError
 from convcost.ops.onnx_node import Lowered, OnnxHandler, OnnxNode, TensorShape, broadcasts, not_lowered, one_of
-from convcost.ops.parsers import COUNT_SCHEMA, EXPLICIT_PADDING_SCHEMA, PAIR_SCHEMA, choice, parse_explicit_padding
+from convcost.ops.parsers import COUNT_SCHEMA, EXPLICIT_PADDING_SCHEMA, SIZES_SCHEMA, choice, parse_explicit_padding
 from convcost.ops.registry import Evaluated, Key, OpDef, register
 
 ACTIVATIONS = ("relu", "relu6", "sigmoid", "silu", "swish", "hardswish", "hardsigmoid", "gelu", "tanh", "softmax")
@@ -23,7 +23,7 @@ VIEWS = ("identity", "dropout")
 
 
 def _elems(shape: Shape) -> int:
-    return shape.h * shape.w * shape.c
+    return shape.elements
 
 
 def evaluate_pointwise_free(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) -> Evaluated:
@@ -105,7 +105,7 @@ register(OpDef(("prelu",), evaluate_pointwise_free, summary="PReLU: same shape, 
                onnx={"PRelu": same_type("prelu")._replace(check=check_onnx_prelu)}))  # fmt: skip
 register(OpDef(("batchnorm", "layernorm"), evaluate_pointwise_free, auto_name="bn", auto_names={"layernorm": "ln"},
                summary="normalization: same shape, 0 mults, 2C params (scale and shift)",
-               onnx={"BatchNormalization": same_type("batchnorm")._replace(not_params=(3, 4))}))  # fmt: skip
+               onnx={"BatchNormalization": same_type("batchnorm")._replace(not_params=(3, 4), layout="window")}))  # fmt: skip
 
 
 def evaluate_flatten(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) -> Evaluated:
@@ -121,9 +121,9 @@ def lower_onnx_reshape(node: OnnxNode) -> Lowered | None:
     inp, out = node.shape(0), node.out
     if isinstance(inp, TensorShape) or isinstance(out, TensorShape):
         return None
-    if out == inp and (node.op_type != "Flatten" or (inp.h, inp.w) == (1, 1)):
+    if out == inp and (node.op_type != "Flatten" or set(inp.spatial) == {1}):
         return ("identity", {}, (node.inputs[0],)) if node.op_type != "Flatten" else ("flatten", {}, (node.inputs[0],))
-    if out == Shape(1, 1, inp.h * inp.w * inp.c):
+    if out == Shape(1, 1, inp.elements):
         return ("flatten", {}, (node.inputs[0],))
     return None
 
@@ -219,17 +219,17 @@ register(
 
 
 def evaluate_pad(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) -> Evaluated:
-    """Explicit zero padding: ``(H + top + bottom) x (W + left + right) x C``."""
+    """Explicit zero padding: ``(H + top + bottom) x (W + left + right) x C``, and so on each axis in any rank."""
     (shape,) = inputs
-    top, bottom, left, right = v["padding"]
-    out = Shape(shape.h + top + bottom, shape.w + left + right, shape.c)
+    padding = explicit_padding(v["padding"], shape.rank, shape)
+    out = Shape(*(n + b + e for n, b, e in zip(shape.spatial, padding[0::2], padding[1::2], strict=True)), shape.c)
     return Evaluated(out, Cost(0, 0, _elems(shape), _elems(out), 0))
 
 
 def lower_onnx_pad(node: OnnxNode) -> Lowered | None:
-    """Pad of H and W only (``pads`` an attribute or a constant input, no ``axes``) as ``pad``."""
+    """Pad of the spatial axes only (``pads`` an attribute or a constant input, no ``axes``) of a 1-D, 2-D or 3-D map as ``pad``."""
     dims = node.known(0)
-    if dims is None or len(dims) != 4 or len(node.activations) != 1:
+    if dims is None or len(dims) not in (3, 4, 5) or len(node.activations) != 1:
         return None
     if len(node.inputs) > 3 and node.inputs[3]:  # axes
         return None
@@ -237,9 +237,11 @@ def lower_onnx_pad(node: OnnxNode) -> Lowered | None:
     if len(node.inputs) > 1 and node.inputs[1]:
         found = node.value(1, "pads")
         raw = tuple(int(v) for v in found) if found is not None else None
-    if raw is None or len(raw) != 8 or raw[0] or raw[1] or raw[4] or raw[5] or min(raw) < 0:
+    rank = len(dims)
+    if raw is None or len(raw) != 2 * rank or raw[0] or raw[1] or raw[rank] or raw[rank + 1] or min(raw) < 0:
         return None
-    return ("pad", {"padding": (raw[2], raw[6], raw[3], raw[7])}, (node.inputs[0],))
+    padding = tuple(p for axis in range(2, rank) for p in (raw[axis], raw[rank + axis]))
+    return ("pad", {"padding": padding}, (node.inputs[0],))
 
 
 register(
@@ -249,22 +251,21 @@ register(
         {"padding": Key(parse_explicit_padding, EXPLICIT_PADDING_SCHEMA, "P, PHxPW, or top,bottom,left,right")},
         required=("padding",),
         summary="zero padding: padded shape, 0 mults, 0 params",
-        onnx={"Pad": OnnxHandler(lower_onnx_pad, {"mode": one_of("constant", "reflect", "edge", "wrap")})},
+        onnx={"Pad": OnnxHandler(lower_onnx_pad, {"mode": one_of("constant", "reflect", "edge", "wrap")}, layout="keeps")},
     )
 )
 
 
 def evaluate_upsample(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) -> Evaluated:
-    """``scale`` (SHxSW) multiplies H and W; ``size`` (HxW) sets them."""
+    """``scale`` (SHxSW) multiplies H and W; ``size`` (HxW) sets them (any rank: one value or one per axis)."""
     (shape,) = inputs
     if ("scale" in v) == ("size" in v):
         raise ConvcostError("upsample takes exactly one of scale: (e.g. 2) and size: (e.g. 56x56)")
     if "scale" in v:
-        sh, sw = v["scale"]
-        out = Shape(shape.h * sh, shape.w * sw, shape.c)
+        scale = per_axis(v["scale"], shape.rank, "scale", shape)
+        out = Shape(*(n * s for n, s in zip(shape.spatial, scale, strict=True)), shape.c)
     else:
-        h, w = v["size"]
-        out = Shape(h, w, shape.c)
+        out = Shape(*per_axis(v["size"], shape.rank, "size", shape), shape.c)
     return Evaluated(out, Cost(0, 0, _elems(shape), _elems(out), 0))
 
 
@@ -297,19 +298,20 @@ def check_onnx_resize(node: OnnxNode) -> None:
 
 
 def lower_onnx_resize(node: OnnxNode) -> Lowered | None:
-    """Resize or Upsample of H and W (nearest or linear) as ``upsample``: a whole scale when there is one, else the size."""
-    dims, out = node.known(0), node.out
-    if dims is None or len(dims) != 4 or len(node.activations) != 1:
+    """Resize or Upsample of the spatial axes (nearest or linear) of a 1-D, 2-D or 3-D map as ``upsample``:
+    a whole scale when there is one, else the size."""
+    dims, out = node.known(0), node.out_dims[0] if node.out_dims else None
+    if dims is None or len(dims) not in (3, 4, 5) or len(node.activations) != 1:
         return None
     mode = node.attrs.get("mode", "nearest")
-    if mode not in ("nearest", "linear", "bilinear") or isinstance(out, TensorShape) or out.c != dims[1]:
+    if mode not in ("nearest", "linear", "bilinear") or out is None or len(out) != len(dims) or out[:2] != dims[:2] or min(out) < 1:
         return None
-    h, w = dims[2], dims[3]
     values: dict[str, Any] = {"mode": "nearest" if mode == "nearest" else "bilinear"}
-    if out.h % h == 0 and out.w % w == 0 and out.h >= h and out.w >= w:
-        values["scale"] = (out.h // h, out.w // w)
+    sizes, targets = dims[2:], out[2:]
+    if all(t % n == 0 for n, t in zip(sizes, targets, strict=True)):
+        values["scale"] = tuple(t // n for n, t in zip(sizes, targets, strict=True))
     else:
-        values["size"] = (out.h, out.w)
+        values["size"] = tuple(targets)
     return ("upsample", values, (node.inputs[0],))
 
 
@@ -327,15 +329,15 @@ register(
         ("upsample",),
         evaluate_upsample,
         {
-            "scale": Key(parse_pair, PAIR_SCHEMA, "scale factor: S or SHxSW"),
-            "size": Key(parse_pair, PAIR_SCHEMA, "output size: HxW"),
+            "scale": Key(parse_sizes, SIZES_SCHEMA, "scale factor: S, or one per axis (SHxSW)"),
+            "size": Key(parse_sizes, SIZES_SCHEMA, "output size: one per axis (HxW)"),
             "mode": Key(choice("nearest", "bilinear"), {"enum": ["nearest", "bilinear"]}, "nearest (default) or bilinear"),
         },
         auto_name="up",
         summary="upsampling: scaled HxW, 0 mults, 0 params",
         onnx={
-            "Resize": OnnxHandler(lower_onnx_resize, _RESIZE_ATTRIBUTES, check=check_onnx_resize),
-            "Upsample": OnnxHandler(lower_onnx_resize, {"mode": one_of("nearest", "linear", "bilinear")}),
+            "Resize": OnnxHandler(lower_onnx_resize, _RESIZE_ATTRIBUTES, check=check_onnx_resize, layout="keeps"),
+            "Upsample": OnnxHandler(lower_onnx_resize, {"mode": one_of("nearest", "linear", "bilinear")}, layout="keeps"),
         },
     )
 )

@@ -19,7 +19,7 @@ from convcost.ops.registry import Evaluated, OpDef, register
 def evaluate(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) -> Evaluated:
     """``H*W*C`` features in, ``out`` features out; params ``features*out`` (+ bias, + 2 per output with bn)."""
     (shape,) = inputs
-    features = shape.h * shape.w * shape.c
+    features = shape.elements
     if "features" in v and v["features"] != features:
         raise ConvcostError(f"linear expects {v['features']:,} input features, but its input {shape} flattens to {features:,}")
     n = v["out"]

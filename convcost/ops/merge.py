@@ -23,7 +23,7 @@ class MergeMismatchError(ConvcostError):
 
 
 def _elems(shape: Shape) -> int:
-    return shape.h * shape.w * shape.c
+    return shape.elements
 
 
 def evaluate_add(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) -> Evaluated:
@@ -36,12 +36,13 @@ def evaluate_add(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) -> Ev
 
 
 def evaluate_concat(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) -> Evaluated:
-    """Channel concatenation: every input has the same HxW; channels add up."""
+    """Channel concatenation: every input has the same HxW (any rank: the same spatial sizes); channels add up."""
     first = inputs[0]
     for i, shape in enumerate(inputs[1:], 1):
-        if (shape.h, shape.w) != (first.h, first.w):
-            raise MergeMismatchError(0, i, "concat needs inputs of one height and width")
-    out = Shape(first.h, first.w, sum(s.c for s in inputs))
+        if shape.spatial != first.spatial:
+            sizes = "height and width" if first.rank == 2 else "spatial size"
+            raise MergeMismatchError(0, i, f"concat needs inputs of one {sizes}")
+    out = Shape(*first.spatial, sum(s.c for s in inputs))
     return Evaluated(out, Cost(0, 0, sum(_elems(s) for s in inputs), _elems(out), 0))
 
 
@@ -54,7 +55,8 @@ def lower_onnx_add(node: OnnxNode) -> Lowered | None:
 def lower_onnx_concat(node: OnnxNode) -> Lowered | None:
     """Concat of two or more activations along the channels (axis 1 of NCHW, or of a batch of vectors) as ``concat``."""
     acts, dims = node.activations, node.known(0)
-    if dims is None or not len(acts) == len(node.inputs) >= 2 or node.attrs.get("axis") not in ((1, -3) if len(dims) == 4 else (1, -1)):
+    channels = (1, 1 - len(dims)) if dims is not None and len(dims) in (3, 4, 5) else (1, -1)  # NC..., or a batch of vectors
+    if dims is None or not len(acts) == len(node.inputs) >= 2 or node.attrs.get("axis") not in channels:
         return None
     return ("concat", {}, acts)
 
@@ -62,4 +64,4 @@ def lower_onnx_concat(node: OnnxNode) -> Lowered | None:
 register(OpDef(("add",), evaluate_add, inputs=MANY, summary="elementwise sum of two or more inputs: 0 mults, 0 params",
                onnx={"Add": OnnxHandler(lower_onnx_add), "Sum": OnnxHandler(lower_onnx_add)}))  # fmt: skip
 register(OpDef(("concat",), evaluate_concat, inputs=MANY, summary="channel concatenation of two or more inputs: 0 mults, 0 params",
-               onnx={"Concat": OnnxHandler(lower_onnx_concat)}))  # fmt: skip
+               onnx={"Concat": OnnxHandler(lower_onnx_concat, layout="keeps")}))  # fmt: skip

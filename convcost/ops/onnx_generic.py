@@ -156,7 +156,7 @@ LAYOUT_HANDLERS = {
     "DepthToSpace": OnnxHandler(attributes={**_BLOCKS, "mode": one_of("DCR", "CRD")}, check=_check_blocks),
     "LRN": OnnxHandler(attributes={"size": at_least(1)}),
     "GroupNormalization": OnnxHandler(attributes={"num_groups": at_least(1)}, check=_check_groups),
-    "InstanceNormalization": OnnxHandler(check=_check_channel_scale),
+    "InstanceNormalization": OnnxHandler(check=_check_channel_scale, layout="window"),
     "LayerNormalization": OnnxHandler(check=_check_layer_scale),
     "GatherElements": OnnxHandler(check=_check_axis),
     "LpNormalization": OnnxHandler(attributes={"p": (INT, "1 or 2", lambda v: v in (1, 2))}, check=_check_axis),

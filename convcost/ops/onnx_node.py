@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from math import prod
 from types import MappingProxyType
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from convcost.core.shapes import Shape, shown
 from convcost.errors import ConvcostError
@@ -41,7 +41,7 @@ class TensorShape(Shape):
 
     def __new__(cls, dims: tuple[int, ...]) -> TensorShape:
         elements = 0 if any(d < 0 for d in dims) else prod(dims)
-        self = super().__new__(cls, 1, 1, elements)
+        self = cast("TensorShape", super().__new__(cls, 1, 1, elements))
         self.dims = dims
         return self
 
@@ -67,14 +67,15 @@ class TensorShape(Shape):
         return [None if d < 0 else d for d in self.dims]
 
 
-def graph_shape(dims: Dims | None, batch: int) -> Shape:
-    """A tensor as the graph shows it, batch dimension removed: HxWxC for NCHW, else its dimensions."""
+def graph_shape(dims: Dims | None, batch: int, feature_map: bool = False) -> Shape:
+    """A tensor as the graph shows it, batch dimension removed: a feature map channels last (NCHW as HxWxC,
+    NCDHW as TxHxWxC, and NCL as LxC when ``feature_map`` says a 1-D window reads or writes it), else its dimensions."""
     if dims is None:
         return TensorShape((UNKNOWN,))
     batched = len(dims) >= (2 if batch == 1 else 1) and dims[0] == batch
     if batched and UNKNOWN not in dims:
-        if len(dims) == 4:
-            return Shape(dims[2], dims[3], dims[1])
+        if len(dims) in (4, 5) or (feature_map and len(dims) == 3):
+            return Shape(*dims[2:], dims[1])
         if len(dims) == 2:
             return Shape(1, 1, dims[1])
     return TensorShape(dims[1:] if batched else dims)
@@ -238,6 +239,10 @@ class OnnxHandler(NamedTuple):
     shape: Callable[[OnnxNode], tuple[int, ...]] | None = None
     """The output's dimensions by convcost's own rule, from its inputs' known dimensions, for an op whose ONNX shape
     function convcost never runs (Einsum's crashes the process on some hostile files in onnx 1.18 to 1.22)."""
+    layout: str = ""
+    """``window``: its first input and output are feature maps, N x C x spatial, in any rank (a Conv, a pool, a batch
+    norm); ``keeps``: its output is one when its inputs are (Pad, Resize, Concat); else only a tensor of the
+    same dimensions as its input is. The graph shows feature maps channels last (a 1-D one as LxC)."""
 
 
 def op_label(op_type: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from convcost.core.shapes import MAX_DIGITS, PaddingSpec, Pair, parse_int, parse_padding, shown
+from convcost.core.shapes import MAX_DIGITS, PaddingSpec, parse_int, parse_padding, shown
 from convcost.errors import ConvcostError
 
 # The schema fragments follow the parsers' rules for whole numbers (core.shapes): decimal digits,
@@ -41,34 +41,34 @@ def _lists(minimum: int, *counts: int) -> list[dict[str, Any]]:
 
 COUNT_SCHEMA: dict[str, Any] = {"anyOf": [int_schema(1), text_schema(N1)]}
 PAIR_SCHEMA: dict[str, Any] = {"anyOf": [int_schema(1), text_schema(f"{N1}({BY}{N1})?"), *_lists(1, 2)]}
-PAIR0_SCHEMA: dict[str, Any] = {"anyOf": [int_schema(0), text_schema(f"{N0}({BY}{N0})?"), *_lists(0, 2)]}
+SIZES_SCHEMA: dict[str, Any] = {"anyOf": [int_schema(1), text_schema(f"{N1}({BY}{N1}){{0,2}}"), *_lists(1, 2, 3)]}
+"""One size, or one per axis (1-D, 2-D, 3-D): a kernel, a stride, a dilation."""
+SIZES0_SCHEMA: dict[str, Any] = {"anyOf": [int_schema(0), text_schema(f"{N0}({BY}{N0}){{0,2}}"), *_lists(0, 2, 3)]}
 PADDING_SCHEMA: dict[str, Any] = {
-    "anyOf": [int_schema(0), text_schema(f"({N0}({BY}{N0}|({BY}{N0}){{3}})?|same|valid)"), *_lists(0, 1, 2, 4)]
+    "anyOf": [int_schema(0), text_schema(f"({N0}({BY}{N0}){{0,3}}|{N0}({BY}{N0}){{5}}|same|valid)"), *_lists(0, 1, 2, 3, 4, 6)]
 }
 EXPLICIT_PADDING_SCHEMA: dict[str, Any] = {
-    "anyOf": [int_schema(0), text_schema(rf"{N0}({BY}{N0}|({BY}{N0}){{3}}|(\s*,\s*{N0}){{3}})?"), *_lists(0, 1, 2, 4)]
+    "anyOf": [
+        int_schema(0),
+        text_schema(rf"{N0}(({BY}{N0}){{0,3}}|({BY}{N0}){{5}}|(\s*,\s*{N0}){{3}}|(\s*,\s*{N0}){{5}})"),
+        *_lists(0, 1, 2, 3, 4, 6),
+    ]
 }
 BOOL_SCHEMA: dict[str, Any] = {"type": "boolean"}
 NAME_SCHEMA: dict[str, Any] = {"type": ["string", "number"]}
 
-
-def parse_pair0(value: object, what: object) -> Pair:
-    """``0``, ``1``, ``1x0`` or ``[1, 0]``: two whole numbers >= 0 (a transposed conv's output padding)."""
-    padding = parse_padding(value, what)
-    if padding == "same" or padding[0] != padding[1] or padding[2] != padding[3]:
-        raise ConvcostError(f"{what}: expected a whole number >= 0 or AxB (e.g. 1 or 1x0), got {shown(value)}")
-    return (padding[0], padding[2])
+_EXPLICIT_EXPECTED = "P, one per axis (PHxPW) or begin,end per axis (top,bottom,left,right)"
 
 
 def parse_explicit_padding(value: object, what: object) -> PaddingSpec:
-    """``P``, ``PHxPW``, ``top,bottom,left,right`` or a list: explicit padding (no ``same``)."""
+    """``P``, ``PHxPW``, ``top,bottom,left,right`` (3-D: six values, begin,end per axis) or a list: explicit padding (no ``same``)."""
     if isinstance(value, str) and "," in value:
         parts = [part.strip() for part in value.split(",")]
-        if len(parts) != 4:
-            raise ConvcostError(f"{what}: expected P, PHxPW or top,bottom,left,right, got {shown(value)}")
+        if len(parts) not in (4, 6):
+            raise ConvcostError(f"{what}: expected {_EXPLICIT_EXPECTED}, got {shown(value)}")
         value = [parse_int(part, what, 0) for part in parts]
     if isinstance(value, str) and value.strip().lower() in ("same", "valid"):
-        raise ConvcostError(f"{what}: expected P, PHxPW or top,bottom,left,right, got {shown(value)}")
+        raise ConvcostError(f"{what}: expected {_EXPLICIT_EXPECTED}, got {shown(value)}")
     return parse_padding(value, what)
 
 

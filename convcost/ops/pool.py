@@ -1,4 +1,4 @@
-"""``maxpool`` and ``avgpool``: windows over each channel, 0 mults and 0 params; ``global: true`` pools to 1x1."""
+"""``maxpool`` and ``avgpool``: windows over each channel (1-D, 2-D or 3-D), 0 mults and 0 params; ``global: true`` pools to 1x1."""
 
 from __future__ import annotations
 
@@ -6,52 +6,56 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from convcost.core.cost import Cost
-from convcost.core.shapes import Shape, parse_bool, resolve_padding, shown, window_out
+from convcost.core.shapes import Shape, parse_bool, per_axis, resolve_padding, shown, window_out
 from convcost.errors import ConvcostError
-from convcost.ops.conv import KEYS, onnx_pads, onnx_pads_2d
-from convcost.ops.onnx_node import FLAG, WINDOW, Lowered, OnnxHandler, OnnxNode, TensorShape, at_least
+from convcost.ops.conv import FEATURE_MAP_RANKS, KEYS, onnx_pads, onnx_pads_axes
+from convcost.ops.onnx_node import FLAG, WINDOW, Lowered, OnnxHandler, OnnxNode, at_least
 from convcost.ops.parsers import BOOL_SCHEMA
 from convcost.ops.registry import Evaluated, Key, OpDef, kernel_text, register, window_kernel
 
 
 def evaluate(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) -> Evaluated:
-    """The pooled shape; the stride defaults to the window."""
+    """The pooled shape (any rank); the stride defaults to the window."""
     (shape,) = inputs
-    elems = shape.h * shape.w * shape.c
+    elems = shape.elements
     if v.get("global"):
-        return Evaluated(Shape(1, 1, shape.c), Cost(0, 0, elems, shape.c, 0), "global")
-    k = v["k"]
-    stride = v.get("stride", k)
-    pad = resolve_padding(v.get("padding", (0, 0, 0, 0)), (shape.h, shape.w), k, stride, (1, 1))
-    ho, wo = window_out(shape, k, stride, pad)
-    return Evaluated(Shape(ho, wo, shape.c), Cost(0, 0, elems, ho * wo * shape.c, 0), kernel_text(k, stride))
+        return Evaluated(Shape(*(1,) * shape.rank, shape.c), Cost(0, 0, elems, shape.c, 0), "global")
+    rank = shape.rank
+    k = per_axis(v["k"], rank, "kernel", shape)
+    stride = per_axis(v.get("stride", k), rank, "stride", shape)
+    ones = (1,) * rank
+    pad = resolve_padding(v.get("padding", (0,)), shape, k, stride, ones)
+    out = Shape(*window_out(shape, k, stride, pad, ones), shape.c)
+    return Evaluated(out, Cost(0, 0, elems, out.elements, 0), kernel_text(k, stride))
 
 
 def lower_onnx_pool(node: OnnxNode) -> Lowered | None:
-    """A 2-D MaxPool or AveragePool as ``maxpool`` / ``avgpool`` (ceil mode's extra window as extra padding at the end)."""
-    attrs, dims, out = node.attrs, node.known(0), node.out
-    if dims is None or len(dims) != 4 or len(node.activations) != 1:
+    """A 1-D, 2-D or 3-D MaxPool or AveragePool as ``maxpool`` / ``avgpool`` (ceil mode's extra window as extra padding at the end)."""
+    attrs, dims = node.attrs, node.known(0)
+    out = node.out_dims[0] if node.out_dims else None
+    if dims is None or len(dims) not in FEATURE_MAP_RANKS or len(node.activations) != 1 or out is None or len(out) != len(dims):
         return None
-    kernel = tuple(attrs.get("kernel_shape", ()))
-    if len(kernel) != 2 or any(d != 1 for d in attrs.get("dilations", (1, 1))) or isinstance(out, TensorShape):
+    rank = len(dims) - 2
+    k = tuple(attrs.get("kernel_shape", ()))
+    if len(k) != rank or any(d != 1 for d in attrs.get("dilations", (1,) * rank)) or min(out) < 1:
         return None
-    k = (kernel[0], kernel[1])
-    stride = tuple(attrs.get("strides", (1, 1)))
-    pads = onnx_pads_2d(node, dims, k, stride, (1, 1))
+    stride = tuple(attrs.get("strides", (1,) * rank))
+    pads = onnx_pads_axes(node, dims, k, stride, (1,) * rank)
     if pads is None:
         return None
-    top, bottom, left, right = pads
+    padding = list(pads)
     if attrs.get("ceil_mode", 0):  # the extra window of ceil mode as extra padding at the end
-        bottom = max(bottom, (out.h - 1) * stride[0] + k[0] - dims[2] - top)
-        right = max(right, (out.w - 1) * stride[1] + k[1] - dims[3] - left)
+        for axis in range(rank):
+            extra = (out[2 + axis] - 1) * stride[axis] + k[axis] - dims[2 + axis] - padding[2 * axis]
+            padding[2 * axis + 1] = max(padding[2 * axis + 1], extra)
     kind = "maxpool" if node.op_type == "MaxPool" else "avgpool"
-    return (kind, {"k": k, "stride": stride, "padding": (top, bottom, left, right)}, (node.inputs[0],))
+    return (kind, {"k": k, "stride": stride, "padding": tuple(padding)}, (node.inputs[0],))
 
 
 def lower_onnx_global_pool(node: OnnxNode) -> Lowered | None:
     """GlobalAveragePool or GlobalMaxPool of a feature map as ``avgpool`` / ``maxpool`` with ``global``."""
     dims = node.known(0)
-    if dims is None or len(dims) != 4:
+    if dims is None or len(dims) not in FEATURE_MAP_RANKS:
         return None
     return ("avgpool" if node.op_type == "GlobalAveragePool" else "maxpool", {"global": True}, (node.inputs[0],))
 
@@ -100,8 +104,10 @@ def check_onnx_ceil_pool(node: OnnxNode) -> None:
             )
 
 
-_MAX = OnnxHandler(lower_onnx_pool, {**_POOL, "storage_order": FLAG}, kernel=onnx_pool_kernel, check=check_onnx_ceil_pool)
-_AVERAGE = OnnxHandler(lower_onnx_pool, {**_POOL, "count_include_pad": FLAG}, kernel=onnx_pool_kernel, check=check_onnx_ceil_pool)
+_MAX = OnnxHandler(lower_onnx_pool, {**_POOL, "storage_order": FLAG}, kernel=onnx_pool_kernel, check=check_onnx_ceil_pool, layout="window")
+_AVERAGE = OnnxHandler(
+    lower_onnx_pool, {**_POOL, "count_include_pad": FLAG}, kernel=onnx_pool_kernel, check=check_onnx_ceil_pool, layout="window"
+)
 
 register(
     OpDef(
@@ -111,7 +117,7 @@ register(
             "k": KEYS["k"],
             "stride": KEYS["stride"]._replace(description="stride (default: the window)"),
             "padding": KEYS["padding"],
-            "global": Key(parse_bool, BOOL_SCHEMA, "pool each channel to 1x1"),
+            "global": Key(parse_bool, BOOL_SCHEMA, "pool each channel to 1x1 (1 per axis)"),
         },
         required=("k",),
         auto_name="pool",
@@ -119,9 +125,11 @@ register(
         onnx={
             "MaxPool": _MAX,
             "AveragePool": _AVERAGE,
-            "LpPool": OnnxHandler(attributes={**_POOL, "p": at_least(1)}, kernel=onnx_pool_kernel, check=check_onnx_ceil_pool),
-            "GlobalAveragePool": OnnxHandler(lower_onnx_global_pool),
-            "GlobalMaxPool": OnnxHandler(lower_onnx_global_pool),
+            "LpPool": OnnxHandler(
+                attributes={**_POOL, "p": at_least(1)}, kernel=onnx_pool_kernel, check=check_onnx_ceil_pool, layout="window"
+            ),
+            "GlobalAveragePool": OnnxHandler(lower_onnx_global_pool, layout="window"),
+            "GlobalMaxPool": OnnxHandler(lower_onnx_global_pool, layout="window"),
         },
     )
 )

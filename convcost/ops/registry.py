@@ -102,20 +102,15 @@ def register(op: OpDef) -> OpDef:
 
 
 def window_kernel(k: Sequence[int], strides: Sequence[int]) -> str:
-    """``3x3/2`` for a 2-D window (as :func:`kernel_text`); ``3x3x3/1x2x2`` or ``3`` for another rank."""
-    if len(k) == 2 and len(strides) == 2:
-        return kernel_text((k[0], k[1]), (strides[0], strides[1]))
-    text = "x".join(str(x) for x in k)
-    if any(s != 1 for s in strides):
-        text += "/" + "x".join(str(s) for s in strides)
-    return text
+    """An ONNX window's kernel text: :func:`kernel_text` of any rank."""
+    return kernel_text(k, strides)
 
 
-def kernel_text(k: tuple[int, int], stride: tuple[int, int]) -> str:
-    """``3x3``, ``3x3/2``, ``1x7/1x2``."""
-    text = f"{k[0]}x{k[1]}"
-    if stride != (1, 1):
-        text += f"/{stride[0]}" if stride[0] == stride[1] else f"/{stride[0]}x{stride[1]}"
+def kernel_text(k: Sequence[int], stride: Sequence[int]) -> str:
+    """``3x3``, ``3x3/2``, ``1x7/1x2``; any rank alike (``3``, ``3/2``, ``3x3x3/1x2x2``)."""
+    text = "x".join(map(str, k))
+    if any(s != 1 for s in stride):
+        text += f"/{stride[0]}" if len(set(stride)) == 1 else "/" + "x".join(map(str, stride))
     return text
 
 

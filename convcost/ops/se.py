@@ -32,7 +32,7 @@ def evaluate(kind: str, v: Mapping[str, Any], inputs: Sequence[Shape]) -> Evalua
     c = shape.c
     s = squeeze_channels(c, v)
     bias = v.get("bias", True)
-    elems = shape.h * shape.w * c
+    elems = shape.elements
     pooled, mid = Shape(1, 1, c), Shape(1, 1, s)
     fc1 = Cost(c * s, c * s + (s if bias else 0), c, s, c * s + (s if bias else 0))
     fc2 = Cost(s * c, s * c + (c if bias else 0), s, c, s * c + (c if bias else 0))

@@ -290,7 +290,7 @@ def _row_dicts(rows: Sequence[LayerRow]) -> list[dict[str, Any]]:
     for row in rows:
         alts = row.alternatives
         if alts not in ranks:
-            ranks[alts] = chosen_ranks([a.ranks() if a else None for a in alts]) if alts else None
+            ranks[alts] = chosen_ranks([a.ranks() if a else None for a in alts], len(row.inp) - 1) if alts else None
         found.append(row_dict(row, ranks[alts]))
     return found
 

@@ -8,7 +8,7 @@ from math import gcd
 from typing import TYPE_CHECKING
 
 from convcost.core.cost import reduction_pct, speedup
-from convcost.core.shapes import Conv
+from convcost.core.shapes import AXIS_NAMES, Conv
 from convcost.factorize import METHODS, LayerReport, MethodResult, Stage
 from convcost.render.formats import visible
 from convcost.render.numbers import num, padding_text, pair_text, reduction_text, speedup_text
@@ -222,8 +222,9 @@ def _escape_md(text: str) -> str:
 def _layer_title(report: LayerReport) -> str:
     c = report.conv
     name = f"{visible(report.spec.name)}: " if report.spec.name else ""
-    parts = [f"{name}{c.inp} -> {c.out}", f"conv {c.k[0]}x{c.k[1]}", f"stride {pair_text(c.stride)}", f"padding {padding_text(c.padding)}"]
-    if c.dilation != (1, 1):
+    kernel = "x".join(map(str, c.k))
+    parts = [f"{name}{c.inp} -> {c.out}", f"conv {kernel}", f"stride {pair_text(c.stride)}", f"padding {padding_text(c.padding)}"]
+    if set(c.dilation) != {1}:
         parts.append(f"dilation {pair_text(c.dilation)}")
     if c.groups != 1:
         parts.append(f"groups {c.groups}")
@@ -235,7 +236,7 @@ def _caption(report: LayerReport, sep: str = "\n") -> str:
     counted = "bias parameters counted, bias adds not" if report.conv.bias else "no bias (--no-bias)"
     batch = f"{sep}batch {report.batch:,}: mults count the whole batch; shapes are per input." if report.batch != 1 else ""
     inp = report.conv.inp
-    hint = channels_first_hint(inp.h, inp.w, inp.c, "--in")
+    hint = channels_first_hint(inp.h, inp.w, inp.c, "--in") if inp.rank == 2 else ""
     return f"{CONVENTION};{sep}{counted}.{batch}" + (f"{sep}{hint}" if hint else "")
 
 
@@ -261,11 +262,11 @@ def layer_table(
 
 
 def _factors(conv: Conv) -> tuple[list[int], list[int]]:
-    """The documents' factors of a stage's mults (Ho, Wo, KH, KW, C/G, N) and weights."""
-    kernel = [] if conv.k == (1, 1) else [conv.k[0], conv.k[1]]
+    """The documents' factors of a stage's mults (Ho, Wo, KH, KW, C/G, N; any rank: every output size and kernel size) and weights."""
+    kernel = [] if set(conv.k) == {1} else list(conv.k)
     per_group = [] if conv.inp.c // conv.groups == 1 else [conv.inp.c // conv.groups]
     weights = kernel + per_group + [conv.out.c]
-    return [conv.out.h, conv.out.w, *weights], weights
+    return [*conv.out.spatial, *weights], weights
 
 
 def _product(factors: list[int]) -> str:
@@ -314,13 +315,12 @@ def layer_explain(report: LayerReport) -> Prose:
     from convcost.render.table import Prose
 
     c = report.conv
-    top, bottom, left, right = c.padding
-    lines = [
-        f"layer: {_layer_title(report)}",
-        _axis_line("height", c.inp.h, c.k[0], c.stride[0], top, bottom, c.dilation[0], c.out.h),
-        _axis_line("width", c.inp.w, c.k[1], c.stride[1], left, right, c.dilation[1], c.out.w),
-        f"counting: {CONVENTION}.",
-    ]
+    axes = AXIS_NAMES[c.inp.rank]
+    lines = [f"layer: {_layer_title(report)}"]
+    for i, axis in enumerate(axes):
+        before, after = c.padding[2 * i], c.padding[2 * i + 1]
+        lines.append(_axis_line(axis, c.inp.spatial[i], c.k[i], c.stride[i], before, after, c.dilation[i], c.out.spatial[i]))
+    lines.append(f"counting: {CONVENTION}.")
     base = report.baseline
     for result in report.results:
         note = _method_note(result)

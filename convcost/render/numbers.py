@@ -78,17 +78,16 @@ def change_text(base: int, value: int) -> str:
     return ("+" if value > base else "") + text + "%"
 
 
-def pair_text(pair: tuple[int, int]) -> str:
-    """``(1, 1)`` -> ``1``; ``(1, 2)`` -> ``1x2``."""
-    return str(pair[0]) if pair[0] == pair[1] else f"{pair[0]}x{pair[1]}"
+def pair_text(pair: tuple[int, ...]) -> str:
+    """``(1, 1)`` -> ``1``; ``(1, 2)`` -> ``1x2``; any rank alike (``(1, 2, 2)`` -> ``1x2x2``)."""
+    return str(pair[0]) if len(set(pair)) == 1 else "x".join(map(str, pair))
 
 
-def padding_text(padding: tuple[int, int, int, int]) -> str:
-    """``0``, ``PHxPW`` when each axis is symmetric, else ``top,bottom,left,right``."""
-    top, bottom, left, right = padding
-    if top == bottom and left == right:
-        return pair_text((top, left))
-    return f"{top},{bottom},{left},{right}"
+def padding_text(padding: tuple[int, ...]) -> str:
+    """``0``, ``PHxPW`` when each axis is symmetric, else ``top,bottom,left,right`` (begin,end per axis in any rank)."""
+    if padding[0::2] == padding[1::2]:
+        return pair_text(padding[0::2])
+    return ",".join(map(str, padding))
 
 
 BAR_WIDTH = 8
